@@ -1,0 +1,56 @@
+"""Clocks: simulated time over a SimPy environment, and wall time for real-time runs.
+
+Simulated time in the environment is a float of seconds since the world's start
+instant. :class:`SimClock` turns it into aware UTC datetimes for plugins and the
+backup system, and back.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import simpy
+
+__all__ = ["DEFAULT_START", "SimClock", "WallClock"]
+
+#: Where simulated time starts unless a scenario says otherwise: a Monday, 00:00 UTC.
+DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+class SimClock:
+    """The current simulated instant of ``env``, starting at ``start``.
+
+    ``now()`` is what a plugin sees through ``PluginContext.clock``.
+    """
+
+    def __init__(self, env: simpy.Environment, start: datetime = DEFAULT_START) -> None:
+        if start.tzinfo is None:
+            raise ValueError(f"start must be timezone-aware, got naive {start.isoformat()}")
+        self.env = env
+        self.start = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        """The current simulated instant, aware UTC."""
+        return self.start + timedelta(seconds=float(self.env.now))
+
+    def at(self, seconds: float) -> datetime:
+        """The instant ``seconds`` of simulated time after the start."""
+        return self.start + timedelta(seconds=seconds)
+
+    def seconds(self, instant: datetime) -> float:
+        """Simulated seconds from the start to ``instant`` (negative before the start)."""
+        return (instant - self.start).total_seconds()
+
+
+class WallClock:
+    """The real current instant, for runs against real backup systems."""
+
+    def now(self) -> datetime:
+        """The current wall-clock instant, aware UTC."""
+        return datetime.now(UTC)
+
+    @staticmethod
+    def monotonic() -> float:
+        """A monotonic reading in seconds, for measuring durations."""
+        return time.perf_counter()
