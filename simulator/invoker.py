@@ -1,0 +1,525 @@
+"""The one place plugin methods are called.
+
+Every operational call goes through :meth:`Invoker.call`, a SimPy sub-process that:
+
+1. waits for a session of the open-session pool (``abiquo.virtualfactory.backup.openSession``);
+2. builds a connection with ``new_connection()``, ``connect``\\ s it with the backup
+   manager's :class:`~simulator.contract.ConnectionData`, invokes the method and
+   always ``disconnect``\\ s after a successful connect, also when the method failed;
+3. measures the wall time, turns the latency model into simulated time and holds the
+   session (and the caller's VM lock) for that long;
+4. sorts the outcome into ``ok``, ``error`` (BackupPluginException), ``foreign-error``
+   (any other exception), ``bad-return`` (wrong type or invalid model),
+   ``indeterminate`` (past the deadline) or ``crash`` (an isolated plugin's process died);
+5. writes a ``call`` line to the trace and hands the full :class:`CallRecord` to observers.
+
+The plugin's code runs at the simulated instant the call starts; its simulated
+duration follows. A call whose simulated duration exceeds ``deadline_s``, or whose
+wall time exceeds ``call_timeout_s`` (a hung in-process plugin is interrupted by a
+watchdog), is ``indeterminate``: the platform cannot know whether it took effect.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import simpy
+
+from simulator.contract import (
+    BackupPluginException,
+    BackupResult,
+    ConnectionData,
+    Operation,
+    PluginConnectionError,
+    RestoreResult,
+)
+from simulator.faults import (
+    CallDeadlineExceeded,
+    PluginBadReturn,
+    PluginForeignError,
+    PluginProcessCrashed,
+)
+from simulator.trace import TraceWriter
+
+__all__ = [
+    "OUTCOMES",
+    "CallRecord",
+    "CallTimeout",
+    "Invoker",
+    "LatencyModel",
+    "Outcome",
+    "check_return",
+    "summarize_args",
+]
+
+Outcome = Literal["ok", "error", "foreign-error", "bad-return", "indeterminate", "crash"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "ok",
+    "error",
+    "foreign-error",
+    "bad-return",
+    "indeterminate",
+    "crash",
+)
+
+#: The pseudo-operation names of the lifecycle calls (JVM spelling for the constructor).
+CONSTRUCTOR = "<init>"
+VALIDATE = "validateConfiguration"
+
+
+class CallTimeout(BaseException):
+    """Raised inside a hung in-process plugin by the wall-clock watchdog.
+
+    A ``BaseException`` so that a plugin's ``except Exception`` cannot swallow it.
+    """
+
+
+class _Distribution(Protocol):
+    def sample(self, rng: random.Random) -> float: ...
+
+
+class LatencySettings(Protocol):
+    """What the invoker needs of a scenario's ``latency`` section."""
+
+    mode: str
+    fixed: float
+    factor: float
+
+    @property
+    def operations(self) -> Any: ...
+
+    @property
+    def default(self) -> Any: ...
+
+
+class LatencyModel:
+    """Turns a call into simulated seconds: fixed, measured wall time × factor, or sampled.
+
+    Sampling uses its own ``random.Random`` so that the number of calls to other
+    random streams never shifts it.
+    """
+
+    def __init__(self, settings: LatencySettings, rng: random.Random) -> None:
+        self.mode = settings.mode
+        self.fixed = float(settings.fixed)
+        self.factor = float(settings.factor)
+        self._ops: dict[str, _Distribution] = dict(settings.operations)
+        self._default: _Distribution = settings.default
+        self._rng = rng
+
+    @property
+    def deterministic(self) -> bool:
+        """False when simulated durations follow measured wall time."""
+        return self.mode != "measured"
+
+    def duration(self, op: str, wall_s: float) -> float:
+        """Simulated seconds for a call of ``op`` that took ``wall_s`` wall seconds."""
+        if self.mode == "fixed":
+            return self.fixed
+        if self.mode == "measured":
+            return wall_s * self.factor
+        return max(0.0, self._ops.get(op, self._default).sample(self._rng))
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One plugin call, as observers see it. The trace line summarises it."""
+
+    seq: int
+    component: str
+    op: str
+    vm: str | None
+    start: float
+    end: float
+    wall_ms: float
+    outcome: Outcome
+    error_code: str | None
+    detail: str | None
+    args: tuple[Any, ...]
+    result: Any
+    connect: str
+    disconnect: str
+    now: datetime | None = None
+    task: int | None = None
+    check: int | None = None
+    protocol_violations: list[str] = field(default_factory=list)
+    probe: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the call returned a well-typed value."""
+        return self.outcome == "ok"
+
+    def evidence(self) -> dict[str, Any]:
+        """A JSON-able summary for findings."""
+        return {
+            "seq": self.seq,
+            "component": self.component,
+            "op": self.op,
+            "vm": self.vm,
+            "start": round(self.start, 6),
+            "end": round(self.end, 6),
+            "now": self.now.isoformat() if self.now else None,
+            "args": summarize_args(self.op, self.args),
+            "outcome": self.outcome,
+            "error_code": self.error_code,
+            "detail": self.detail,
+            "returned": summarize_result(self.result),
+        }
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def summarize_args(op: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    """A short JSON-able description of a call's arguments."""
+    if op == Operation.LIST_RESULTS.value and len(args) == 2:
+        ids = sorted(args[1])
+        return {
+            "last_check_date": _iso(args[0]),
+            "in_progress_result_provider_ids": ids[:20],
+            "in_progress_count": len(ids),
+        }
+    if op == Operation.GET_EXPIRED_RESULTS.value and args:
+        ids = list(args[0])
+        return {"provider_ids": ids[:20], "count": len(ids)}
+    if op == Operation.EXECUTE_RESTORE.value and len(args) == 2:
+        return {"vm": getattr(args[0], "uuid", None), "backup_id": args[1]}
+    if op == Operation.EXECUTE_BACKUP.value and len(args) == 2:
+        return {"vm": getattr(args[0], "uuid", None), "replication": args[1].replication}
+    if op in (Operation.APPLY_SCHEDULE.value, Operation.APPLY_NEW_SCHEDULE.value) and args:
+        schedules = [a.model_dump(mode="json") for a in args[1:]]
+        return {"vm": getattr(args[0], "uuid", None), "schedules": schedules}
+    if args:
+        return {"vm": getattr(args[0], "uuid", None)}
+    return {}
+
+
+def summarize_result(result: Any) -> Any:
+    """A short JSON-able description of a call's return value."""
+    if isinstance(result, BackupResult | RestoreResult):
+        return result.model_dump(mode="json")
+    if isinstance(result, list | tuple):
+        if len(result) > 10:
+            head = [summarize_result(r) for r in result[:10]]
+            return {"count": len(result), "first": head}
+        return [summarize_result(r) for r in result]
+    if result is None or isinstance(result, str | int | float | bool):
+        return result
+    return f"<{type(result).__name__}>"
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def check_return(op: str, result: Any) -> str | None:
+    """Why ``result`` is not what ``op`` must return, or ``None`` when it is."""
+    if op == Operation.EXECUTE_BACKUP.value:
+        if not isinstance(result, BackupResult):
+            return f"executeBackup returned {_type_name(result)}, expected BackupResult"
+    elif op == Operation.EXECUTE_RESTORE.value:
+        if not isinstance(result, RestoreResult):
+            return f"executeRestore returned {_type_name(result)}, expected RestoreResult"
+    elif op == Operation.LIST_RESULTS.value:
+        if not isinstance(result, list | tuple):
+            return f"listResults returned {_type_name(result)}, expected list[BackupResult]"
+        for i, item in enumerate(result):
+            if not isinstance(item, BackupResult):
+                return f"listResults item {i} is {_type_name(item)}, expected BackupResult"
+    elif op == Operation.GET_EXPIRED_RESULTS.value:
+        if not isinstance(result, list | tuple):
+            return f"getExpiredResults returned {_type_name(result)}, expected list[str]"
+        for i, item in enumerate(result):
+            if not isinstance(item, str):
+                return f"getExpiredResults item {i} is {_type_name(item)}, expected str"
+    return None
+
+
+class _Watchdog:
+    """Interrupts a hung in-process call with :class:`CallTimeout` after ``seconds``.
+
+    Uses ``SIGALRM`` on the main thread (two system calls a call); elsewhere it only
+    measures, and a hang cannot be interrupted (use ``--isolation process``).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+        self._previous: Any = None
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        raise CallTimeout()
+
+    def __enter__(self) -> _Watchdog:
+        usable = (
+            self.seconds > 0
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+        if usable:
+            self._previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self.armed = False
+
+
+@dataclass(slots=True)
+class _Raw:
+    outcome: Outcome = "ok"
+    error_code: str | None = None
+    detail: str | None = None
+    result: Any = None
+    connect: str = "n/a"
+    disconnect: str = "n/a"
+
+
+def _classify(exc: BaseException, raw: _Raw, op: str, call_timeout_s: float) -> None:
+    if isinstance(exc, BackupPluginException):
+        raw.outcome, raw.error_code, raw.detail = "error", exc.error.value, exc.message
+    elif isinstance(exc, CallDeadlineExceeded):
+        raw.outcome, raw.detail = "indeterminate", str(exc)
+    elif isinstance(exc, CallTimeout):
+        raw.outcome = "indeterminate"
+        raw.detail = f"{op} did not return within {call_timeout_s:g} s of wall time"
+    elif isinstance(exc, PluginProcessCrashed):
+        raw.outcome, raw.detail = "crash", str(exc)
+    elif isinstance(exc, PluginBadReturn):
+        raw.outcome, raw.detail = "bad-return", exc.detail
+    elif isinstance(exc, PluginForeignError):
+        raw.outcome, raw.detail = "foreign-error", f"{exc.type_name}: {exc.message}"
+    else:
+        raw.outcome, raw.detail = "foreign-error", f"{type(exc).__name__}: {exc}"
+
+
+Observer = Callable[[CallRecord], None]
+
+
+class Invoker:
+    """Calls plugin methods for every component, exactly as the platform does."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        clock: Any,
+        trace: TraceWriter,
+        latency: LatencyModel,
+        connection_data: ConnectionData,
+        *,
+        deadline_s: float = 300.0,
+        call_timeout_s: float = 10.0,
+        trace_wall_time: bool = False,
+    ) -> None:
+        self.env = env
+        self.clock = clock
+        self.trace = trace
+        self.latency = latency
+        self.connection_data = connection_data
+        self.deadline_s = deadline_s
+        self.call_timeout_s = call_timeout_s
+        self.trace_wall_time = trace_wall_time or not latency.deterministic
+        self.observers: list[Observer] = []
+
+    # -- lifecycle calls (no connection) --------------------------------------------
+
+    def lifecycle(
+        self, component: str, op: str, fn: Callable[[], Any]
+    ) -> Generator[simpy.Event, Any, CallRecord]:
+        """Run the constructor (``<init>``) or ``validateConfiguration`` of a component."""
+        raw = _Raw()
+        start = float(self.env.now)
+        now = self.clock.now()
+        wall0 = time.perf_counter()
+        try:
+            with _Watchdog(self.call_timeout_s):
+                raw.result = fn()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            _classify(exc, raw, op, self.call_timeout_s)
+            if type(exc).__name__ == "ConfigurationError" and op == VALIDATE:
+                raw.outcome, raw.error_code, raw.detail = "error", "CONFIGURATION", str(exc)
+        wall_s = time.perf_counter() - wall0
+        duration = 0.0 if op == CONSTRUCTOR else self.latency.duration(op, wall_s)
+        if duration > 0:
+            yield self.env.timeout(duration)
+        return self._finish(
+            component, op, None, start, now, wall_s, raw, (), None, None, [], True
+        )
+
+    # -- operational calls -------------------------------------------------------------
+
+    def call(
+        self,
+        component: str,
+        instance: Any,
+        op: Operation,
+        vm: str | None,
+        args: tuple[Any, ...],
+        *,
+        pool: simpy.Resource | None = None,
+        task: int | None = None,
+        check: int | None = None,
+        probe: bool = False,
+    ) -> Generator[simpy.Event, Any, CallRecord]:
+        """Connect, invoke ``op`` with ``args``, disconnect; hold simulated time; record."""
+        request = pool.request() if pool is not None else None
+        if request is not None:
+            yield request
+        try:
+            start = float(self.env.now)
+            now = self.clock.now()
+            wall0 = time.perf_counter()
+            raw = self._invoke(instance, op, args)
+            wall_s = time.perf_counter() - wall0
+            duration = self.latency.duration(op.value, wall_s)
+            if duration > self.deadline_s:
+                duration = self.deadline_s
+                if raw.outcome in ("ok", "error"):
+                    raw.outcome = "indeterminate"
+                    raw.detail = (
+                        f"{op.value} took longer than the call deadline of {self.deadline_s:g} s"
+                    )
+            if duration > 0:
+                yield self.env.timeout(duration)
+        finally:
+            if pool is not None and request is not None:
+                pool.release(request)
+        violations: list[str] = []
+        drain = getattr(instance, "drain_protocol_violations", None)
+        if callable(drain):
+            violations = list(drain())
+        record = self._finish(
+            component, op.value, vm, start, now, wall_s, raw, args, task, check, violations, probe
+        )
+        return record
+
+    def _invoke(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> _Raw:
+        raw = _Raw()
+        timeout = self.call_timeout_s
+        try:
+            with _Watchdog(timeout):
+                try:
+                    connection = instance.new_connection()
+                except BaseException as exc:
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    _classify(exc, raw, "new_connection", timeout)
+                    raw.connect = f"failed:{type(exc).__name__}"
+                    if raw.outcome == "error":
+                        raw.outcome = "foreign-error"
+                        raw.detail = f"new_connection raised {type(exc).__name__}: {exc}"
+                    return raw
+                try:
+                    connection.connect(self.connection_data)
+                    raw.connect = "ok"
+                except BaseException as exc:
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    raw.connect = f"failed:{type(exc).__name__}"
+                    _classify(exc, raw, "connect", timeout)
+                    if isinstance(exc, BackupPluginException) and not isinstance(
+                        exc, PluginConnectionError
+                    ):
+                        raw.detail = (
+                            f"connect raised BackupPluginException({exc.error.value}) where "
+                            f"PluginConnectionError is due: {exc.message}"
+                        )
+                    return raw
+                try:
+                    method = getattr(instance, op.python_name)
+                    raw.result = method(connection, *args)
+                    problem = check_return(op.value, raw.result)
+                    if problem is not None:
+                        raw.outcome, raw.detail = "bad-return", problem
+                except BaseException as exc:
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    _classify(exc, raw, op.value, timeout)
+                finally:
+                    try:
+                        connection.disconnect()
+                        raw.disconnect = "ok"
+                    except BaseException as exc:
+                        if isinstance(exc, KeyboardInterrupt):
+                            raise
+                        raw.disconnect = f"failed:{type(exc).__name__}"
+        except CallTimeout:
+            # The watchdog fired outside the inner handlers (in connect/disconnect).
+            raw.outcome = "indeterminate"
+            raw.detail = f"{op.value} did not return within {timeout:g} s of wall time"
+        return raw
+
+    def _finish(
+        self,
+        component: str,
+        op: str,
+        vm: str | None,
+        start: float,
+        now: datetime,
+        wall_s: float,
+        raw: _Raw,
+        args: tuple[Any, ...],
+        task: int | None,
+        check: int | None,
+        violations: Sequence[str],
+        probe: bool,
+    ) -> CallRecord:
+        end = float(self.env.now)
+        wall_ms = wall_s * 1000.0
+        seq = self.trace.emit(
+            "call",
+            end,
+            component=component,
+            op=op,
+            vm=vm,
+            start=start,
+            end=end,
+            wall_ms=round(wall_ms, 3) if self.trace_wall_time else None,
+            outcome=raw.outcome,
+            error_code=raw.error_code,
+            detail=raw.detail,
+            connect=raw.connect,
+            disconnect=raw.disconnect,
+            task=task,
+            check=check,
+            protocol_violations=list(violations) or None,
+        )
+        record = CallRecord(
+            seq=seq,
+            component=component,
+            op=op,
+            vm=vm,
+            start=start,
+            end=end,
+            wall_ms=wall_ms,
+            outcome=raw.outcome,
+            error_code=raw.error_code,
+            detail=raw.detail,
+            args=args,
+            result=raw.result,
+            connect=raw.connect,
+            disconnect=raw.disconnect,
+            now=now,
+            task=task,
+            check=check,
+            protocol_violations=list(violations),
+            probe=probe,
+        )
+        for observer in self.observers:
+            observer(record)
+        return record

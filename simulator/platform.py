@@ -1,0 +1,722 @@
+"""The simulated Abiquo platform: API, Virtual Factory and Cloud Provider Proxy.
+
+It calls the plugin exactly as Abiquo does (``docs/architecture.md`` and
+``docs/contract.md`` say which behaviour is Abiquo's and which is *(modelled)*):
+
+- **API.** Each component builds its own plugin instance and calls
+  ``validateConfiguration`` when it loads it. A component whose instance fails to load
+  treats the plugin as not loaded: every backup operation is refused with BC-38 and no
+  other plugin method is called. The API refuses requests that break its
+  preconditions (BC-22/38/41/42/43/44/46/47) before any plugin call.
+- **Virtual Factory.** Tasks (DEPLOY, RECONFIGURE, UNDEPLOY, BACKUP_NOW, RESTORE,
+  POWER_OFF, POWER_ON) run on a fixed pool of workers. A task holds its VM's lock from
+  start to end, so tasks on one VM run one at a time and the wait is measured. Plugin
+  calls also take one of ``open_sessions`` session slots. The BACKUP_SCHEDULE job is
+  placed as Abiquo places it and a failed job rolls the whole VM operation back. With
+  ``lock_vm_during_backup`` a VM with a backup in progress takes no task.
+- **Cloud Provider Proxy.** One process runs the periodic check with a *fixed delay*:
+  ``listResults(lastCheckDate, in-progress ids)``, upsert by provider id, then
+  ``getExpiredResults`` for the done results past their expiration date, removing those
+  confirmed. ``lastCheckDate`` becomes the instant the last *successful* check began.
+
+Only the per-VM lock table, the task queue and the results table grow with work; none
+of them holds an entry per idle VM.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import simpy
+
+from simulator.clock import SimClock
+from simulator.contract import (
+    BackupResult,
+    BackupSchedule,
+    OnDemandBackupOptions,
+    Operation,
+    PluginContext,
+    ResultState,
+    RestoreResult,
+)
+from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker
+from simulator.results_table import ResultsTable, Transition
+from simulator.trace import TraceWriter
+
+__all__ = [
+    "REJECTION_CODES",
+    "TASK_KINDS",
+    "CheckRecord",
+    "Platform",
+    "PlatformSettings",
+    "Task",
+]
+
+TASK_KINDS = (
+    "DEPLOY",
+    "RECONFIGURE",
+    "UNDEPLOY",
+    "BACKUP_NOW",
+    "RESTORE",
+    "POWER_OFF",
+    "POWER_ON",
+)
+#: A harness-only task: one plugin call under the VM's lock, without the API's
+#: preconditions. The conformance audit uses it to probe a plugin (csi-sanity style).
+PROBE = "PROBE"
+
+#: The refusals the API makes before any plugin call. BC codes are Abiquo's where it
+#: published one; BC-47 and VM-STATE are *(modelled)*.
+REJECTION_CODES: dict[str, str] = {
+    "BC-22": "the backup result is not done, so it cannot be restored",
+    "BC-38": "backup plugin not loaded",
+    "BC-41": "the backup result does not exist (or its VM is undeployed)",
+    "BC-42": "an on-demand backup needs a deployed VM",
+    "BC-43": "a restore needs a deployed VM",
+    "BC-44": "a restore needs the VM powered off",
+    "BC-46": "the plugin declares this operation unsupported",
+    "BC-47": "a policy uses a backup type or periodicity the plugin does not support",
+    "VM-STATE": "the VM is not in the state the task needs",
+}
+
+#: Which plugin operation a task's BACKUP_SCHEDULE job or action needs.
+_TASK_NEEDS: dict[str, Operation | None] = {
+    "BACKUP_NOW": Operation.EXECUTE_BACKUP,
+    "RESTORE": Operation.EXECUTE_RESTORE,
+}
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """The platform's configuration (Abiquo properties and simulation knobs)."""
+
+    check_delay_s: float = 600.0
+    open_sessions: int = 2
+    session_scope: str = "backup-manager"
+    vdcs: int = 1
+    lock_vm_during_backup: bool = True
+    hypervisor_job_s: float = 10.0
+    vf_workers: int = 32
+
+
+@dataclass(slots=True)
+class Task:
+    """A Virtual Factory task and what became of it."""
+
+    id: int
+    kind: str
+    vm_index: int
+    vm_uuid: str
+    submitted: float
+    schedule: BackupSchedule | None = None
+    replication: bool = False
+    backup_ref: str | None = None
+    backup_id: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    status: str = "queued"
+    code: str | None = None
+    detail: str | None = None
+    lock_wait: float = 0.0
+    queue_wait: float = 0.0
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    probe_op: Operation | None = None
+    probe_args: tuple[Any, ...] = ()
+    record: CallRecord | None = None
+
+
+@dataclass(slots=True)
+class CheckRecord:
+    """One periodic check of the Cloud Provider Proxy."""
+
+    id: int
+    start: float
+    end: float
+    last_check_date: datetime | None
+    next_last_check_date: datetime | None
+    in_progress: int
+    results: int
+    expired: int
+    ok: bool
+    list_call: CallRecord | None
+    expired_call: CallRecord | None
+
+
+_EMPTY = BackupSchedule()
+_JOB_OF = {
+    Operation.APPLY_SCHEDULE: "BACKUP_SCHEDULE",
+    Operation.APPLY_NEW_SCHEDULE: "BACKUP_SCHEDULE",
+    Operation.REMOVE_SCHEDULE: "BACKUP_SCHEDULE",
+    Operation.EXECUTE_BACKUP: "BACKUP",
+    Operation.EXECUTE_RESTORE: "RESTORE",
+}
+
+
+class _Hooks:
+    """Callbacks observers register on the platform."""
+
+    def __init__(self) -> None:
+        self.task_end: list[Callable[[Task], None]] = []
+        self.check_end: list[Callable[[CheckRecord], None]] = []
+        self.transition: list[Callable[[Transition, float], None]] = []
+        self.queue_depth: list[Callable[[float, int], None]] = []
+
+
+class Platform:
+    """The API, the Virtual Factory and the Cloud Provider Proxy over one environment."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        clock: SimClock,
+        fleet: Any,
+        invoker: Invoker,
+        trace: TraceWriter,
+        plugin_class: type,
+        properties: Mapping[str, str],
+        settings: PlatformSettings,
+    ) -> None:
+        self.env = env
+        self.clock = clock
+        self.fleet = fleet
+        self.invoker = invoker
+        self.trace = trace
+        self.plugin_class = plugin_class
+        self.properties = dict(properties)
+        self.settings = settings
+        self.hooks = _Hooks()
+        self.results = ResultsTable()
+        self.instances: dict[str, Any] = {}
+        self.loaded: dict[str, bool] = {}
+        self.ready = env.event()
+        # Platform-side view of each VM's backup configuration.
+        self.vm_schedule: dict[str, BackupSchedule] = {}
+        self.last_schedule: dict[str, BackupSchedule] = {}
+        self._end_events: dict[int, simpy.Event] = {}
+        self._unsupported: frozenset[Operation] = frozenset(
+            getattr(plugin_class, "unsupported_operations", frozenset())
+        )
+        self._types = frozenset(getattr(plugin_class, "supported_backup_types", ()))
+        self._periodicities = frozenset(getattr(plugin_class, "supported_periodicities", ()))
+        # Session pools: one per backup manager, or one per VDC plus one for the CPP.
+        cap = settings.open_sessions
+        if settings.session_scope == "vdc":
+            self._vf_pools = [simpy.Resource(env, capacity=cap) for _ in range(settings.vdcs)]
+            self._cpp_pool = simpy.Resource(env, capacity=cap)
+        else:
+            shared = simpy.Resource(env, capacity=cap)
+            self._vf_pools = [shared]
+            self._cpp_pool = shared
+        # Virtual Factory state: only VMs with work queued have entries.
+        self._task_seq = 0
+        self._ready_tasks: simpy.Store = simpy.Store(env)
+        self._waiting: dict[str, deque[Task]] = {}
+        self._running: dict[str, Task] = {}
+        self._backup_locked: dict[str, int] = {}
+        self.tasks_by_status: dict[str, int] = {}
+        self.tasks_by_kind: dict[str, int] = {}
+        self.rejections: dict[str, int] = {}
+        self.rollbacks = 0
+        self.events: dict[str, int] = {}
+        # Cloud Provider Proxy state.
+        self.last_check_date: datetime | None = None
+        self.checks: int = 0
+        self.results_seen = 0
+        self.quiesced = False
+
+    # ------------------------------------------------------------------ start-up
+
+    def start(self) -> None:
+        """Start the component loaders, the VF workers and the periodic check."""
+        self.env.process(self._startup())
+        for _ in range(self.settings.vf_workers):
+            self.env.process(self._worker())
+        self.env.process(self._periodic_check())
+
+    def _startup(self) -> Generator[simpy.Event, Any, None]:
+        for component in ("api", "virtualfactory", "cpp"):
+            yield from self._load(component)
+        self.ready.succeed()
+
+    def _load(self, component: str) -> Generator[simpy.Event, Any, None]:
+        context = PluginContext(self.clock, dict(self.properties), component)  # type: ignore[arg-type]
+        record = yield from self.invoker.lifecycle(
+            component, CONSTRUCTOR, lambda: self.plugin_class(context)
+        )
+        if not record.ok:
+            self.loaded[component] = False
+            return
+        instance = record.result
+        self.instances[component] = instance
+        record = yield from self.invoker.lifecycle(
+            component, VALIDATE, instance.validate_configuration
+        )
+        self.loaded[component] = record.ok
+
+    def plugin_loaded(self, component: str) -> bool:
+        """True when ``component`` and the API both loaded the plugin."""
+        return self.loaded.get("api", False) and self.loaded.get(component, False)
+
+    # ------------------------------------------------------------------ API: submit
+
+    def submit(
+        self,
+        kind: str,
+        vm_index: int,
+        *,
+        schedule: BackupSchedule | None = None,
+        replication: bool = False,
+        backup: str | None = None,
+    ) -> Task:
+        """Receive a user request; refuse it or queue it on the VM's lock."""
+        if kind not in TASK_KINDS and kind != PROBE:
+            raise ValueError(f"unknown task kind {kind!r}; expected one of {TASK_KINDS}")
+        self._task_seq += 1
+        task = Task(
+            id=self._task_seq,
+            kind=kind,
+            vm_index=vm_index,
+            vm_uuid=self.fleet.uuid(vm_index),
+            submitted=float(self.env.now),
+            schedule=schedule,
+            replication=replication,
+            backup_ref=backup,
+        )
+        self.tasks_by_kind[kind] = self.tasks_by_kind.get(kind, 0) + 1
+        if kind == "RESTORE":
+            task.backup_id = self._resolve_backup(task)
+        refusal = self._precondition(task)
+        if refusal is not None:
+            self._reject(task, refusal, "api")
+            return task
+        self._waiting.setdefault(task.vm_uuid, deque()).append(task)
+        self._dispatch(task.vm_uuid)
+        return task
+
+    def submit_probe(self, vm_index: int, op: Operation, args: tuple[Any, ...]) -> Task:
+        """Queue one plugin call on a VM under its lock, bypassing the API's preconditions."""
+        self._task_seq += 1
+        task = Task(
+            id=self._task_seq,
+            kind=PROBE,
+            vm_index=vm_index,
+            vm_uuid=self.fleet.uuid(vm_index),
+            submitted=float(self.env.now),
+            probe_op=op,
+            probe_args=args,
+        )
+        self._waiting.setdefault(task.vm_uuid, deque()).append(task)
+        self._dispatch(task.vm_uuid)
+        return task
+
+    def quiesce(self) -> None:
+        """Stop the periodic check and tell the workload to stop; queued tasks still run."""
+        self.quiesced = True
+
+    def _resolve_backup(self, task: Task) -> str | None:
+        ref = task.backup_ref or "latest"
+        if ref in ("latest", "latest-any"):
+            held = self.results.latest_for_vm(task.vm_uuid, done_only=ref == "latest")
+            return held.provider_id if held is not None else None
+        return ref
+
+    def _precondition(self, task: Task) -> tuple[str, str] | None:
+        """The API's refusal of ``task`` as (code, reason), or None to accept it."""
+        i, kind = task.vm_index, task.kind
+        if kind == PROBE:
+            return None
+        deployed = self.fleet.is_deployed(i)
+        needs_plugin = kind in _TASK_NEEDS or (
+            kind in ("DEPLOY", "RECONFIGURE") and bool(task.schedule and task.schedule.policies)
+        )
+        if kind == "UNDEPLOY" and self._has_schedule(task.vm_uuid):
+            needs_plugin = True
+        if needs_plugin and not self.plugin_loaded("virtualfactory"):
+            return ("BC-38", REJECTION_CODES["BC-38"])
+        op = _TASK_NEEDS.get(kind)
+        if op is not None and op in self._unsupported:
+            return ("BC-46", f"{op.value} is declared unsupported by the plugin")
+        if kind in ("DEPLOY", "RECONFIGURE") and task.schedule is not None:
+            schedule_op = (
+                Operation.APPLY_SCHEDULE if kind == "DEPLOY" else Operation.APPLY_NEW_SCHEDULE
+            )
+            if schedule_op in self._unsupported and task.schedule.policies:
+                return ("BC-46", f"{schedule_op.value} is declared unsupported by the plugin")
+            for policy, config in task.schedule.configurations():
+                if self._types and config.type not in self._types:
+                    return ("BC-47", f"policy {policy.code} uses backup type {config.type.value}")
+                if self._periodicities and config.subtype not in self._periodicities:
+                    return (
+                        "BC-47",
+                        f"policy {policy.code} uses periodicity {config.subtype.value}",
+                    )
+        if kind == "DEPLOY" and deployed:
+            return ("VM-STATE", "the VM is already deployed")
+        if kind in ("RECONFIGURE", "UNDEPLOY", "POWER_OFF", "POWER_ON") and not deployed:
+            return ("VM-STATE", "the VM is not deployed")
+        if kind == "POWER_OFF" and not self.fleet.is_powered_on(i):
+            return ("VM-STATE", "the VM is already powered off")
+        if kind == "POWER_ON" and self.fleet.is_powered_on(i):
+            return ("VM-STATE", "the VM is already powered on")
+        if kind == "BACKUP_NOW" and not deployed:
+            return ("BC-42", REJECTION_CODES["BC-42"])
+        if kind == "RESTORE":
+            if not deployed:
+                return ("BC-43", REJECTION_CODES["BC-43"])
+            if self.fleet.is_powered_on(i):
+                return ("BC-44", REJECTION_CODES["BC-44"])
+            held = self.results.by_id.get(task.backup_id or "")
+            if held is None or held.vm_uuid != task.vm_uuid:
+                return ("BC-41", f"no backup result {task.backup_id!r} for this VM")
+            if held.state is not ResultState.DONE:
+                return ("BC-22", f"backup {held.provider_id} is {held.state.value}, not DONE")
+        return None
+
+    def _has_schedule(self, vm: str) -> bool:
+        schedule = self.vm_schedule.get(vm)
+        return schedule is not None and bool(schedule.policies)
+
+    def when_ended(self, task: Task) -> simpy.Event:
+        """An event that fires (with the task) when ``task`` ends, however it ends."""
+        if task.ended is not None:
+            event = self.env.event()
+            event.succeed(task)
+            return event
+        return self._end_events.setdefault(task.id, self.env.event())
+
+    def _reject(self, task: Task, refusal: tuple[str, str], stage: str) -> None:
+        task.status, (task.code, task.detail) = "rejected", refusal
+        task.ended = float(self.env.now)
+        self.rejections[task.code] = self.rejections.get(task.code, 0) + 1
+        self.trace.emit(
+            "rejection",
+            self.env.now,
+            task=task.id,
+            type=task.kind,
+            vm=task.vm_uuid,
+            code=task.code,
+            reason=task.detail,
+            stage=stage,
+        )
+        self._end_task(task)
+
+    # ----------------------------------------------------------- VF: locks, workers
+
+    def _dispatch(self, vm: str) -> None:
+        """Hand the VM's next waiting task to the workers if the VM is free."""
+        if vm in self._running or self._backup_locked.get(vm):
+            return
+        queue = self._waiting.get(vm)
+        if not queue:
+            self._waiting.pop(vm, None)
+            return
+        task = queue.popleft()
+        if not queue:
+            del self._waiting[vm]
+        self._running[vm] = task
+        task.lock_wait = float(self.env.now) - task.submitted
+        self.trace.emit(
+            "lock", self.env.now, vm=vm, task=task.id, action="acquire", wait=task.lock_wait
+        )
+        self._ready_tasks.put(task)
+        for hook in self.hooks.queue_depth:
+            hook(float(self.env.now), len(self._ready_tasks.items))
+
+    def _worker(self) -> Generator[simpy.Event, Any, None]:
+        yield self.ready
+        while True:
+            task = yield self._ready_tasks.get()
+            task.started = float(self.env.now)
+            task.queue_wait = task.started - task.submitted - task.lock_wait
+            refusal = self._precondition(task)
+            if refusal is not None:
+                self._reject(task, refusal, "virtualfactory")
+            else:
+                yield from self._execute(task)
+                self._end_task(task)
+            self.trace.emit(
+                "lock", self.env.now, vm=task.vm_uuid, task=task.id, action="release", wait=None
+            )
+            del self._running[task.vm_uuid]
+            self._dispatch(task.vm_uuid)
+
+    def _end_task(self, task: Task) -> None:
+        task.ended = float(self.env.now)
+        self.tasks_by_status[task.status] = self.tasks_by_status.get(task.status, 0) + 1
+        if task.status != "rejected":
+            self.trace.emit(
+                "task",
+                self.env.now,
+                task=task.id,
+                type=task.kind,
+                vm=task.vm_uuid,
+                submitted=task.submitted,
+                start=task.started,
+                end=task.ended,
+                status=task.status,
+                code=task.code,
+                detail=task.detail,
+                lock_wait=task.lock_wait,
+                queue_wait=task.queue_wait,
+                jobs=task.jobs,
+            )
+        for hook in self.hooks.task_end:
+            hook(task)
+        event = self._end_events.pop(task.id, None)
+        if event is not None:
+            event.succeed(task)
+
+    def _hypervisor_job(self, task: Task, job: str) -> Generator[simpy.Event, Any, None]:
+        start = float(self.env.now)
+        if self.settings.hypervisor_job_s > 0:
+            yield self.env.timeout(self.settings.hypervisor_job_s)
+        task.jobs.append({"job": job, "start": start, "end": float(self.env.now)})
+
+    def _vf_call(
+        self, task: Task, op: Operation, args: tuple[Any, ...]
+    ) -> Generator[simpy.Event, Any, CallRecord]:
+        pool = self._vf_pools[task.vm_index % len(self._vf_pools)]
+        record: CallRecord = (
+            yield from self.invoker.call(
+                "virtualfactory",
+                self.instances["virtualfactory"],
+                op,
+                task.vm_uuid,
+                args,
+                pool=pool,
+                task=task.id,
+                probe=task.kind == PROBE,
+            )
+        )
+        task.jobs.append(
+            {
+                "job": _JOB_OF.get(op, "BACKUP"),
+                "op": op.value,
+                "start": record.start,
+                "end": record.end,
+                "outcome": record.outcome,
+                "call": record.seq,
+            }
+        )
+        return record
+
+    def _fail(self, task: Task, record: CallRecord) -> None:
+        task.status = "failed"
+        task.code = record.error_code or record.outcome
+        task.detail = record.detail
+
+    def _rollback(self, task: Task, reason: str) -> None:
+        self.rollbacks += 1
+        self.trace.emit(
+            "rollback", self.env.now, task=task.id, type=task.kind, vm=task.vm_uuid, reason=reason
+        )
+
+    def _execute(self, task: Task) -> Generator[simpy.Event, Any, None]:
+        i, vm = task.vm_index, task.vm_uuid
+        kind = task.kind
+        task.status = "done"
+        if kind == PROBE and task.probe_op is not None:
+            record = yield from self._vf_call(task, task.probe_op, task.probe_args)
+            task.record = record
+            if not record.ok:
+                self._fail(task, record)
+            return
+        if kind == "DEPLOY":
+            yield from self._hypervisor_job(task, "HYPERVISOR_DEPLOY")
+            self.fleet.set_deployed(i, True)
+            schedule = task.schedule or _EMPTY
+            if schedule.policies:
+                record = yield from self._vf_call(
+                    task, Operation.APPLY_SCHEDULE, (self.fleet.info(i), schedule)
+                )
+                if not record.ok:
+                    self._fail(task, record)
+                    self._rollback(task, f"applySchedule {record.outcome}: undeploy the VM")
+                    yield from self._hypervisor_job(task, "HYPERVISOR_UNDEPLOY_ROLLBACK")
+                    self.fleet.set_deployed(i, False)
+                    return
+                self.vm_schedule[vm] = schedule
+        elif kind == "RECONFIGURE":
+            old = self.vm_schedule.get(vm, _EMPTY)
+            new = task.schedule or _EMPTY
+            yield from self._hypervisor_job(task, "HYPERVISOR_RECONFIGURE")
+            if old != new:
+                record = yield from self._vf_call(
+                    task, Operation.APPLY_NEW_SCHEDULE, (self.fleet.info(i), old, new)
+                )
+                if not record.ok:
+                    self._fail(task, record)
+                    self._rollback(task, f"applyNewSchedule {record.outcome}: restore old config")
+                    yield from self._hypervisor_job(task, "HYPERVISOR_RECONFIGURE_ROLLBACK")
+                    return
+            if new.policies:
+                self.vm_schedule[vm] = new
+            else:
+                self.vm_schedule.pop(vm, None)
+        elif kind == "UNDEPLOY":
+            schedule = self.vm_schedule.get(vm, _EMPTY)
+            if schedule.policies:
+                record = yield from self._vf_call(
+                    task, Operation.REMOVE_SCHEDULE, (self.fleet.info(i),)
+                )
+                if not record.ok:
+                    self._fail(task, record)
+                    self._rollback(task, f"removeSchedule {record.outcome}: VM stays deployed")
+                    return
+            yield from self._hypervisor_job(task, "HYPERVISOR_UNDEPLOY")
+            self.fleet.set_deployed(i, False)
+            self.vm_schedule.pop(vm, None)
+            self.last_schedule[vm] = schedule
+        elif kind == "BACKUP_NOW":
+            record = yield from self._vf_call(
+                task,
+                Operation.EXECUTE_BACKUP,
+                (self.fleet.info(i), OnDemandBackupOptions(replication=task.replication)),
+            )
+            if not record.ok:
+                self._fail(task, record)
+                return
+            result: BackupResult = record.result
+            task.backup_id = result.provider_id
+            self._upsert(result, float(self.env.now))
+        elif kind == "RESTORE":
+            record = yield from self._vf_call(
+                task, Operation.EXECUTE_RESTORE, (self.fleet.info(i), task.backup_id)
+            )
+            if not record.ok:
+                self._fail(task, record)
+                return
+            restore: RestoreResult = record.result
+            self.results.track_restore(restore.provider_id, task.backup_id or "", restore.state)
+        elif kind in ("POWER_OFF", "POWER_ON"):
+            yield from self._hypervisor_job(task, f"HYPERVISOR_{kind}")
+            self.fleet.set_powered_on(i, kind == "POWER_ON")
+
+    # ------------------------------------------------------------ CPP: the check
+
+    def _periodic_check(self) -> Generator[simpy.Event, Any, None]:
+        yield self.ready
+        yield self.env.timeout(self.settings.check_delay_s)
+        while not self.quiesced:
+            if self.plugin_loaded("cpp"):
+                yield from self.check()
+            # A fixed delay: the next check is scheduled after this one ends.
+            yield self.env.timeout(self.settings.check_delay_s)
+
+    def check(self) -> Generator[simpy.Event, Any, CheckRecord]:
+        """Run one check: list results in the window, upsert them, expire the due ones."""
+        self.checks += 1
+        check_id = self.checks
+        start = float(self.env.now)
+        began_at = self.clock.now()
+        window = self.last_check_date
+        in_progress = frozenset(self.results.in_progress)
+        instance = self.instances["cpp"]
+        list_call = yield from self.invoker.call(
+            "cpp",
+            instance,
+            Operation.LIST_RESULTS,
+            None,
+            (window, in_progress),
+            pool=self._cpp_pool,
+            check=check_id,
+        )
+        ok = list_call.ok
+        n_results = 0
+        expired_call: CallRecord | None = None
+        removed = 0
+        if ok:
+            now = float(self.env.now)
+            for result in list_call.result:
+                n_results += 1
+                self._upsert(result, now)
+            self.results_seen += n_results
+            due = self.results.due_for_expiry(self.clock.now())
+            if due and Operation.GET_EXPIRED_RESULTS not in self._unsupported:
+                expired_call = yield from self.invoker.call(
+                    "cpp",
+                    instance,
+                    Operation.GET_EXPIRED_RESULTS,
+                    None,
+                    (due,),
+                    pool=self._cpp_pool,
+                    check=check_id,
+                )
+                if expired_call.ok:
+                    confirmed = set(expired_call.result)
+                    keep = []
+                    for pid in due:
+                        if pid in confirmed:
+                            removed += int(self.results.remove(pid))
+                        else:
+                            keep.append(pid)
+                    self.results.reoffer(keep)
+                else:
+                    ok = False
+                    self.results.reoffer(due)
+        if ok:
+            self.last_check_date = began_at
+        end = float(self.env.now)
+        record = CheckRecord(
+            id=check_id,
+            start=start,
+            end=end,
+            last_check_date=window,
+            next_last_check_date=self.last_check_date,
+            in_progress=len(in_progress),
+            results=n_results,
+            expired=removed,
+            ok=ok,
+            list_call=list_call,
+            expired_call=expired_call,
+        )
+        self.trace.emit(
+            "poll",
+            end,
+            check=check_id,
+            start=start,
+            end=end,
+            duration=end - start,
+            last_check_date=window.isoformat() if window else None,
+            next_last_check_date=(
+                self.last_check_date.isoformat() if self.last_check_date else None
+            ),
+            in_progress=len(in_progress),
+            results=n_results,
+            expired=removed,
+            ok=ok,
+        )
+        for hook in self.hooks.check_end:
+            hook(record)
+        return record
+
+    def _upsert(self, result: BackupResult, now: float) -> None:
+        """Upsert one result, raise its events and keep the VM's backup lock current."""
+        transitions = self.results.upsert(result, now)
+        for tr in transitions:
+            self.events[tr.event] = self.events.get(tr.event, 0) + 1
+            self.trace.emit(
+                "event",
+                now,
+                event=tr.event,
+                provider_id=tr.provider_id,
+                vm=tr.vm_uuid,
+                state=tr.state.value,
+            )
+            for hook in self.hooks.transition:
+                hook(tr, now)
+        if self.settings.lock_vm_during_backup and (
+            transitions or result.state is ResultState.IN_PROGRESS
+        ):
+            self._set_backup_lock(result.vm_uuid)
+
+    def _set_backup_lock(self, vm: str) -> None:
+        busy = len(self.results.in_progress_for_vm(vm))
+        if busy:
+            self._backup_locked[vm] = busy
+        elif self._backup_locked.pop(vm, None) is not None:
+            self._dispatch(vm)

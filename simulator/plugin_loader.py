@@ -1,0 +1,207 @@
+"""Resolve a plugin spec to a plugin class, and check that the class fits the contract.
+
+A spec is one of:
+
+- an entry-point name in the group ``bpcert.plugins`` (``reference``);
+- ``module:Class`` (``my_vendor.plugin:VeeamPlugin``);
+- ``exec:COMMAND ...``: a plugin in any language speaking the JSON-RPC protocol of
+  ``docs/protocol.md`` over stdio (``exec:node examples/node-plugin/plugin.js``).
+
+With ``isolation="process"`` a Python plugin is served from a child process by
+``simulator.rpc_server``, so that a hang or a crash cannot take the harness down.
+
+Every failure is a :class:`PluginSpecError` with a message that says what was
+expected, what came and how to fix it: unknown names list the installed plugins and
+suggest close matches; a class missing a method or with a wrong signature names it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import shlex
+import sys
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from simulator.contract import ConnectionMetadata, Operation, PluginMetadata
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "LoadedPlugin",
+    "PluginSpecError",
+    "installed_plugins",
+    "load_plugin",
+    "validate_plugin_class",
+]
+
+ENTRY_POINT_GROUP = "bpcert.plugins"
+Isolation = Literal["in-process", "process"]
+
+#: Method name -> the parameters after ``self`` the platform passes, by position.
+_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "validate_configuration": (),
+    "new_connection": (),
+    "apply_schedule": ("connection", "vm", "schedule"),
+    "apply_new_schedule": ("connection", "vm", "old_schedule", "new_schedule"),
+    "remove_schedule": ("connection", "vm"),
+    "execute_backup": ("connection", "vm", "options"),
+    "execute_restore": ("connection", "vm", "backup_id"),
+    "list_results": ("connection", "last_check_date", "in_progress_result_provider_ids"),
+    "get_expired_results": ("connection", "provider_ids"),
+}
+
+
+class PluginSpecError(Exception):
+    """A plugin spec that cannot be resolved, or a class that does not fit the contract."""
+
+
+@dataclass(frozen=True)
+class LoadedPlugin:
+    """A resolved plugin: its class and how it was found."""
+
+    spec: str
+    plugin_class: type
+    isolation: Isolation
+
+    @property
+    def metadata(self) -> PluginMetadata | None:
+        """The plugin's ``metadata`` class attribute, if well formed."""
+        value = getattr(self.plugin_class, "metadata", None)
+        return value if isinstance(value, PluginMetadata) else None
+
+
+def installed_plugins() -> dict[str, str]:
+    """Entry-point name -> ``module:Class`` of every installed plugin, sorted by name."""
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return dict(sorted(found.items()))
+
+
+def _unknown(spec: str, reason: str) -> PluginSpecError:
+    installed = installed_plugins()
+    listing = ", ".join(installed) or "(none)"
+    close = difflib.get_close_matches(spec, list(installed), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return PluginSpecError(
+        f"unknown plugin {spec!r}: {reason}. Installed plugins: {listing}.{hint} "
+        "A spec is an installed name, 'module:Class' or 'exec:COMMAND'."
+    )
+
+
+def _import_class(spec: str) -> type:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise _unknown(spec, "it is not an installed plugin name")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise _unknown(spec, f"module {module_name!r} cannot be imported ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a vendor module may fail in any way on import
+        raise PluginSpecError(
+            f"importing {module_name!r} for plugin {spec!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            names = [n for n in dir(module) if not n.startswith("_")]
+            close = difflib.get_close_matches(part, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise PluginSpecError(
+                f"module {module_name!r} has no attribute {part!r} (plugin {spec!r}).{hint}"
+            ) from None
+    if not inspect.isclass(obj):
+        raise PluginSpecError(f"plugin {spec!r} is a {type(obj).__name__}, expected a class")
+    return obj
+
+
+def validate_plugin_class(cls: type, spec: str) -> None:
+    """Raise :class:`PluginSpecError` unless ``cls`` has every contract method and attribute.
+
+    Methods are checked by name and by the number of positional parameters the
+    platform passes; class attributes by type.
+    """
+    problems: list[str] = []
+    for name, params in _SIGNATURES.items():
+        method = getattr(cls, name, None)
+        if method is None or not callable(method):
+            problems.append(f"method {name}({', '.join(params)}) is missing")
+            continue
+        try:
+            signature = inspect.signature(method)
+        except (TypeError, ValueError):
+            continue
+        positional = [
+            p
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if positional and positional[0].name in ("self", "cls"):
+            positional = positional[1:]
+        has_varargs = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+        required = [p for p in positional if p.default is p.empty]
+        if has_varargs:
+            continue
+        if len(positional) < len(params) or len(required) > len(params):
+            got = ", ".join(p.name for p in positional)
+            problems.append(
+                f"method {name} takes ({got}) but the platform calls it with "
+                f"({', '.join(params)})"
+            )
+    if not isinstance(getattr(cls, "metadata", None), PluginMetadata):
+        problems.append("class attribute metadata must be a simulator.contract.PluginMetadata")
+    connection = getattr(cls, "connection_metadata", ConnectionMetadata())
+    if not isinstance(connection, ConnectionMetadata):
+        problems.append(
+            "class attribute connection_metadata must be a simulator.contract.ConnectionMetadata"
+        )
+    unsupported = getattr(cls, "unsupported_operations", frozenset())
+    if not isinstance(unsupported, frozenset | set) or not all(
+        isinstance(op, Operation) for op in unsupported
+    ):
+        problems.append("class attribute unsupported_operations must be a frozenset[Operation]")
+    if problems:
+        raise PluginSpecError(
+            f"plugin {spec!r} ({cls.__module__}.{cls.__qualname__}) does not fit the contract:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
+    argv = shlex.split(command)
+    if not argv:
+        raise PluginSpecError(f"plugin {spec!r}: 'exec:' needs a command, e.g. 'exec:node p.js'")
+    from simulator.isolation import process_plugin_class  # only needed for exec specs
+
+    try:
+        return process_plugin_class(argv, label=spec, call_timeout_s=call_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - any start-up failure is a usage error here
+        raise PluginSpecError(f"plugin {spec!r} could not be started: {exc}") from None
+
+
+def load_plugin(
+    spec: str, *, isolation: Isolation = "in-process", call_timeout_s: float = 10.0
+) -> LoadedPlugin:
+    """Resolve ``spec`` to a validated plugin class."""
+    spec = spec.strip()
+    if not spec:
+        raise _unknown(spec, "the spec is empty")
+    if spec.startswith("exec:"):
+        cls = _exec_class(spec[len("exec:") :], spec, call_timeout_s)
+        validate_plugin_class(cls, spec)
+        return LoadedPlugin(spec, cls, "process")
+    installed = installed_plugins()
+    target = installed.get(spec, spec)
+    if ":" not in target:
+        raise _unknown(spec, "it is not an installed plugin name")
+    cls = _import_class(target)
+    validate_plugin_class(cls, spec)
+    if isolation == "process":
+        command = shlex.join([sys.executable, "-m", "simulator.rpc_server", target])
+        served = _exec_class(command, spec, call_timeout_s)
+        validate_plugin_class(served, spec)
+        return LoadedPlugin(spec, served, "process")
+    return LoadedPlugin(spec, cls, "in-process")

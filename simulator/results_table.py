@@ -1,0 +1,199 @@
+"""The platform's table of backup results, as the Cloud Provider Proxy maintains it.
+
+Results are upserted by provider id from ``listResults``. The table keeps just what
+the platform needs, compactly, and indexes it so that every periodic check costs
+O(results it touches), not O(results held):
+
+- ``in_progress``: the ids (backups and restores) it holds as IN_PROGRESS, passed to
+  the next ``listResults``;
+- an expiry heap: the done results whose expiration date has passed are the ones the
+  platform "supposes expired" and asks ``getExpiredResults`` about;
+- per-VM lists, for restore targets and for hiding an undeployed VM's results.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from simulator.contract import BackupResult, ResultState
+
+__all__ = ["HeldResult", "ResultsTable", "Transition"]
+
+
+@dataclass(slots=True)
+class HeldResult:
+    """What the platform holds of one backup result."""
+
+    provider_id: str
+    vm_uuid: str
+    state: ResultState
+    on_demand: bool
+    replication: bool
+    creation_date: datetime
+    finish_date: datetime | None
+    expiration_date: datetime | None
+    first_seen: float
+    final_seen: float | None = None
+    restores: dict[str, ResultState] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Transition:
+    """A result (or one of its restores) that became final in an upsert."""
+
+    event: str
+    provider_id: str
+    vm_uuid: str
+    state: ResultState
+    finish_date: datetime | None
+
+
+def _event_for(result: BackupResult) -> str:
+    if not result.on_demand:
+        return "SCHEDULED_BACKUP"
+    return "BACKUP_WITH_REPLICATION_FINISH" if result.replication else "BACKUP_FINISH"
+
+
+class ResultsTable:
+    """Backup results by provider id, with the indexes the periodic check needs."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, HeldResult] = {}
+        self.by_vm: dict[str, list[str]] = {}
+        # Insertion-ordered (a dict, not a set) so the order never depends on hashing.
+        self.in_progress: dict[str, None] = {}
+        self.restore_parent: dict[str, str] = {}
+        self._expiry: list[tuple[datetime, str]] = []
+        self.removed_expired = 0
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def upsert(self, result: BackupResult, t: float) -> list[Transition]:
+        """Insert or update ``result``; return the transitions to a final state."""
+        out: list[Transition] = []
+        held = self.by_id.get(result.provider_id)
+        was_final = held is not None and held.state.is_final
+        if held is None:
+            held = HeldResult(
+                provider_id=result.provider_id,
+                vm_uuid=result.vm_uuid,
+                state=result.state,
+                on_demand=result.on_demand,
+                replication=result.replication,
+                creation_date=result.creation_date,
+                finish_date=result.finish_date,
+                expiration_date=result.expiration_date,
+                first_seen=t,
+            )
+            self.by_id[result.provider_id] = held
+            self.by_vm.setdefault(result.vm_uuid, []).append(result.provider_id)
+        else:
+            held.state = result.state
+            held.finish_date = result.finish_date
+            if held.expiration_date != result.expiration_date:
+                held.expiration_date = result.expiration_date
+        if result.state.is_final:
+            self.in_progress.pop(result.provider_id, None)
+            if not was_final:
+                held.final_seen = t
+                out.append(
+                    Transition(
+                        _event_for(result),
+                        result.provider_id,
+                        result.vm_uuid,
+                        result.state,
+                        result.finish_date,
+                    )
+                )
+                if result.state is ResultState.DONE and result.expiration_date is not None:
+                    heapq.heappush(self._expiry, (result.expiration_date, result.provider_id))
+        else:
+            self.in_progress[result.provider_id] = None
+        for restore in result.restores:
+            before = held.restores.get(restore.provider_id)
+            held.restores[restore.provider_id] = restore.state
+            self.restore_parent[restore.provider_id] = result.provider_id
+            if restore.state.is_final:
+                self.in_progress.pop(restore.provider_id, None)
+                if before is None or not before.is_final:
+                    out.append(
+                        Transition(
+                            "RESTORE_FINISH",
+                            restore.provider_id,
+                            result.vm_uuid,
+                            restore.state,
+                            restore.finish_date,
+                        )
+                    )
+            else:
+                self.in_progress[restore.provider_id] = None
+        return out
+
+    def track_restore(self, restore_id: str, backup_id: str, state: ResultState) -> None:
+        """Remember a restore the Virtual Factory just started."""
+        self.restore_parent[restore_id] = backup_id
+        parent = self.by_id.get(backup_id)
+        if parent is not None:
+            parent.restores[restore_id] = state
+        if not state.is_final:
+            self.in_progress[restore_id] = None
+
+    def due_for_expiry(self, now: datetime) -> list[str]:
+        """The done results the platform holds whose expiration date has passed.
+
+        Each id is handed out once; ids still held after the check are re-offered by
+        :meth:`reoffer`.
+        """
+        due: list[str] = []
+        while self._expiry and self._expiry[0][0] <= now:
+            _, pid = heapq.heappop(self._expiry)
+            held = self.by_id.get(pid)
+            if held is not None and held.state is ResultState.DONE:
+                due.append(pid)
+        return due
+
+    def reoffer(self, ids: list[str]) -> None:
+        """Put ids the plugin did not confirm as expired back in the expiry heap."""
+        for pid in ids:
+            held = self.by_id.get(pid)
+            if held is not None and held.expiration_date is not None:
+                heapq.heappush(self._expiry, (held.expiration_date, pid))
+
+    def remove(self, provider_id: str) -> bool:
+        """Forget an expired result. Returns False when it was not held."""
+        held = self.by_id.pop(provider_id, None)
+        if held is None:
+            return False
+        ids = self.by_vm.get(held.vm_uuid)
+        if ids is not None:
+            try:
+                ids.remove(provider_id)
+            except ValueError:
+                pass
+            if not ids:
+                del self.by_vm[held.vm_uuid]
+        self.in_progress.pop(provider_id, None)
+        self.removed_expired += 1
+        return True
+
+    def latest_for_vm(self, vm_uuid: str, *, done_only: bool) -> HeldResult | None:
+        """The newest result of ``vm_uuid`` (by creation date), optionally DONE only."""
+        best: HeldResult | None = None
+        for pid in self.by_vm.get(vm_uuid, ()):
+            held = self.by_id[pid]
+            if done_only and held.state is not ResultState.DONE:
+                continue
+            if best is None or held.creation_date >= best.creation_date:
+                best = held
+        return best
+
+    def in_progress_for_vm(self, vm_uuid: str) -> list[str]:
+        """Backup ids of ``vm_uuid`` held as IN_PROGRESS."""
+        return [
+            pid
+            for pid in self.by_vm.get(vm_uuid, ())
+            if self.by_id[pid].state is ResultState.IN_PROGRESS
+        ]

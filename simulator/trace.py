@@ -1,0 +1,87 @@
+"""The run's trace: one JSON object a line, streamed to disk, and an in-process bus.
+
+Every line has ``seq`` (1, 2, ...), ``t`` (simulated seconds) and ``kind``. The kinds
+and their fields are documented in ``docs/trace.md``. Lines are written as they
+happen, so memory stays bounded however long the run.
+
+Observers (the conformance checkers, the metrics collector) subscribe to the same
+records in process and receive the full Python objects (arguments and returns of
+calls), which the file only summarises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, Literal
+
+__all__ = ["TRACE_KINDS", "TraceLevel", "TraceWriter"]
+
+TRACE_KINDS = ("call", "task", "poll", "event", "lock", "rejection", "rollback")
+TraceLevel = Literal["full", "calls", "off"]
+#: Kinds written at each level. ``calls`` leaves out the per-result ``event`` lines and
+#: the ``lock`` lines, which dominate at fleet scale.
+_LEVEL_KINDS: dict[str, frozenset[str]] = {
+    "full": frozenset(TRACE_KINDS),
+    "calls": frozenset({"call", "task", "poll", "rejection", "rollback"}),
+    "off": frozenset(),
+}
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+class TraceWriter:
+    """Streams trace lines to ``path`` (or nowhere) and fans them out to listeners.
+
+    ``emit`` takes the kind, the simulated time and the fields in the order they are
+    to appear; floats are rounded to microseconds so the bytes are stable.
+    """
+
+    def __init__(self, path: Path | None = None, *, level: TraceLevel = "full") -> None:
+        if level not in _LEVEL_KINDS:
+            raise ValueError(f"trace level must be one of {sorted(_LEVEL_KINDS)}, got {level!r}")
+        self.path = path
+        self.level = level
+        self._kinds = _LEVEL_KINDS[level]
+        self._file: IO[str] | None = None
+        if path is not None and level != "off":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("w", encoding="utf-8", newline="\n")
+        self.seq = 0
+        self.counts: dict[str, int] = dict.fromkeys(TRACE_KINDS, 0)
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener`` with every record (also those the level does not write)."""
+        self._listeners.append(listener)
+
+    def emit(self, kind: str, t: float, **fields: Any) -> int:
+        """Record one line and return its ``seq``."""
+        self.seq += 1
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        record: dict[str, Any] = {"seq": self.seq, "t": round(t, 6), "kind": kind}
+        for key, value in fields.items():
+            record[key] = _round(value)
+        if self._file is not None and kind in self._kinds:
+            self._file.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False))
+            self._file.write("\n")
+        for listener in self._listeners:
+            listener(record)
+        return self.seq
+
+    def close(self) -> None:
+        """Flush and close the file. Safe to call twice."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

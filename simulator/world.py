@@ -1,0 +1,371 @@
+"""One simulated world: a scenario, a plugin class, and everything between them.
+
+A world owns one ``simpy.Environment`` and one seeded ``random.Random`` from which
+every component gets its own stream; there is no global state, so many worlds can run
+side by side in one process. Its backup system gets an endpoint that is unique in the
+process (``sim://backup-<n>``), so a plugin whose backend outlives the world never
+sees another world's jobs.
+
+Usage::
+
+    world = World(scenario, plugin_class, trace_path=Path("out/trace.jsonl"))
+    world.observe(checker)          # optional: online observers
+    summary = world.run()
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import simpy
+
+from simulator.backup_system import BackupSystem, BackupSystemSettings
+from simulator.clock import SimClock
+from simulator.contract import (
+    BackupPolicy,
+    ConnectionData,
+    ConnectionMetadata,
+    FieldConstraint,
+)
+from simulator.fleet import Fleet
+from simulator.invoker import CallRecord, Invoker, LatencyModel
+from simulator.metrics import DownsampledSeries, StreamingHistogram
+from simulator.platform import CheckRecord, Platform, PlatformSettings, Task
+from simulator.results_table import Transition
+from simulator.scenario import Scenario
+from simulator.trace import TraceLevel, TraceWriter
+from simulator.workload import TimelineItem, Workload, WorkloadSettings
+
+__all__ = ["RunMetrics", "World", "WorldObserver", "connection_data_for", "properties_for"]
+
+_MB = 1_000_000.0
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes (for benchmarks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        """Process the next event, counting it."""
+        self.events_processed += 1
+        super().step()
+
+
+class WorldObserver(Protocol):
+    """What an online observer of a world may implement (every method is optional)."""
+
+    def attach(self, world: World) -> None:
+        """Called once before the run starts."""
+
+
+def connection_data_for(
+    metadata: ConnectionMetadata, endpoint: str | None, user: str | None, password: str | None
+) -> ConnectionData:
+    """The connection data the platform passes, honouring the plugin's constraints.
+
+    ``NO_APPLICABLE`` fields are left out; ``MANDATORY`` and ``OPTIONAL`` ones are
+    passed when the backup manager has them. A ``MANDATORY`` field the backup manager
+    lacks is a configuration error of the scenario.
+    """
+    if metadata.endpoint is FieldConstraint.MANDATORY and not endpoint:
+        raise ValueError("the plugin requires an endpoint but the backup manager has none")
+    if metadata.credentials is FieldConstraint.MANDATORY and (user is None or password is None):
+        raise ValueError("the plugin requires credentials but the backup manager has none")
+    with_endpoint = metadata.endpoint is not FieldConstraint.NO_APPLICABLE
+    with_credentials = metadata.credentials is not FieldConstraint.NO_APPLICABLE
+    return ConnectionData.model_validate(
+        {
+            "endpoint": endpoint if with_endpoint else None,
+            "user": user if with_credentials else None,
+            "password": password if with_credentials else None,
+        }
+    )
+
+
+def properties_for(
+    plugin_class: type, scenario: Scenario, override: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The plugin's properties file for this run.
+
+    The base is ``override`` (``--properties FILE``) when given, else the plugin's
+    optional ``example_properties`` class attribute; the scenario then sets and unsets
+    keys, or starts from nothing with ``mode: empty``.
+    """
+    spec = scenario.platform.properties
+    if spec.mode == "empty":
+        props: dict[str, str] = {}
+    elif override is not None:
+        props = dict(override)
+    else:
+        props = dict(getattr(plugin_class, "example_properties", {}) or {})
+    props.update(spec.set)
+    for key in spec.unset:
+        props.pop(key, None)
+    return props
+
+
+@dataclass
+class RunMetrics:
+    """Streaming metrics of one run: bounded memory whatever its length."""
+
+    latency_s: dict[str, StreamingHistogram] = field(default_factory=dict)
+    wall_ms: dict[str, StreamingHistogram] = field(default_factory=dict)
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    freshness_s: StreamingHistogram = field(default_factory=StreamingHistogram)
+    lock_wait_s: StreamingHistogram = field(default_factory=StreamingHistogram)
+    lock_wait_series: DownsampledSeries = field(default_factory=DownsampledSeries)
+    queue_depth: DownsampledSeries = field(default_factory=DownsampledSeries)
+    results_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
+    checks: list[CheckRecord] = field(default_factory=list)
+    check_overruns: int = 0
+    max_checks_kept: int = 5000
+
+    def on_call(self, record: CallRecord) -> None:
+        """Add a call's simulated and wall latency and its outcome."""
+        self.latency_s.setdefault(record.op, StreamingHistogram()).add(record.end - record.start)
+        self.wall_ms.setdefault(record.op, StreamingHistogram()).add(record.wall_ms)
+        by_outcome = self.outcomes.setdefault(record.op, {})
+        by_outcome[record.outcome] = by_outcome.get(record.outcome, 0) + 1
+
+    def on_task(self, task: Task) -> None:
+        """Add a task's lock wait."""
+        if task.status != "rejected":
+            self.lock_wait_s.add(task.lock_wait)
+            self.lock_wait_series.add(task.ended or 0.0, task.lock_wait)
+
+    def on_check(self, check: CheckRecord, delay_s: float) -> None:
+        """Keep a bounded record of the checks; count overruns of the interval."""
+        self.results_per_check.add(check.results)
+        if check.end - check.start > delay_s:
+            self.check_overruns += 1
+        if len(self.checks) < self.max_checks_kept:
+            self.checks.append(check)
+
+    def on_transition(self, tr: Transition, t: float, clock: SimClock) -> None:
+        """Freshness: how long after a backup finished the platform saw it final."""
+        if tr.finish_date is not None and tr.event != "RESTORE_FINISH":
+            self.freshness_s.add(max(0.0, t - clock.seconds(tr.finish_date)))
+
+
+class World:
+    """A simulated Abiquo platform, fleet and backup system running one scenario."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        plugin_class: type,
+        *,
+        trace_path: Path | None = None,
+        trace_level: TraceLevel = "full",
+        trace_wall_time: bool = False,
+        properties: Mapping[str, str] | None = None,
+        call_timeout_s: float = 10.0,
+        seed: int | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.plugin_class = plugin_class
+        self.seed = scenario.seed if seed is None else seed
+        root = random.Random(self.seed)
+        streams = {
+            name: random.Random(root.getrandbits(64))
+            for name in ("fleet", "backup", "latency", "workload")
+        }
+        self.env = CountingEnvironment()
+        self.clock = SimClock(self.env, scenario.start)
+        fs = scenario.fleet
+        self.fleet = Fleet.generate(
+            streams["fleet"],
+            vms=fs.vms,
+            datacenters=fs.datacenters,
+            hypervisors_per_datacenter=fs.hypervisors_per_datacenter,
+            disks_per_vm=fs.disks_per_vm,
+            disk_size_bytes=(int(fs.disk_size_gb[0] * 2**30), int(fs.disk_size_gb[1] * 2**30)),
+            guest_write_interval_s=fs.guest_write_interval,
+        )
+        self.policies: dict[str, BackupPolicy] = {p.code: p.to_policy() for p in scenario.policies}
+        bs = scenario.backup_system
+        manager = scenario.platform.backup_manager
+        self.backup_system = BackupSystem(
+            self.env,
+            streams["backup"],
+            self.clock,
+            self.fleet,
+            BackupSystemSettings(
+                throughput_bytes_per_s=bs.throughput_mb_per_s * _MB,
+                restore_throughput_bytes_per_s=bs.restore_throughput_mb_per_s * _MB,
+                failure_probability=bs.failure_probability,
+                retention_by_policy={p.code: p.retention for p in scenario.policies},
+                start_delay_max_s=bs.start_delay_max,
+                min_duration_s=bs.min_backup_duration,
+            ),
+            user=manager.user or "",
+            password=manager.password or "",
+        )
+        #: Declared outage windows (start, end) in simulated seconds, sorted.
+        self.outages: list[tuple[float, float]] = []
+        for outage in scenario.faults.outages:
+            self.add_outage(outage.start, outage.start + outage.duration)
+        self.trace = TraceWriter(trace_path, level=trace_level)
+        self.properties = properties_for(plugin_class, scenario, properties)
+        endpoint = self.backup_system.endpoint if manager.endpoint == "auto" else None
+        self.connection_data = connection_data_for(
+            getattr(plugin_class, "connection_metadata", ConnectionMetadata()),
+            endpoint,
+            manager.user,
+            manager.password,
+        )
+        self.latency = LatencyModel(scenario.latency, streams["latency"])
+        self.invoker = Invoker(
+            self.env,
+            self.clock,
+            self.trace,
+            self.latency,
+            self.connection_data,
+            deadline_s=scenario.platform.call_deadline,
+            call_timeout_s=call_timeout_s,
+            trace_wall_time=trace_wall_time,
+        )
+        ps = scenario.platform
+        self.settings = PlatformSettings(
+            check_delay_s=ps.check_delay,
+            open_sessions=ps.open_sessions,
+            session_scope=ps.session_scope,
+            vdcs=ps.vdcs,
+            lock_vm_during_backup=ps.lock_vm_during_backup,
+            hypervisor_job_s=ps.hypervisor_job,
+            vf_workers=ps.vf_workers,
+        )
+        self.platform = Platform(
+            self.env,
+            self.clock,
+            self.fleet,
+            self.invoker,
+            self.trace,
+            plugin_class,
+            self.properties,
+            self.settings,
+        )
+        wl = scenario.workload
+        deployed = fs.vms if fs.deployed_at_start is None else fs.deployed_at_start
+        self.workload = Workload(
+            self.env,
+            streams["workload"],
+            self.platform,
+            self.fleet,
+            self.policies,
+            WorkloadSettings(
+                vms=fs.vms,
+                deployed_at_start=deployed,
+                policy_mix=tuple((tuple(m.policies), m.weight) for m in fs.policy_mix),
+                rates=wl.rates.model_dump(),
+                invalid_fraction=wl.invalid_fraction,
+                replication_fraction=wl.replication_fraction,
+                timeline=tuple(
+                    TimelineItem(
+                        at=e.at,
+                        action=e.action,
+                        vm=e.vm,
+                        policies=e.policies,
+                        replication=e.replication,
+                        backup=e.backup,
+                    )
+                    for e in wl.timeline
+                ),
+            ),
+        )
+        self.metrics = RunMetrics()
+        self.invoker.observers.append(self.metrics.on_call)
+        self.platform.hooks.task_end.append(self.metrics.on_task)
+        self.platform.hooks.check_end.append(
+            lambda c: self.metrics.on_check(c, self.settings.check_delay_s)
+        )
+        self.platform.hooks.transition.append(
+            lambda tr, t: self.metrics.on_transition(tr, t, self.clock)
+        )
+        self.platform.hooks.queue_depth.append(self.metrics.queue_depth.add)
+        self.finishers: list[Callable[[World], None]] = []
+        self.wall_seconds = 0.0
+        self._started = False
+        self._wall0 = time.perf_counter()
+
+    @property
+    def sim_events(self) -> int:
+        """SimPy events processed so far."""
+        return self.env.events_processed
+
+    @property
+    def duration_s(self) -> float:
+        """How long the world runs, in simulated seconds."""
+        return float(self.scenario.duration)
+
+    def observe(self, observer: Any) -> None:
+        """Attach an online observer (it registers its own hooks in ``attach``)."""
+        observer.attach(self)
+
+    def add_outage(self, start_s: float, end_s: float) -> None:
+        """Declare a backup-system outage (the system fails every call in [start, end))."""
+        self.backup_system.add_outage(start_s, end_s)
+        self.outages.append((start_s, end_s))
+        self.outages.sort()
+
+    def start(self) -> None:
+        """Register the backup system and start the platform and the workload."""
+        if self._started:
+            raise RuntimeError("a World starts once; build a new one to run again")
+        self._started = True
+        self._wall0 = time.perf_counter()
+        self.backup_system.register()
+        self.platform.start()
+        self.workload.start()
+
+    def advance(self, until_s: float) -> None:
+        """Run the simulation up to ``until_s`` simulated seconds."""
+        if until_s > self.env.now:
+            self.env.run(until=until_s)
+
+    def finish(self) -> None:
+        """Run the finishers (end-of-run audits), then close the trace and the plugins."""
+        try:
+            for finish in self.finishers:
+                finish(self)
+        finally:
+            self.trace.close()
+            self.backup_system.unregister()
+            self.close_plugins()
+            self.wall_seconds = time.perf_counter() - self._wall0
+
+    def run(
+        self, *, progress: Callable[[float], None] | None = None, step_s: float | None = None
+    ) -> World:
+        """Run the scenario to its end, then the finishers (end-of-run audits)."""
+        self.start()
+        try:
+            end = self.duration_s
+            step = step_s or max(end / 200.0, 60.0)
+            t = 0.0
+            while t < end:
+                t = min(end, t + step)
+                self.advance(t)
+                if progress is not None:
+                    progress(t)
+        finally:
+            self.finish()
+        return self
+
+    def close_plugins(self) -> None:
+        """Release plugin instances that hold resources (isolated plugin processes)."""
+        for instance in self.platform.instances.values():
+            close = getattr(instance, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing must never mask the run's result
+                    pass
