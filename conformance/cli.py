@@ -1,0 +1,295 @@
+"""The ``bpcert`` command line.
+
+Subcommands: ``run`` (one scenario), ``check`` (every built-in scenario and the
+property-based suite, a verdict per rule), ``load`` and ``sweep`` (polling at fleet
+scale), ``report`` (re-render a run directory), ``schema`` (the report's JSON Schema),
+``plugins`` and ``scenarios`` (what is installed).
+
+Exit codes (:class:`conformance.exit_codes.ExitCode`): 0 conformant or completed,
+1 findings, 3 harness error, 4 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+
+from conformance.exit_codes import ExitCode
+from simulator.plugin_loader import PluginSpecError, installed_plugins
+from simulator.scenario import ScenarioError, builtin_scenarios
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A bad command line, reported with exit code 4."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit with :data:`ExitCode.USAGE`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+
+def _read_properties(path: str | None) -> dict[str, str] | None:
+    """Read a Java-style ``.properties`` file (``key=value`` lines, ``#`` comments)."""
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--properties {path}: cannot read it ({exc.strerror})") from None
+    props: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+        if sep < 0:
+            raise UsageError(f"{path}:{number}: expected 'key=value', got {raw!r}")
+        props[line[:sep].strip()] = line[sep + 1 :].strip()
+    return props
+
+
+def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "reference") -> None:
+    p.add_argument(
+        "--plugin",
+        default=plugin_default,
+        help="an installed plugin name, module:Class, or 'exec:COMMAND' (default: reference)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument("--out", type=Path, default=None, help="the run directory (default out/<id>)")
+    p.add_argument(
+        "--isolation",
+        choices=("in-process", "process"),
+        default="in-process",
+        help="serve a Python plugin from a child process (default in-process)",
+    )
+    p.add_argument("--properties", default=None, help="the plugin's properties file")
+    p.add_argument(
+        "--call-timeout",
+        type=float,
+        default=10.0,
+        help="wall seconds a plugin call may take before it is indeterminate (default 10)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the verdict")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bpcert",
+        description="Simulation and conformance harness for Abiquo backup plugins.",
+        epilog="Exit codes: 0 ok, 1 findings, 3 harness error, 4 usage error.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one scenario against a plugin")
+    run.add_argument("scenario", help="a built-in scenario name or a YAML file")
+    _common(run)
+    run.add_argument(
+        "--trace-level", choices=("full", "calls", "off"), default="full", help="trace detail"
+    )
+    run.add_argument(
+        "--trace-wall-time",
+        action="store_true",
+        help="write measured wall_ms into the trace (the trace is then not reproducible)",
+    )
+
+    check = sub.add_parser("check", help="judge a plugin against every rule")
+    _common(check)
+    check.add_argument("--rules", action="append", default=[], help="only rules matching GLOB")
+    check.add_argument("--skip", action="append", default=[], help="skip rules matching GLOB")
+    check.add_argument(
+        "--examples", type=int, default=10, help="property-based examples (default 10, 0 = none)"
+    )
+    check.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        help="run these scenarios instead of the default set (repeatable)",
+    )
+
+    report = sub.add_parser("report", help="render a run directory again from report.json")
+    report.add_argument("run_dir", type=Path)
+
+    sub.add_parser("schema", help="print the JSON Schema of report.json")
+    sub.add_parser("plugins", help="list the installed plugins")
+    sub.add_parser("scenarios", help="list the built-in scenarios")
+
+    from conformance.load import add_load_parsers
+
+    add_load_parsers(sub, _common)
+    return parser
+
+
+def _console(quiet: bool) -> Console:
+    return Console(stderr=False, quiet=False, highlight=False, soft_wrap=False)
+
+
+def _progress_for(console: Console, quiet: bool) -> Callable[[str, float, float], None]:
+    from reports.terminal import SimProgress
+
+    bars: dict[str, SimProgress] = {}
+
+    def progress(name: str, t: float, total: float) -> None:
+        bar = bars.get(name)
+        if bar is None:
+            for other in bars.values():
+                other.__exit__(None, None, None)
+            bars.clear()
+            bar = SimProgress(console, total, name, quiet)
+            bar.__enter__()
+            bars[name] = bar
+        bar.update(t)
+        if t >= total:
+            bar.__exit__(None, None, None)
+            bars.pop(name, None)
+
+    return progress
+
+
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from conformance.runner import resolve_plugin, run
+    from reports.render import write_report
+    from reports.terminal import print_summary
+
+    plugin = resolve_plugin(args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout)
+    from conformance.runner import run_id
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("out") / run_id("run", plugin, [scenario.name], args.seed)
+    report = run(
+        plugin,
+        scenarios=[args.scenario],
+        seed=args.seed,
+        out=out,
+        properties=_read_properties(args.properties),
+        call_timeout_s=args.call_timeout,
+        kind="run",
+        progress=_progress_for(console, args.quiet),
+    )
+    paths = write_report(report, out, trace_path=out / "trace.jsonl")
+    print_summary(report, console)
+    console.print(f"report: {paths.get('report.html', out)}")
+    return report.exit_code
+
+
+def _cmd_check(args: argparse.Namespace, console: Console) -> int:
+    from conformance.runner import DEFAULT_SCENARIOS, resolve_plugin, run, run_id
+    from conformance.stateful import property_sinks
+    from reports.render import write_report
+    from reports.terminal import print_summary
+
+    plugin = resolve_plugin(args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout)
+    scenarios = args.scenario or list(DEFAULT_SCENARIOS)
+    out = args.out or Path("out") / run_id("check", plugin, [], args.seed)
+    if args.examples < 0:
+        raise UsageError(f"--examples must be 0 or more, got {args.examples}")
+    report = run(
+        plugin,
+        scenarios=scenarios,
+        rules=args.rules,
+        skip=args.skip,
+        examples=args.examples,
+        seed=args.seed,
+        out=out,
+        properties=_read_properties(args.properties),
+        call_timeout_s=args.call_timeout,
+        kind="check",
+        progress=_progress_for(console, args.quiet),
+        extra_sinks=lambda p, seed: property_sinks(p, args.examples, seed, out),
+    )
+    write_report(report, out)
+    print_summary(report, console)
+    console.print(f"report: {out / 'report.html'}")
+    return report.exit_code
+
+
+def _cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from reports.model import ReportError
+    from reports.render import render_run_dir
+
+    try:
+        paths = render_run_dir(args.run_dir)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    for name, path in sorted(paths.items()):
+        console.print(f"{name}: {path}")
+    return int(ExitCode.OK)
+
+
+def _cmd_schema(args: argparse.Namespace, console: Console) -> int:
+    from reports.model import report_json_schema
+
+    sys.stdout.write(json.dumps(report_json_schema(), indent=2) + "\n")
+    return int(ExitCode.OK)
+
+
+def _cmd_plugins(args: argparse.Namespace, console: Console) -> int:
+    for name, target in installed_plugins().items():
+        console.print(f"{name}\t{target}")
+    return int(ExitCode.OK)
+
+
+def _cmd_scenarios(args: argparse.Namespace, console: Console) -> int:
+    for name, path in builtin_scenarios().items():
+        console.print(f"{name}\t{path}")
+    return int(ExitCode.OK)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "run": _cmd_run,
+    "check": _cmd_check,
+    "report": _cmd_report,
+    "schema": _cmd_schema,
+    "plugins": _cmd_plugins,
+    "scenarios": _cmd_scenarios,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bpcert`` with ``argv``; return the exit code (see :class:`ExitCode`)."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    console = _console(getattr(args, "quiet", False))
+    err = Console(stderr=True, highlight=False)
+    from conformance.load import LOAD_COMMANDS
+
+    commands: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+        **_COMMANDS,
+        **LOAD_COMMANDS,
+    }
+    try:
+        return commands[args.command](args, console)
+    except (UsageError, PluginSpecError, ScenarioError) as exc:
+        err.print(f"bpcert {args.command}: error: {exc}", markup=False)
+        return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        err.print("bpcert: interrupted", markup=False)
+        return int(ExitCode.INTERRUPTED)
+    except Exception:  # noqa: BLE001 - a harness bug: say so, with the traceback to report
+        err.print(
+            "bpcert: internal error (a bug in bpcert, not in your plugin). Please report it "
+            "with this traceback:",
+            markup=False,
+        )
+        err.print(traceback.format_exc(), markup=False)
+        return int(ExitCode.HARNESS_ERROR)
+
+
+def _entry() -> NoReturn:  # pragma: no cover - the console script
+    sys.exit(main())
+
+
+def _unused(*_: Any) -> None:
+    """Keep the import of Any for type comments."""

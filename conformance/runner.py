@@ -1,0 +1,292 @@
+"""Run scenarios against a plugin, evaluate every rule, and build the report.
+
+This is the library entry point behind ``bpcert run``, ``bpcert check`` and the
+pytest plugin::
+
+    import conformance
+    report = conformance.run("reference")          # or "my.module:MyPlugin", or a class
+    assert report.verdict == "conformant", report.rules_with("fail")
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from conformance.audit import Auditor
+from conformance.exit_codes import ExitCode
+from conformance.findings import MAX_FINDINGS_PER_RULE, Sink
+from conformance.rules import FAKE_BACKEND, ISOLATED, Rule, select_rules
+from conformance.summary import plugin_info, scenario_summary
+from reports.model import Finding, RuleResult, RunReport, ScenarioSummary
+from simulator.plugin_loader import Isolation, LoadedPlugin, load_plugin, validate_plugin_class
+from simulator.scenario import Scenario, load_scenario
+from simulator.trace import TraceLevel
+from simulator.world import World
+
+__all__ = [
+    "DEFAULT_SCENARIOS",
+    "QUICK_SCENARIOS",
+    "ScenarioRun",
+    "evaluate_rules",
+    "resolve_plugin",
+    "run",
+    "run_scenario",
+]
+
+#: What ``bpcert check`` runs by default.
+DEFAULT_SCENARIOS: tuple[str, ...] = ("smoke", "lifecycle", "on-demand", "outage", "misconfigured")
+#: A faster set for self-tests.
+QUICK_SCENARIOS: tuple[str, ...] = DEFAULT_SCENARIOS
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario run: the world after the run, its findings and its summary."""
+
+    world: World
+    sink: Sink
+    summary: ScenarioSummary
+    auditor: Auditor
+
+
+@dataclass
+class _Merged:
+    findings: list[Finding] = field(default_factory=list)
+    total: int = 0
+    exercised: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+def resolve_plugin(
+    plugin: str | type | LoadedPlugin,
+    *,
+    isolation: Isolation = "in-process",
+    call_timeout_s: float = 10.0,
+) -> LoadedPlugin:
+    """A :class:`LoadedPlugin` from a spec, a class, or an already loaded plugin."""
+    if isinstance(plugin, LoadedPlugin):
+        return plugin
+    if isinstance(plugin, str):
+        return load_plugin(plugin, isolation=isolation, call_timeout_s=call_timeout_s)
+    spec = f"{plugin.__module__}:{plugin.__qualname__}"
+    validate_plugin_class(plugin, spec)
+    return LoadedPlugin(spec, plugin, "in-process")
+
+
+def replay_command(scenario: str, plugin: LoadedPlugin, seed: int) -> str:
+    """The command that replays one scenario run."""
+    parts = ["bpcert", "run", scenario, "--plugin", plugin.spec, "--seed", str(seed)]
+    if plugin.isolation == "process" and not plugin.spec.startswith("exec:"):
+        parts += ["--isolation", "process"]
+    return shlex.join(parts)
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    plugin: LoadedPlugin,
+    *,
+    seed: int | None = None,
+    trace_path: Path | None = None,
+    trace_level: TraceLevel = "full",
+    trace_wall_time: bool = False,
+    properties: Mapping[str, str] | None = None,
+    call_timeout_s: float = 10.0,
+    probes: bool = True,
+    run_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
+    scenario_label: str | None = None,
+) -> ScenarioRun:
+    """Run one scenario with every checker attached; return its findings and summary."""
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    world = World(
+        loaded,
+        plugin.plugin_class,
+        trace_path=trace_path,
+        trace_level=trace_level,
+        trace_wall_time=trace_wall_time,
+        properties=properties,
+        call_timeout_s=call_timeout_s,
+        seed=seed,
+    )
+    label = scenario_label or loaded.name
+    sink = Sink(scenario=loaded.name, replay=replay_command(label, plugin, world.seed))
+    auditor = Auditor(world, sink, isolated=plugin.isolation == "process", probes=probes)
+    world.observe(auditor)
+    world.run(progress=progress)
+    return ScenarioRun(world, sink, scenario_summary(world, trace_path, run_dir), auditor)
+
+
+def _skip_reason(rule: Rule, plugin: LoadedPlugin, used_fake_backend: bool) -> str | None:
+    unsupported = frozenset(getattr(plugin.plugin_class, "unsupported_operations", ()))
+    missing = sorted(op.value for op in rule.needs_operations if op in unsupported)
+    if missing:
+        return f"needs {', '.join(missing)}, which the plugin declares unsupported"
+    if ISOLATED in rule.needs and plugin.isolation != "process":
+        return "applies only to out-of-process plugins (use --isolation process or exec:)"
+    if FAKE_BACKEND in rule.needs and not used_fake_backend:
+        return (
+            "needs the fake backup system's ground truth, and the plugin does not use the "
+            "simulated backend"
+        )
+    return None
+
+
+def evaluate_rules(
+    rules: Sequence[Rule], sinks: Iterable[Sink], plugin: LoadedPlugin, used_fake_backend: bool
+) -> list[RuleResult]:
+    """A verdict per rule from the findings of every world."""
+    merged: dict[str, _Merged] = {r.id: _Merged() for r in rules}
+    for sink in sinks:
+        for rule_id, m in merged.items():
+            m.exercised |= rule_id in sink.exercised
+            m.total += sink.totals.get(rule_id, 0)
+            for f in sink.findings.get(rule_id, ()):
+                if len(m.findings) < MAX_FINDINGS_PER_RULE:
+                    m.findings.append(f)
+            reason = sink.not_applicable.get(rule_id)
+            if reason and reason not in m.reasons:
+                m.reasons.append(reason)
+    results = []
+    for rule in rules:
+        m = merged[rule.id]
+        reason = _skip_reason(rule, plugin, used_fake_backend)
+        if reason is not None:
+            status, why = "skip", reason
+        elif m.total:
+            status, why = "fail", None
+        elif m.exercised:
+            status, why = "pass", None
+        else:
+            status = "skip"
+            why = "; ".join(m.reasons) or "no scenario run exercised it"
+        results.append(
+            RuleResult(
+                id=rule.id,
+                statement=rule.statement,
+                category=rule.category,
+                status=status,  # type: ignore[arg-type]
+                reason=why,
+                findings=m.findings if status == "fail" else [],
+                findings_total=m.total if status == "fail" else 0,
+            )
+        )
+    return results
+
+
+def run(
+    plugin: str | type | LoadedPlugin,
+    *,
+    scenarios: Sequence[str | Path | Scenario] = DEFAULT_SCENARIOS,
+    rules: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    examples: int = 0,
+    seed: int | None = None,
+    out: Path | None = None,
+    isolation: Isolation = "in-process",
+    properties: Mapping[str, str] | None = None,
+    call_timeout_s: float = 10.0,
+    kind: str = "check",
+    progress: Callable[[str, float, float], None] | None = None,
+    extra_sinks: Callable[[LoadedPlugin, int | None], list[Sink]] | None = None,
+) -> RunReport:
+    """Run ``scenarios`` (and ``examples`` property-based examples) and judge every rule.
+
+    Writes each scenario's trace under ``out/<scenario>/trace.jsonl`` when ``out`` is
+    given; the caller writes the report files.
+    """
+    started = datetime.now(UTC)
+    loaded = resolve_plugin(plugin, isolation=isolation, call_timeout_s=call_timeout_s)
+    selected = select_rules(rules, skip)
+    runs: list[ScenarioRun] = []
+    for ref in scenarios:
+        scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
+        trace = None
+        if out is not None:
+            trace = out / (scenario.name if len(scenarios) > 1 else "") / "trace.jsonl"
+            trace = Path(str(trace).replace("//", "/"))
+
+        def tick(t: float, name: str = scenario.name, total: float = scenario.duration) -> None:
+            if progress is not None:
+                progress(name, t, total)
+
+        runs.append(
+            run_scenario(
+                scenario,
+                loaded,
+                seed=seed,
+                trace_path=trace,
+                properties=properties,
+                call_timeout_s=call_timeout_s,
+                run_dir=out,
+                progress=tick,
+                scenario_label=str(ref) if isinstance(ref, str | Path) else scenario.name,
+            )
+        )
+    sinks = [r.sink for r in runs]
+    if examples and extra_sinks is not None:
+        sinks.extend(extra_sinks(loaded, seed))
+    used_fake = any(r.auditor.uses_fake_backend for r in runs)
+    results = evaluate_rules(selected, sinks, loaded, used_fake)
+    failed = any(r.status == "fail" for r in results)
+    wall = (datetime.now(UTC) - started).total_seconds()
+    first_seed = runs[0].world.seed if runs else (seed or 0)
+    names = [r.world.scenario.name for r in runs]
+    replay = _check_replay(kind, names, loaded, seed, rules, skip, examples, scenarios)
+    return RunReport(
+        kind=kind,  # type: ignore[arg-type]
+        run_id=run_id(kind, loaded, names, seed),
+        created_at=started.isoformat(timespec="seconds"),
+        wall_seconds=wall,
+        plugin=plugin_info(loaded),
+        seed=first_seed,
+        replay=replay,
+        verdict="non-conformant" if failed else "conformant",
+        exit_code=int(ExitCode.FINDINGS if failed else ExitCode.OK),
+        rules=results,
+        scenarios=[r.summary for r in runs],
+    )
+
+
+def _check_replay(
+    kind: str,
+    names: list[str],
+    plugin: LoadedPlugin,
+    seed: int | None,
+    rules: Iterable[str],
+    skip: Iterable[str],
+    examples: int,
+    scenarios: Sequence[Any],
+) -> str:
+    if kind == "run" and len(names) == 1:
+        ref = scenarios[0]
+        label = str(ref) if isinstance(ref, str | Path) else names[0]
+        parts = ["bpcert", "run", label, "--plugin", plugin.spec]
+    else:
+        parts = ["bpcert", "check", "--plugin", plugin.spec]
+        if tuple(names) != DEFAULT_SCENARIOS:
+            for name in names:
+                parts += ["--scenario", name]
+        for glob in rules:
+            parts += ["--rules", glob]
+        for glob in skip:
+            parts += ["--skip", glob]
+        parts += ["--examples", str(examples)]
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    if plugin.isolation == "process" and not plugin.spec.startswith("exec:"):
+        parts += ["--isolation", "process"]
+    return shlex.join(parts)
+
+
+def run_id(kind: str, plugin: LoadedPlugin, names: list[str], seed: int | None) -> str:
+    """A deterministic, filesystem-safe id for a run directory."""
+    meta = plugin.metadata
+    who = meta.type if meta is not None else plugin.spec
+    what = names[0] if kind == "run" and len(names) == 1 else kind
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in f"{what}-{who}")
+    return f"{safe}-seed{seed}" if seed is not None else safe
