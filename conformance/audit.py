@@ -95,7 +95,14 @@ class Auditor:
     def _cpp_call(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> Gen:
         return (
             yield from self.world.invoker.call(
-                "cpp", instance, op, None, args, check=AUDIT_CHECK_ID, probe=True
+                "cpp",
+                instance,
+                op,
+                None,
+                args,
+                pool=self.platform.cpp_pool,
+                check=AUDIT_CHECK_ID,
+                probe=True,
             )
         )
 
@@ -140,6 +147,10 @@ class Auditor:
     def _audit(self) -> Gen:
         sink = self.sink
         platform = self.platform
+        # Let queued tasks and a running check finish first, so that audit calls never
+        # run beside the platform's own.
+        while platform.busy:
+            yield self.world.env.timeout(1.0)
         backend = self.world.backup_system
         self.uses_fake_backend = backend.sessions_opened_total > 0
         if not self.uses_fake_backend:
@@ -621,6 +632,7 @@ class Auditor:
                     Operation.LIST_RESULTS,
                     None,
                     (None, frozenset()),
+                    pool=self.platform.cpp_pool,
                     check=AUDIT_CHECK_ID,
                     probe=True,
                 )

@@ -17,7 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -122,6 +122,8 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", type=Path)
 
     sub.add_parser("schema", help="print the JSON Schema of report.json")
+    rules = sub.add_parser("rules", help="list every rule id with its statement")
+    rules.add_argument("--markdown", action="store_true", help="print docs/rules.md")
     sub.add_parser("plugins", help="list the installed plugins")
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
@@ -235,6 +237,17 @@ def _cmd_schema(args: argparse.Namespace, console: Console) -> int:
     return int(ExitCode.OK)
 
 
+def _cmd_rules(args: argparse.Namespace, console: Console) -> int:
+    from conformance.rules import RULES, rules_markdown
+
+    if args.markdown:
+        sys.stdout.write(rules_markdown())
+    else:
+        for rule in RULES:
+            sys.stdout.write(f"{rule.id}\t{rule.statement}\n")
+    return int(ExitCode.OK)
+
+
 def _cmd_plugins(args: argparse.Namespace, console: Console) -> int:
     for name, target in installed_plugins().items():
         console.print(f"{name}\t{target}")
@@ -252,6 +265,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "check": _cmd_check,
     "report": _cmd_report,
     "schema": _cmd_schema,
+    "rules": _cmd_rules,
     "plugins": _cmd_plugins,
     "scenarios": _cmd_scenarios,
 }
@@ -285,11 +299,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         err.print(traceback.format_exc(), markup=False)
         return int(ExitCode.HARNESS_ERROR)
-
-
-def _entry() -> NoReturn:  # pragma: no cover - the console script
-    sys.exit(main())
-
-
-def _unused(*_: Any) -> None:
-    """Keep the import of Any for type comments."""

@@ -308,3 +308,48 @@ def select_rules(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> li
         if any(fnmatch.fnmatchcase(r.id, g) for g in inc)
         and not any(fnmatch.fnmatchcase(r.id, g) for g in exc)
     ]
+
+
+_CATEGORY_TITLES = {
+    "startup": "Startup",
+    "connections": "Connections",
+    "schedules": "Schedules",
+    "on-demand": "On demand",
+    "errors": "Errors",
+    "protocol": "Protocol (out-of-process plugins)",
+    "polling": "Polling",
+    "expiry": "Expiry",
+    "data": "Data (with the fake backup system only)",
+}
+
+
+def rules_markdown() -> str:
+    """``docs/rules.md``, generated from the registry (a test keeps the file equal to it)."""
+    lines = [
+        "# Rules",
+        "",
+        "Every rule a plugin is held to, by its stable id. `bpcert check` gives each a verdict:",
+        "",
+        "- **pass**: the run exercised the rule and found no violation;",
+        "- **fail**: at least one finding, with the calls that show it and a replay command;",
+        "- **skip**: with a reason: the plugin declares an operation the rule needs",
+        "  unsupported, the rule needs the fake backup system's ground truth or an",
+        "  out-of-process plugin, or no scenario run created a situation that could fail it.",
+        "",
+        "Select rules with `--rules GLOB` and `--skip GLOB` (for example `--rules 'polling.*'`).",
+        "This file is generated from `conformance/rules.py` by",
+        "`bpcert rules --markdown > docs/rules.md`; a test keeps the two equal.",
+        "",
+    ]
+    for category, title in _CATEGORY_TITLES.items():
+        rules = [r for r in RULES if r.category == category]
+        if not rules:
+            continue
+        lines += [f"## {title}", "", "| id | rule | needs |", "| --- | --- | --- |"]
+        for r in rules:
+            needs = [op.value for op in sorted(r.needs_operations, key=lambda o: o.value)]
+            needs += sorted(r.needs)
+            lines.append(f"| `{r.id}` | {r.statement} | {', '.join(needs) or '-'} |")
+        lines.append("")
+    return "\n".join(lines)
+

@@ -227,6 +227,7 @@ class Platform:
         self.checks: int = 0
         self.results_seen = 0
         self.quiesced = False
+        self._checking = False
 
     # ------------------------------------------------------------------ start-up
 
@@ -312,6 +313,16 @@ class Platform:
         self._waiting.setdefault(task.vm_uuid, deque()).append(task)
         self._dispatch(task.vm_uuid)
         return task
+
+    @property
+    def cpp_pool(self) -> simpy.Resource:
+        """The session pool the Cloud Provider Proxy's calls take a slot of."""
+        return self._cpp_pool
+
+    @property
+    def busy(self) -> bool:
+        """True while a task runs or waits, or a check is in progress."""
+        return bool(self._running or self._waiting or self._checking)
 
     def quiesce(self) -> None:
         """Stop the periodic check and tell the workload to stop; queued tasks still run."""
@@ -611,6 +622,7 @@ class Platform:
         """Run one check: list results in the window, upsert them, expire the due ones."""
         self.checks += 1
         check_id = self.checks
+        self._checking = True
         start = float(self.env.now)
         began_at = self.clock.now()
         window = self.last_check_date
@@ -690,6 +702,7 @@ class Platform:
             expired=removed,
             ok=ok,
         )
+        self._checking = False
         for hook in self.hooks.check_end:
             hook(record)
         return record

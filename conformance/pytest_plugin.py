@@ -1,0 +1,151 @@
+"""A pytest plugin: ``pytest --bpcert-plugin=SPEC`` makes every rule a test item.
+
+A vendor puts conformance into their own suite with one option::
+
+    pytest --bpcert-plugin=my_vendor.plugin:VeeamPlugin
+    pytest --bpcert-plugin=reference --bpcert-rules='polling.*' --bpcert-examples=0
+
+The conformance run happens once, when the first rule item runs; each item then
+passes, fails with the rule's findings and evidence, or is skipped with the rule's
+reason. Without ``--bpcert-plugin`` the plugin adds nothing. It is registered through
+the ``pytest11`` entry point and imports bpcert's machinery only when asked to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+__all__ = ["RuleItem"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``--bpcert-*`` options."""
+    group = parser.getgroup("bpcert", "Abiquo backup plugin conformance (bpcert)")
+    group.addoption(
+        "--bpcert-plugin",
+        default=None,
+        help="judge this plugin (an installed name, module:Class or exec:COMMAND)",
+    )
+    group.addoption(
+        "--bpcert-rules", action="append", default=[], help="only rules matching GLOB"
+    )
+    group.addoption("--bpcert-skip", action="append", default=[], help="skip rules matching GLOB")
+    group.addoption(
+        "--bpcert-scenario",
+        action="append",
+        default=[],
+        help="scenarios to run instead of the default set (repeatable)",
+    )
+    group.addoption("--bpcert-examples", type=int, default=5, help="property-based examples")
+    group.addoption("--bpcert-seed", type=int, default=None, help="override scenario seeds")
+    group.addoption(
+        "--bpcert-isolation",
+        default="in-process",
+        choices=("in-process", "process"),
+        help="serve a Python plugin from a child process",
+    )
+
+
+class _Run:
+    """The one conformance run of a pytest session, done lazily."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.report: Any = None
+        self.error: BaseException | None = None
+
+    def get(self) -> Any:
+        if self.report is None and self.error is None:
+            from conformance.runner import DEFAULT_SCENARIOS, run
+            from conformance.stateful import property_sinks
+
+            opt = self.config.getoption
+            examples = int(opt("--bpcert-examples"))
+            seed = opt("--bpcert-seed")
+            try:
+                self.report = run(
+                    opt("--bpcert-plugin"),
+                    scenarios=opt("--bpcert-scenario") or list(DEFAULT_SCENARIOS),
+                    rules=opt("--bpcert-rules"),
+                    skip=opt("--bpcert-skip"),
+                    examples=examples,
+                    seed=seed,
+                    isolation=opt("--bpcert-isolation"),
+                    extra_sinks=lambda p, s: property_sinks(p, examples, s, None),
+                )
+            except Exception as exc:  # noqa: BLE001 - reported on every rule item
+                self.error = exc
+        if self.error is not None:
+            raise self.error
+        return self.report
+
+
+class RuleItem(pytest.Item):
+    """One rule of the contract as a test item."""
+
+    def __init__(self, *, rule_id: str, statement: str, run: _Run, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule_id = rule_id
+        self.statement = statement
+        self._run = run
+
+    def runtest(self) -> None:
+        """Pass, fail with the findings, or skip with the reason."""
+        report = self._run.get()
+        result = next(r for r in report.rules if r.id == self.rule_id)
+        if result.status == "skip":
+            pytest.skip(result.reason or "skipped")
+        if result.status != "pass":
+            raise RuleFailed(result)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        """The findings with their evidence and replay command."""
+        if isinstance(excinfo.value, RuleFailed):
+            return excinfo.value.describe()
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        """Where the item comes from, for pytest's output."""
+        return "bpcert", None, f"{self.rule_id}: {self.statement}"
+
+
+class RuleFailed(Exception):
+    """A rule failed; carries its result for the failure report."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.id)
+        self.result = result
+
+    def describe(self) -> str:
+        """Findings, expected/actual, calls and the replay command, as text."""
+        r = self.result
+        lines = [f"{r.id}: {r.statement}", f"{r.findings_total} finding(s):"]
+        for f in r.findings[:5]:
+            lines.append(f"  - [{f.scenario}] {f.message}")
+            if f.expected or f.actual:
+                lines.append(f"    expected: {f.expected}    actual: {f.actual}")
+            for call in f.evidence[:3]:
+                lines.append(f"    call: {call}")
+            if f.replay:
+                lines.append(f"    replay: {f.replay}")
+        return "\n".join(lines)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Append one item per selected rule when ``--bpcert-plugin`` is given."""
+    spec = config.getoption("--bpcert-plugin")
+    if not spec:
+        return
+    from conformance.rules import select_rules
+
+    run = _Run(config)
+    for rule in select_rules(config.getoption("--bpcert-rules"), config.getoption("--bpcert-skip")):
+        items.append(
+            RuleItem.from_parent(
+                session, name=rule.id, rule_id=rule.id, statement=rule.statement, run=run
+            )
+        )

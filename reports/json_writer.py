@@ -1,0 +1,36 @@
+"""Write ``report.json``: the report model, serialised deterministically.
+
+The bytes come from :func:`reports.model.to_json`; this module only puts them on disk,
+atomically, so a reader never sees a half-written report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from reports.model import RunReport, to_json
+
+__all__ = ["atomic_write", "write_json"]
+
+
+def atomic_write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        # mkstemp makes the file private; reports are meant to be shared (CI artifacts).
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(report: RunReport, path: Path) -> Path:
+    """Write ``report`` as ``report.json`` at ``path``; return ``path``."""
+    return atomic_write(path, to_json(report).encode("utf-8"))

@@ -1,0 +1,337 @@
+"""Plots of a run, as deterministic PNG bytes (matplotlib, Agg, imported lazily).
+
+For each scenario, when it has the data:
+
+- ``latency``: the simulated latency distribution (CDF) of each contract operation;
+- ``checks``: each check's duration over simulated time, against the check interval
+  (dashed line), overruns in red;
+- ``results``: results (and expired ids) returned per check over simulated time;
+- ``freshness``: time from a backup finishing to the platform seeing it;
+- ``vf``: Virtual Factory queue depth and lock waits over simulated time.
+
+Time-based plots shade backup-system outages. A load run adds ``load-growth`` (check
+cost against fleet size) and ``load-results`` (results per check). A plot whose data is
+empty is not drawn at all.
+
+matplotlib is imported inside the functions, so importing :mod:`reports` stays cheap
+and never touches it. Figures are built on :class:`matplotlib.figure.Figure` with an Agg
+canvas (never pyplot), inside matplotlib's default style: the process's backend and
+rcParams are left alone and a user's ``matplotlibrc`` cannot change the pictures. With a
+fixed size and dpi and no ``Software`` metadata, the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports.json_writer import atomic_write
+from reports.model import HistogramData, LoadMetrics, RunReport, ScenarioSummary
+
+__all__ = ["Plot", "render_plots", "write_plots"]
+
+_SIZE = (8.0, 3.6)
+_DPI = 100
+_OVERRUN = "#c62828"
+_OUTAGE = "#9e9e9e"
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One rendered plot.
+
+    ``name`` is its file stem, ``title`` its alt text, and ``scenario_index`` the index in
+    ``report.scenarios`` it belongs to (None for the load plots).
+    """
+
+    name: str
+    title: str
+    png: bytes
+    scenario_index: int | None = None
+
+    @property
+    def filename(self) -> str:
+        """The file name under ``plots/``."""
+        return f"{self.name}.png"
+
+
+# ---------------------------------------------------------------------- plumbing
+
+
+@contextmanager
+def _figure(nrows: int = 1, height: float = _SIZE[1]) -> Iterator[tuple[Any, list[Any]]]:
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.style.context("default"), matplotlib.rc_context({"svg.hashsalt": "bpcert"}):
+        fig = Figure(figsize=(_SIZE[0], height), dpi=_DPI)
+        FigureCanvasAgg(fig)
+        # Fixed margins in inches: tight_layout would cost an extra draw per plot.
+        fig.subplots_adjust(
+            left=0.8 / _SIZE[0],
+            right=1 - 0.25 / _SIZE[0],
+            bottom=0.6 / height,
+            top=1 - 0.4 / height,
+            hspace=0.55 / (2.4 - 0.55) if nrows > 1 else 0.2,
+        )
+        axes = [fig.add_subplot(nrows, 1, i + 1) for i in range(nrows)]
+        yield fig, axes
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _time_unit(duration_s: float) -> tuple[float, str]:
+    if duration_s <= 2 * 3600:
+        return 60.0, "min"
+    if duration_s <= 3 * 86400:
+        return 3600.0, "h"
+    return 86400.0, "days"
+
+
+def _shade_outages(ax: Any, outages: Sequence[tuple[float, float]], scale: float) -> None:
+    for i, (start, end) in enumerate(outages):
+        ax.axvspan(
+            start / scale,
+            end / scale,
+            color=_OUTAGE,
+            alpha=0.25,
+            linewidth=0,
+            label="outage" if i == 0 else None,
+        )
+
+
+def _log_axis(ax: Any, edges: Sequence[float]) -> None:
+    positive = [e for e in edges if e > 0]
+    if not positive:
+        return
+    if any(e == 0 for e in edges):
+        ax.set_xscale("symlog", linthresh=min(positive))
+    elif max(positive) / min(positive) > 20:
+        ax.set_xscale("log")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "scenario"
+
+
+# ---------------------------------------------------------------------- per scenario
+
+
+def _latency(s: ScenarioSummary) -> bytes | None:
+    ops = [op for op in s.operations if op.latency_s.count > 0 and op.latency_s.buckets]
+    if not ops:
+        return None
+    with _figure() as (fig, (ax,)):
+        edges: list[float] = []
+        for op in ops:
+            xs = [edge for edge, _ in op.latency_s.buckets]
+            total = op.latency_s.count
+            cum, ys = 0, []
+            for _, n in op.latency_s.buckets:
+                cum += n
+                ys.append(cum / total)
+            edges.extend(xs)
+            p95 = op.latency_s.p95
+            label = f"{op.op} (n={total}" + (f", p95={p95:.3g} s)" if p95 is not None else ")")
+            ax.step(xs, ys, where="post", label=label)
+        _log_axis(ax, edges)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("simulated latency (s)")
+        ax.set_ylabel("fraction of calls ≤ x")
+        ax.set_title(f"{s.name}: plugin call latency (CDF)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="lower right")
+        return _png(fig)
+
+
+def _checks(s: ScenarioSummary) -> bytes | None:
+    if not s.checks:
+        return None
+    scale, unit = _time_unit(s.duration_s)
+    with _figure() as (fig, (ax,)):
+        _shade_outages(ax, s.outages, scale)
+        xs = [c.start / scale for c in s.checks]
+        ax.plot(xs, [c.duration for c in s.checks], marker=".", linewidth=0.8, label="duration")
+        if s.check_delay_s > 0:
+            ax.axhline(
+                s.check_delay_s, color="black", linestyle="--", linewidth=1, label="interval"
+            )
+        over = [
+            c for c in s.checks if not c.ok or (s.check_delay_s and c.duration > s.check_delay_s)
+        ]
+        if over:
+            ax.scatter(
+                [c.start / scale for c in over],
+                [c.duration for c in over],
+                color=_OVERRUN,
+                zorder=3,
+                label=f"overrun / failed ({s.check_overruns} in all)",
+            )
+        ax.set_xlabel(f"simulated time ({unit})")
+        ax.set_ylabel("check duration (s)")
+        ax.set_title(f"{s.name}: check duration ({s.checks_total} checks)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="upper right")
+        return _png(fig)
+
+
+def _results(s: ScenarioSummary) -> bytes | None:
+    if not s.checks:
+        return None
+    scale, unit = _time_unit(s.duration_s)
+    with _figure() as (fig, (ax,)):
+        _shade_outages(ax, s.outages, scale)
+        xs = [c.start / scale for c in s.checks]
+        ax.plot(xs, [c.results for c in s.checks], marker=".", linewidth=0.8, label="results")
+        if any(c.expired for c in s.checks):
+            ax.plot(xs, [c.expired for c in s.checks], linewidth=0.8, label="expired ids")
+        ax.set_xlabel(f"simulated time ({unit})")
+        ax.set_ylabel("per check")
+        ax.set_title(f"{s.name}: results per check ({s.results_seen} seen)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="upper right")
+        return _png(fig)
+
+
+def _histogram_needles(ax: Any, hist: HistogramData, xlabel: str) -> None:
+    xs = [edge for edge, _ in hist.buckets]
+    ax.vlines(xs, 0, [n for _, n in hist.buckets], linewidth=3)
+    _log_axis(ax, xs)
+    styles = (("p50", hist.p50, ":"), ("p95", hist.p95, "--"), ("p99", hist.p99, "-."))
+    for q, value, style in styles:
+        if value is not None:
+            ax.axvline(value, linestyle=style, linewidth=1, color="black", label=f"{q} {value:.3g}")
+    ax.legend(fontsize="small", loc="upper left")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count (bucket upper edge)")
+    ax.grid(True, alpha=0.3)
+
+
+def _freshness(s: ScenarioSummary) -> bytes | None:
+    if s.freshness_s.count == 0 or not s.freshness_s.buckets:
+        return None
+    with _figure() as (fig, (ax,)):
+        _histogram_needles(ax, s.freshness_s, "backup finished → seen by the platform (s)")
+        ax.set_title(f"{s.name}: result freshness (n={s.freshness_s.count})")
+        return _png(fig)
+
+
+def _vf(s: ScenarioSummary) -> bytes | None:
+    series = [
+        (s.queue_depth, "queue depth"),
+        (s.lock_wait_s, "lock wait (s)"),
+    ]
+    present = [(pts, label) for pts, label in series if pts]
+    if not present:
+        return None
+    scale, unit = _time_unit(s.duration_s)
+    with _figure(nrows=len(present), height=2.4 * len(present) + 0.6) as (fig, axes):
+        for ax, (pts, label) in zip(axes, present, strict=True):
+            _shade_outages(ax, s.outages, scale)
+            xs, ys = [t / scale for t, _ in pts], [v for _, v in pts]
+            if pts is s.queue_depth:
+                ax.plot(xs, ys, linewidth=0.8, drawstyle="steps-post")
+            else:
+                ax.plot(xs, ys, linewidth=0.6, marker=".", markersize=3)
+            ax.set_ylabel(label)
+            ax.grid(True, alpha=0.3)
+            if s.outages:
+                ax.legend(fontsize="small", loc="upper right")
+        axes[-1].set_xlabel(f"simulated time ({unit})")
+        axes[0].set_title(f"{s.name}: Virtual Factory queue and locks")
+        return _png(fig)
+
+
+_SCENARIO_PLOTS: list[tuple[str, str, Callable[[ScenarioSummary], bytes | None]]] = [
+    ("latency", "plugin call latency by operation", _latency),
+    ("checks", "check duration against the check interval", _checks),
+    ("results", "results per check", _results),
+    ("freshness", "result freshness histogram", _freshness),
+    ("vf", "Virtual Factory queue depth and lock wait", _vf),
+]
+
+
+# ---------------------------------------------------------------------- load
+
+
+def _growth(load: LoadMetrics) -> bytes | None:
+    if not load.growth:
+        return None
+    with _figure() as (fig, (ax,)):
+        xs = [g.vms for g in load.growth]
+        ys = [g.check_cost_s for g in load.growth]
+        ax.plot(xs, ys, marker="o")
+        if min(xs) > 0 and min(ys) > 0 and len(xs) > 1:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        exp = "" if load.growth_exponent is None else f" (exponent {load.growth_exponent:.2f})"
+        ax.set_title(f"check cost against fleet size{exp}")
+        ax.set_xlabel("VMs")
+        ax.set_ylabel("check cost (s)")
+        ax.grid(True, alpha=0.3, which="both")
+        return _png(fig)
+
+
+def _load_results(load: LoadMetrics) -> bytes | None:
+    hist = load.results_per_check
+    if hist.count == 0 or not hist.buckets:
+        return None
+    with _figure() as (fig, (ax,)):
+        _histogram_needles(ax, hist, "results per check")
+        ax.set_title(f"results per check (n={hist.count} checks)")
+        return _png(fig)
+
+
+# ---------------------------------------------------------------------- public
+
+
+def render_plots(report: RunReport) -> list[Plot]:
+    """Render every plot that has data, in a fixed order; names are unique file stems."""
+    plots: list[Plot] = []
+    used: set[str] = set()
+    for index, scenario in enumerate(report.scenarios):
+        base = _slug(scenario.name)
+        stem, n = base, 2
+        while stem in used:
+            stem, n = f"{base}-{n}", n + 1
+        used.add(stem)
+        for key, what, draw in _SCENARIO_PLOTS:
+            png = draw(scenario)
+            if png is not None:
+                title = f"{scenario.name}: {what}"
+                plots.append(Plot(f"{stem}-{key}", title, png, index))
+    if report.load is not None:
+        for key, what, draw_load in (
+            ("growth", "check cost against fleet size", _growth),
+            ("results", "results per check", _load_results),
+        ):
+            png = draw_load(report.load)
+            if png is not None:
+                plots.append(Plot(f"load-{key}", f"load: {what}", png))
+    return plots
+
+
+def write_plots(
+    report: RunReport, plots_dir: Path, plots: Sequence[Plot] | None = None
+) -> dict[str, Path]:
+    """Write each plot to ``plots_dir/<name>.png``; return ``{name: path}``.
+
+    ``plots`` may be passed when they were already rendered (for the HTML) so that they
+    are not drawn twice.
+    """
+    rendered = render_plots(report) if plots is None else plots
+    out: dict[str, Path] = {}
+    for plot in rendered:
+        out[plot.name] = atomic_write(plots_dir / plot.filename, plot.png)
+    return out

@@ -1,0 +1,1061 @@
+"""Plugins in their own processes: the harness side of the JSON-RPC plugin protocol.
+
+:func:`process_plugin_class` turns a command line (any language, see
+``docs/protocol.md``) into a plugin class that the platform uses exactly like an
+in-process one. Each instance (one per component, as Abiquo's API, Virtual Factory
+and CPP each load their own) runs its own child process and talks to it over
+stdin/stdout. The harness is isolated from the plugin:
+
+- **deadlines**: every call waits at most ``call_timeout_s`` wall seconds; past it the
+  process is killed, a fresh one is started and initialized, and the call raises
+  :class:`~simulator.faults.CallDeadlineExceeded`;
+- **crashes**: a process that exits or closes its stdout during a call is reaped and
+  restarted, and the call raises :class:`~simulator.faults.PluginProcessCrashed` with
+  the exit status and the tail of its stderr;
+- **bad answers**: a result of the wrong JSON type or an invalid model raises
+  :class:`~simulator.faults.PluginBadReturn` naming the field; an error whose exception
+  name is outside the contract raises :class:`~simulator.faults.PluginForeignError`;
+- **stray output**: a stdout line that is not a JSON-RPC message of the call is skipped
+  and kept as a protocol violation; :meth:`ProcessPlugin.drain_protocol_violations`
+  hands them to the invoker, which records them on the call.
+
+While it waits for an answer, the harness serves the plugin's ``backend/*`` requests
+from the in-process fake backup system (:mod:`simulator.backup_system`), so that a
+plugin in any language can be judged by the data rules.
+
+Determinism: nothing about the child's timing reaches the simulation. Lines are
+handled in the order the child wrote them, whether they arrive early or late; only
+the deadline (a fault by definition) and the invoker's measured-latency mode depend on
+wall time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import queue
+import select
+import shlex
+import signal
+import subprocess
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from simulator.backup_system import (
+    BackupRecord,
+    BackupSession,
+    BackupSystemError,
+    JobView,
+    RestoreRecord,
+    connect,
+)
+from simulator.clock import DEFAULT_START
+from simulator.contract import (
+    BackupPluginError,
+    BackupPluginException,
+    BackupResult,
+    BackupSchedule,
+    BackupType,
+    ConfigurationError,
+    Connection,
+    ConnectionData,
+    ConnectionMetadata,
+    OnDemandBackupOptions,
+    Operation,
+    Periodicity,
+    PluginConnectionError,
+    PluginContext,
+    PluginMetadata,
+    RestoreResult,
+    VirtualMachineInfo,
+)
+from simulator.faults import (
+    CallDeadlineExceeded,
+    HarnessPluginFault,
+    PluginBadReturn,
+    PluginForeignError,
+    PluginProcessCrashed,
+)
+from simulator.rpc_protocol import (
+    DEFAULT_PROFILE,
+    MAX_LINE_BYTES,
+    PROTOCOL_VERSION,
+    RESULT_TYPES,
+    BackendMethod,
+    ErrorCode,
+    ErrorObject,
+    HarnessMethod,
+    InitializeResult,
+    ProtocolViolation,
+    Request,
+    Response,
+    WireConnectionData,
+    WireError,
+    WireException,
+    backend_error,
+    backend_params_model_for,
+    decode_message,
+    dump_model,
+    encode_error,
+    encode_request,
+    encode_result,
+    instant_to_wire,
+    load_model,
+    load_value,
+)
+
+__all__ = [
+    "HARNESS_NAME",
+    "BackendService",
+    "PluginLaunchError",
+    "ProcessConnection",
+    "ProcessPlugin",
+    "backup_record_to_wire",
+    "plugin_error_to_exception",
+    "process_plugin_class",
+    "restore_record_to_wire",
+]
+
+#: The harness name sent in ``initialize``.
+HARNESS_NAME = "bpcert"
+_HARNESS_VERSION = "0.1.0"
+#: How much of a child's stderr a crash report quotes.
+_STDERR_TAIL_LINES = 30
+_STDERR_LINE_CHARS = 400
+#: How long a child may take to exit after ``shutdown`` and the closing of its stdin.
+_SHUTDOWN_GRACE_S = 2.0
+#: How long to wait for the exit status of a child that closed its stdout.
+_EXIT_WAIT_S = 1.0
+#: Methods after whose failure no replacement process is started.
+_NO_RESTART = frozenset({HarnessMethod.INITIALIZE.value, HarnessMethod.SHUTDOWN.value})
+
+
+class PluginLaunchError(RuntimeError):
+    """The plugin command could not be started, or its probe process did not initialize.
+
+    A usage error (a wrong command, a missing interpreter, a plugin that cannot even
+    describe itself), not a finding about a call.
+    """
+
+
+# --------------------------------------------------------------------- child process
+
+
+class _Eof:
+    """Marks the end of a child's stdout in the line queue."""
+
+
+class _LineTooLong:
+    """Marks a stdout line longer than :data:`MAX_LINE_BYTES`, which was dropped."""
+
+
+_EOF = _Eof()
+_TOO_LONG = _LineTooLong()
+_QueueItem = bytes | _Eof | _LineTooLong
+
+
+def _pump_stdout(stream: IO[bytes], lines: queue.SimpleQueue[_QueueItem]) -> None:
+    """Reader thread: every stdout line into ``lines``, then :data:`_EOF`."""
+    try:
+        while True:
+            line = stream.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                break
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while True:
+                    rest = stream.readline(MAX_LINE_BYTES)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+                lines.put(_TOO_LONG)
+                continue
+            lines.put(line)
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put(_EOF)
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
+
+
+def _pump_stderr(stream: IO[bytes], tail: deque[str]) -> None:
+    """Reader thread: keep the last lines of stderr (bounded), drop the rest."""
+    try:
+        while True:
+            line = stream.readline(64 * 1024)
+            if not line:
+                break
+            text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+            if len(text) > _STDERR_LINE_CHARS:
+                text = text[:_STDERR_LINE_CHARS] + " [...]"
+            tail.append(text)
+    except (OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
+
+
+def _terminate(popen: subprocess.Popen[bytes]) -> None:
+    """Kill ``popen`` (its whole process group on POSIX) if still running, and reap it."""
+    if popen.poll() is None:
+        try:
+            if os.name == "posix":
+                os.killpg(popen.pid, signal.SIGKILL)
+            else:
+                popen.kill()
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                popen.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        popen.wait(timeout=5.0)
+    # stdout and stderr are closed by their reader threads at end of file: closing them
+    # here could block on a reader that a surviving grandchild keeps waiting.
+    if popen.stdin is not None:
+        with contextlib.suppress(OSError, ValueError):
+            popen.stdin.close()
+
+
+_LIVE: weakref.WeakSet[_Child] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_all_children() -> None:
+    """No child outlives the harness, whatever happens to the instances."""
+    for child in list(_LIVE):
+        child.kill()
+
+
+class _Child:
+    """One running plugin process: its pipes, reader threads and stderr tail."""
+
+    def __init__(self, argv: Sequence[str], cwd: Path | None) -> None:
+        self.argv = tuple(argv)
+        self.popen = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            start_new_session=os.name == "posix",
+        )
+        assert self.popen.stdin and self.popen.stdout and self.popen.stderr
+        self.stdin = self.popen.stdin
+        self._stdin_fd = self.stdin.fileno()
+        if os.name == "posix":
+            # Writes wait with a deadline: a plugin that stops reading must not block us.
+            os.set_blocking(self._stdin_fd, False)
+        self.lines: queue.SimpleQueue[_QueueItem] = queue.SimpleQueue()
+        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
+        self.next_id = 1
+        self.eof = False
+        self._out = threading.Thread(
+            target=_pump_stdout, args=(self.popen.stdout, self.lines), daemon=True
+        )
+        self._err = threading.Thread(
+            target=_pump_stderr, args=(self.popen.stderr, self.stderr_tail), daemon=True
+        )
+        self._out.start()
+        self._err.start()
+        self._finalizer = weakref.finalize(self, _terminate, self.popen)
+        _LIVE.add(self)
+
+    def send(self, data: bytes, timeout_s: float) -> bool | None:
+        """Write one line within ``timeout_s``.
+
+        ``True`` when written, ``False`` when the child closed its stdin (it is gone),
+        ``None`` when the pipe stayed full past the deadline (it stopped reading).
+        """
+        if os.name != "posix":
+            try:
+                self.stdin.write(data)
+                self.stdin.flush()
+            except (OSError, ValueError):
+                return False
+            return True
+        deadline = time.monotonic() + timeout_s
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(self._stdin_fd, view)
+            except BlockingIOError:
+                written = 0
+            except (OSError, ValueError):
+                return False
+            view = view[written:]
+            if view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                select.select([], [self._stdin_fd], [], remaining)
+        return True
+
+    def receive(self, timeout_s: float) -> _QueueItem | None:
+        """The next stdout item, or ``None`` when ``timeout_s`` passed without one."""
+        if self.eof:
+            return _EOF
+        try:
+            item = self.lines.get(timeout=max(0.0, timeout_s))
+        except queue.Empty:
+            return None
+        if item is _EOF:
+            self.eof = True
+        return item
+
+    def exit_detail(self) -> str:
+        """The exit status and stderr tail of a child that stopped answering; reaps it."""
+        try:
+            code: int | None = self.popen.wait(timeout=_EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        self._err.join(timeout=0.5)
+        if code is None:
+            status = "it closed its stdout but kept running (killed)"
+        elif code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            status = f"it was killed by {name}"
+        else:
+            status = f"it exited with code {code}"
+        tail = "\n".join(self.stderr_tail)
+        return f"{status}; stderr tail:\n{tail}" if tail else f"{status}; stderr was empty"
+
+    def stop(self, grace_s: float) -> None:
+        """Close stdin, give the child ``grace_s`` to exit, then kill and reap it."""
+        with contextlib.suppress(OSError, ValueError):
+            self.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=grace_s)
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill and reap the child now (idempotent)."""
+        self._finalizer()
+        _LIVE.discard(self)
+
+
+# ----------------------------------------------------------------------- errors
+
+
+def plugin_error_to_exception(method: str, error: ErrorObject) -> Exception:
+    """The exception the harness raises for a plugin's JSON-RPC error answer to ``method``.
+
+    ``BackupPluginException`` and ``PluginConnectionError`` become the contract
+    exceptions, ``ConfigurationError`` too when ``method`` is ``validateConfiguration``;
+    any other exception name, or an error without ``data.exception``, becomes
+    :class:`PluginForeignError`; a malformed contract error becomes
+    :class:`PluginBadReturn`.
+    """
+    data = error.data
+    if not isinstance(data, dict) or not isinstance(data.get("exception"), str):
+        return PluginForeignError(
+            method,
+            f"JSON-RPC error {error.code}",
+            f"{error.message} (an error answer needs data.exception naming the exception, "
+            "see docs/protocol.md)",
+        )
+    name: str = data["exception"]
+    raw_message = data.get("message", error.message)
+    if not isinstance(raw_message, str):
+        return PluginBadReturn(method, f"error.data.message must be a string, got {raw_message!r}")
+    message = raw_message
+    if name == WireException.BACKUP_PLUGIN_EXCEPTION.value:
+        code = data.get("code")
+        valid = [e.value for e in BackupPluginError]
+        if code not in valid:
+            return PluginBadReturn(
+                method,
+                f"BackupPluginException with code {code!r}; error.data.code must be one of "
+                f"{', '.join(valid)}",
+            )
+        return BackupPluginException(BackupPluginError(code), message)
+    if name == WireException.PLUGIN_CONNECTION_ERROR.value:
+        return PluginConnectionError(message)
+    if name == WireException.CONFIGURATION_ERROR.value:
+        if method == HarnessMethod.VALIDATE_CONFIGURATION.value:
+            return ConfigurationError(message)
+        return PluginForeignError(method, name, message)
+    return PluginForeignError(method, name, message)
+
+
+# ---------------------------------------------------------------------- backend
+
+
+def backup_record_to_wire(record: BackupRecord) -> dict[str, Any]:
+    """A backup system record as the wire JSON of a :class:`BackupResult`."""
+    return {
+        "provider_id": record.provider_id,
+        "vm_uuid": record.vm_uuid,
+        "name": record.name,
+        "type": record.type.value,
+        "state": record.state.value,
+        "creation_date": instant_to_wire(record.creation_date),
+        "finish_date": _optional_instant(record.finish_date),
+        "expiration_date": _optional_instant(record.expiration_date),
+        "size_bytes": record.size_bytes,
+        "replication": record.replication,
+        "on_demand": record.on_demand,
+        "message": record.message,
+        "restores": [restore_record_to_wire(r) for r in record.restores],
+    }
+
+
+def restore_record_to_wire(record: RestoreRecord) -> dict[str, Any]:
+    """A backup system restore record as the wire JSON of a :class:`RestoreResult`."""
+    return {
+        "provider_id": record.provider_id,
+        "backup_provider_id": record.backup_provider_id,
+        "state": record.state.value,
+        "creation_date": instant_to_wire(record.creation_date),
+        "finish_date": _optional_instant(record.finish_date),
+        "message": record.message,
+    }
+
+
+def _optional_instant(value: Any) -> str | None:
+    return None if value is None else instant_to_wire(value)
+
+
+def _job_to_wire(job: JobView) -> dict[str, Any]:
+    return {
+        "vm_uuid": job.vm_uuid,
+        "policy_code": job.policy_code,
+        "configuration": dump_model(job.configuration),
+        "replication": job.replication,
+    }
+
+
+class BackendService:
+    """Answers one plugin process's ``backend/*`` requests from the fake backup system.
+
+    Sessions are reached through :func:`simulator.backup_system.connect`, by the
+    endpoint the plugin names, exactly as an in-process plugin reaches them. The
+    service remembers the sessions the process opened and did not close, so that they
+    can be closed when the harness kills the process (as a backend sees a dropped
+    connection); a process that exits on its own keeps its leaks.
+    """
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, BackupSession] = {}
+        self.violations: list[str] = []
+
+    def handle(self, request: Request) -> bytes:
+        """The response line for one request of the plugin."""
+        assert request.id is not None
+        try:
+            result = self._dispatch(request)
+        except BackupSystemError as exc:
+            return encode_error(request.id, backend_error(exc.kind, exc.message))
+        except _BadBackendRequest as exc:
+            self.violations.append(f"{request.method}: {exc.error.message}")
+            return encode_error(request.id, exc.error)
+        return encode_result(request.id, result)
+
+    def close_all(self) -> None:
+        """Close every session still open (the process is gone)."""
+        sessions, self._sessions = self._sessions, {}
+        for session_id in sorted(sessions):
+            sessions[session_id].close()
+
+    def _session(self, session_id: str) -> BackupSession:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise BackupSystemError(
+                "invalid",
+                f"session {session_id!r} is not open; open one with backend/openSession",
+            )
+        return session
+
+    def _dispatch(self, request: Request) -> Any:
+        model = backend_params_model_for(request.method)
+        if model is None:
+            known = ", ".join(m.value for m in BackendMethod)
+            raise _BadBackendRequest(
+                ErrorObject(
+                    ErrorCode.METHOD_NOT_FOUND.value,
+                    f"the harness has no method {request.method!r}; plugins may call {known}",
+                    {"kind": "invalid", "message": f"unknown method {request.method!r}"},
+                )
+            )
+        try:
+            params: Any = load_model(model, request.params, "params")
+        except WireError as exc:
+            raise _BadBackendRequest(
+                backend_error("invalid", str(exc), ErrorCode.INVALID_PARAMS)
+            ) from None
+        method = BackendMethod(request.method)
+        if method is BackendMethod.OPEN_SESSION:
+            session = connect(params.endpoint, params.user, params.password)
+            wire_id = session.session_id
+            if wire_id in self._sessions:  # the same id from another backup system
+                wire_id = f"{wire_id}#{len(self._sessions) + 1}"
+            self._sessions[wire_id] = session
+            return {"session": wire_id}
+        if method is BackendMethod.CLOSE_SESSION:
+            closing = self._sessions.pop(params.session, None)
+            if closing is not None:
+                closing.close()
+            return None
+        session = self._session(params.session)
+        if method is BackendMethod.PUT_JOB:
+            return session.put_job(params.vm, params.policy, params.configuration)
+        if method is BackendMethod.DELETE_JOB:
+            return session.delete_job(
+                params.vm_uuid, params.policy_code, params.type, params.subtype
+            )
+        if method is BackendMethod.DELETE_JOBS:
+            return session.delete_jobs(params.vm_uuid)
+        if method is BackendMethod.JOBS:
+            return [_job_to_wire(job) for job in session.jobs(params.vm_uuid)]
+        if method is BackendMethod.START_BACKUP:
+            return backup_record_to_wire(
+                session.start_backup(params.vm, replication=params.replication)
+            )
+        if method is BackendMethod.START_RESTORE:
+            return restore_record_to_wire(session.start_restore(params.vm_uuid, params.backup_id))
+        if method is BackendMethod.CHANGED_SINCE:
+            return [backup_record_to_wire(r) for r in session.changed_since(params.since)]
+        if method is BackendMethod.GET:
+            return {k: backup_record_to_wire(r) for k, r in session.get(params.ids).items()}
+        return session.expired(params.ids)
+
+
+class _BadBackendRequest(Exception):
+    """A backend request the harness cannot even try: unknown method, invalid params."""
+
+    def __init__(self, error: ErrorObject) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+# --------------------------------------------------------------------- the plugin
+
+
+class ProcessConnection:
+    """A connection of a :class:`ProcessPlugin`: ``connect``/``disconnect`` are RPCs.
+
+    The plugin process returns an id on ``connect``; operations carry it. An id does
+    not survive a restart of the process: disconnecting a connection opened in a
+    process that has since been replaced is a no-op (the process and its sessions are
+    gone).
+    """
+
+    def __init__(self, plugin: ProcessPlugin) -> None:
+        self._plugin = plugin
+        self.connection_id: str | None = None
+        self.generation = -1
+
+    def connect(self, data: ConnectionData) -> None:
+        """Send ``connect``; raises :class:`PluginConnectionError` when the plugin does."""
+        self.connection_id = None
+        self.connection_id = self._plugin._connect(data)
+        self.generation = self._plugin._generation
+
+    def disconnect(self) -> None:
+        """Send ``disconnect`` for an open connection of the current process."""
+        connection_id, self.connection_id = self.connection_id, None
+        if connection_id is None or self.generation != self._plugin._generation:
+            return
+        self._plugin._disconnect(connection_id)
+
+
+class ProcessPlugin:
+    """A plugin running in a child process, one process per instance.
+
+    Built by :func:`process_plugin_class`, which fills the class attributes from the
+    plugin's ``initialize`` answer. ``ProcessPlugin(context)`` starts the process and
+    sends ``initialize`` with ``context.component``, ``context.properties`` and
+    ``context.clock.now()``. Every method raises what the contract method would, or one
+    of the :mod:`simulator.faults` when the process misbehaves. Call :meth:`close`
+    when done (a finalizer and an ``atexit`` hook kill forgotten processes).
+    """
+
+    metadata: ClassVar[PluginMetadata]
+    connection_metadata: ClassVar[ConnectionMetadata]
+    unsupported_operations: ClassVar[frozenset[Operation]]
+    supported_backup_types: ClassVar[frozenset[BackupType]]
+    supported_periodicities: ClassVar[frozenset[Periodicity]]
+    #: Tells the invoker that this transport enforces per-call deadlines itself.
+    enforces_deadlines: ClassVar[bool] = True
+    #: Whether a process that crashed or missed a deadline is replaced right away.
+    restarts: ClassVar[bool] = True
+    argv: ClassVar[tuple[str, ...]]
+    label: ClassVar[str]
+    call_timeout_s: ClassVar[float]
+    start_timeout_s: ClassVar[float]
+    cwd: ClassVar[Path | None]
+    description: ClassVar[InitializeResult]
+
+    def __init__(self, context: PluginContext) -> None:
+        if type(self) is ProcessPlugin:
+            raise TypeError("build process plugin classes with process_plugin_class(argv, ...)")
+        self.context = context
+        self._violations: list[str] = []
+        self._child: _Child | None = None
+        self._backend: BackendService | None = None
+        self._generation = 0
+        self._closed = False
+        self._start()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def drain_protocol_violations(self) -> list[str]:
+        """Return and forget the protocol violations seen since the last drain."""
+        out, self._violations = self._violations, []
+        return out
+
+    def close(self) -> None:
+        """Send ``shutdown``, close the process's stdin and reap it (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        child = self._child
+        if child is None:
+            return
+        with contextlib.suppress(HarnessPluginFault, Exception):
+            self._request(HarnessMethod.SHUTDOWN.value, {}, min(self.call_timeout_s, 2.0))
+        child = self._child
+        if child is not None:
+            child.stop(_SHUTDOWN_GRACE_S)
+        # A plugin that leaves sessions open at shutdown keeps its leak, as in process.
+        self._drop_child(killed=False)
+
+    def __enter__(self) -> ProcessPlugin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The current child's process id, ``None`` while none runs."""
+        return self._child.popen.pid if self._child is not None else None
+
+    def _start(self) -> None:
+        """Start a process and initialize it; on failure no process is left running."""
+        try:
+            child = _Child(self.argv, self.cwd)
+        except OSError as exc:
+            raise PluginProcessCrashed(
+                HarnessMethod.INITIALIZE.value,
+                f"could not start `{shlex.join(self.argv)}`: {exc}",
+            ) from exc
+        self._child = child
+        self._generation += 1
+        self._backend = BackendService()
+        params = {
+            "protocol_version": PROTOCOL_VERSION,
+            "harness": {"name": HARNESS_NAME, "version": _HARNESS_VERSION},
+            "profile": DEFAULT_PROFILE,
+            "component": self.context.component,
+            "properties": {str(k): str(v) for k, v in sorted(self.context.properties.items())},
+        }
+        raw = self._request(HarnessMethod.INITIALIZE.value, params, self.start_timeout_s)
+        try:
+            described = load_model(InitializeResult, raw, "result")
+        except WireError as exc:
+            self._drop_child()
+            raise PluginBadReturn(HarnessMethod.INITIALIZE.value, str(exc)) from None
+        self._accept(described)
+
+    def _accept(self, described: InitializeResult) -> None:
+        """Compare a new process's description with the class's (the probe's)."""
+        if described != self.description:
+            self._violations.append(
+                f"initialize of the {self.context.component} process described the plugin "
+                f"as {dump_model(described)}, but the probe process described it as "
+                f"{dump_model(self.description)}"
+            )
+
+    def _drop_child(self, *, killed: bool = True) -> None:
+        """Forget the current process; when the harness killed it, close its sessions."""
+        child, self._child = self._child, None
+        backend, self._backend = self._backend, None
+        self._generation += 1  # connections of the old process are now stale
+        if child is not None:
+            child.kill()
+        if backend is not None and killed:
+            backend.close_all()
+
+    def _try_restart(self) -> None:
+        """Replace a dead process now; a failed restart is retried by the next call."""
+        if self._closed or not self.restarts:
+            return
+        with contextlib.suppress(Exception):
+            self._start()
+
+    # -- one call ---------------------------------------------------------------------
+
+    def _request(self, method: str, params: dict[str, Any], timeout_s: float) -> Any:
+        """Send one request, serve backend calls, return the result or raise."""
+        if self._child is None:
+            if self._closed:
+                raise PluginProcessCrashed(method, "the plugin instance was closed")
+            try:
+                self._start()
+            except HarnessPluginFault as exc:
+                raise PluginProcessCrashed(
+                    method, f"the plugin process could not be restarted: {exc}"
+                ) from exc
+        child = self._child
+        assert child is not None
+        request_id = child.next_id
+        child.next_id += 1
+        params = {**params, "now": instant_to_wire(self.context.clock.now())}
+        try:
+            response = self._exchange(child, method, request_id, params, timeout_s)
+        except (CallDeadlineExceeded, PluginProcessCrashed):
+            self._drop_child()
+            if method not in _NO_RESTART:
+                self._try_restart()
+            raise
+        except PluginBadReturn:
+            raise  # The process answered, badly; it can serve the next call.
+        except BaseException:
+            # An interrupt from outside (a watchdog, ^C) left the process in an unknown
+            # state: it must not serve another call.
+            self._drop_child()
+            raise
+        if response.error is not None:
+            raise plugin_error_to_exception(method, response.error)
+        return response.result
+
+    def _exchange(
+        self,
+        child: _Child,
+        method: str,
+        request_id: int,
+        params: dict[str, Any],
+        timeout_s: float,
+    ) -> Response:
+        budget = timeout_s
+        started = time.monotonic()
+
+        def send(data: bytes) -> None:
+            sent = child.send(data, budget - (time.monotonic() - started))
+            if sent is None:
+                raise CallDeadlineExceeded(method, timeout_s)
+            if not sent:
+                raise PluginProcessCrashed(method, child.exit_detail())
+
+        send(encode_request(request_id, method, params))
+        while True:
+            item = child.receive(budget - (time.monotonic() - started))
+            if item is None:
+                raise CallDeadlineExceeded(method, timeout_s)
+            if isinstance(item, _Eof):
+                raise PluginProcessCrashed(method, child.exit_detail())
+            if isinstance(item, _LineTooLong):
+                self._violation(
+                    f"during {method}: dropped a stdout line longer than {MAX_LINE_BYTES} bytes"
+                )
+                continue
+            try:
+                message = decode_message(item)
+            except ProtocolViolation as exc:
+                if exc.response_id == request_id:
+                    raise PluginBadReturn(
+                        method, f"malformed JSON-RPC response: {exc.detail}"
+                    ) from None
+                self._violation(
+                    f"during {method}: ignored stdout line {_snippet(item)}: {exc.detail}"
+                )
+                continue
+            if isinstance(message, Request):
+                serve_started = time.monotonic()
+                reply = self._serve(method, message)
+                # Time the harness spends answering is not the plugin's.
+                budget += time.monotonic() - serve_started
+                if reply is not None:
+                    send(reply)
+                continue
+            if message.id != request_id or type(message.id) is not type(request_id):
+                self._violation(
+                    f"during {method}: ignored a response with id {message.id!r}; the pending "
+                    f"request has id {request_id!r}"
+                )
+                continue
+            return message
+
+    def _serve(self, method: str, message: Request) -> bytes | None:
+        if message.id is None:
+            self._violation(
+                f"during {method}: ignored notification {message.method!r}; plugins send "
+                "requests (with an id) or responses only"
+            )
+            return None
+        backend = self._backend
+        assert backend is not None
+        reply = backend.handle(message)
+        for text in backend.violations:
+            self._violation(f"during {method}: {text}")
+        backend.violations.clear()
+        return reply
+
+    def _violation(self, text: str) -> None:
+        self._violations.append(text)
+
+    def _call(self, method: str, params: dict[str, Any]) -> Any:
+        return self._request(method, params, self.call_timeout_s)
+
+    def _void(self, method: str, params: dict[str, Any]) -> None:
+        result = self._call(method, params)
+        if result is not None:
+            raise PluginBadReturn(
+                method, f"expected null (the method returns nothing), got {_short_json(result)}"
+            )
+
+    def _typed(self, method: str, params: dict[str, Any]) -> Any:
+        result = self._call(method, params)
+        try:
+            return load_value(RESULT_TYPES[method], result, "result")
+        except WireError as exc:
+            raise PluginBadReturn(method, str(exc)) from None
+
+    def _connection_id(self, connection: Connection, op: Operation) -> str:
+        if not isinstance(connection, ProcessConnection) or connection._plugin is not self:
+            raise TypeError(
+                f"{op.value} needs a connection from this plugin's new_connection(), "
+                f"got {type(connection).__name__}"
+            )
+        if connection.connection_id is None:
+            raise ValueError(f"{op.value} needs a connected connection; call connect() first")
+        if connection.generation != self._generation:
+            raise PluginProcessCrashed(
+                op.value,
+                "the connection was opened in a plugin process that has since been "
+                "replaced (after a crash or a missed deadline)",
+            )
+        return connection.connection_id
+
+    def _connect(self, data: ConnectionData) -> str:
+        wire = WireConnectionData.from_contract(data)
+        result = self._call(HarnessMethod.CONNECT.value, {"connection_data": dump_model(wire)})
+        if not isinstance(result, str) or not result:
+            raise PluginBadReturn(
+                HarnessMethod.CONNECT.value,
+                f"expected the connection id, a non-empty string, got {_short_json(result)}",
+            )
+        return result
+
+    def _disconnect(self, connection_id: str) -> None:
+        self._void(HarnessMethod.DISCONNECT.value, {"connection": connection_id})
+
+    # -- the contract -------------------------------------------------------------------
+
+    def validate_configuration(self) -> None:
+        """``validateConfiguration``; raises :class:`ConfigurationError` as the plugin does."""
+        self._void(HarnessMethod.VALIDATE_CONFIGURATION.value, {})
+
+    def new_connection(self) -> ProcessConnection:
+        """A new, unconnected :class:`ProcessConnection` (no RPC until ``connect``)."""
+        return ProcessConnection(self)
+
+    def apply_schedule(
+        self, connection: Connection, vm: VirtualMachineInfo, schedule: BackupSchedule
+    ) -> None:
+        """``applySchedule``."""
+        op = Operation.APPLY_SCHEDULE
+        self._void(
+            op.value,
+            {
+                "connection": self._connection_id(connection, op),
+                "vm": dump_model(vm),
+                "schedule": dump_model(schedule),
+            },
+        )
+
+    def apply_new_schedule(
+        self,
+        connection: Connection,
+        vm: VirtualMachineInfo,
+        old_schedule: BackupSchedule,
+        new_schedule: BackupSchedule,
+    ) -> None:
+        """``applyNewSchedule`` (Java's four-argument ``applySchedule``)."""
+        op = Operation.APPLY_NEW_SCHEDULE
+        self._void(
+            op.value,
+            {
+                "connection": self._connection_id(connection, op),
+                "vm": dump_model(vm),
+                "old_schedule": dump_model(old_schedule),
+                "new_schedule": dump_model(new_schedule),
+            },
+        )
+
+    def remove_schedule(self, connection: Connection, vm: VirtualMachineInfo) -> None:
+        """``removeSchedule``."""
+        op = Operation.REMOVE_SCHEDULE
+        self._void(
+            op.value, {"connection": self._connection_id(connection, op), "vm": dump_model(vm)}
+        )
+
+    def execute_backup(
+        self, connection: Connection, vm: VirtualMachineInfo, options: OnDemandBackupOptions
+    ) -> BackupResult:
+        """``executeBackup``."""
+        op = Operation.EXECUTE_BACKUP
+        result: BackupResult = self._typed(
+            op.value,
+            {
+                "connection": self._connection_id(connection, op),
+                "vm": dump_model(vm),
+                "options": dump_model(options),
+            },
+        )
+        return result
+
+    def execute_restore(
+        self, connection: Connection, vm: VirtualMachineInfo, backup_id: str
+    ) -> RestoreResult:
+        """``executeRestore``."""
+        op = Operation.EXECUTE_RESTORE
+        result: RestoreResult = self._typed(
+            op.value,
+            {
+                "connection": self._connection_id(connection, op),
+                "vm": dump_model(vm),
+                "backup_id": backup_id,
+            },
+        )
+        return result
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: Any,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """``listResults``; the in-progress ids travel sorted."""
+        op = Operation.LIST_RESULTS
+        result: list[BackupResult] = self._typed(
+            op.value,
+            {
+                "connection": self._connection_id(connection, op),
+                "last_check_date": (
+                    instant_to_wire(last_check_date) if last_check_date is not None else None
+                ),
+                "in_progress_result_provider_ids": sorted(in_progress_result_provider_ids),
+            },
+        )
+        return result
+
+    def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
+        """``getExpiredResults``."""
+        op = Operation.GET_EXPIRED_RESULTS
+        result: list[str] = self._typed(
+            op.value,
+            {"connection": self._connection_id(connection, op), "provider_ids": list(provider_ids)},
+        )
+        return result
+
+
+def _snippet(line: bytes, limit: int = 80) -> str:
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _short_json(value: Any, limit: int = 120) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ------------------------------------------------------------------------ factory
+
+
+class _ProbeClock:
+    """The fixed instant the probe process is initialized at."""
+
+    def now(self) -> Any:
+        return DEFAULT_START
+
+
+def process_plugin_class(
+    argv: list[str],
+    *,
+    label: str,
+    call_timeout_s: float = 10.0,
+    cwd: Path | None = None,
+    start_timeout_s: float | None = None,
+) -> type[ProcessPlugin]:
+    """A plugin class whose instances run ``argv`` as a child process each.
+
+    A probe process is started first and asked to ``initialize`` (component ``api``, no
+    properties, at :data:`~simulator.clock.DEFAULT_START`) so that the class can carry
+    the plugin's metadata as class attributes, then shut down. ``call_timeout_s`` is the
+    wall-clock deadline of every call; ``start_timeout_s`` (default: the larger of 30 s
+    and ``call_timeout_s``) that of starting a process and its ``initialize``, which
+    includes the start-up of an interpreter or a JVM.
+
+    Raises :class:`PluginLaunchError` when the command cannot be started or the probe
+    does not initialize.
+    """
+    if not argv or not all(isinstance(a, str) and a for a in argv):
+        raise ValueError(f"argv must be a non-empty list of non-empty strings, got {argv!r}")
+    if not call_timeout_s > 0:
+        raise ValueError(f"call_timeout_s must be positive, got {call_timeout_s!r}")
+    start_timeout = max(30.0, call_timeout_s) if start_timeout_s is None else start_timeout_s
+    if not start_timeout > 0:
+        raise ValueError(f"start_timeout_s must be positive, got {start_timeout_s!r}")
+    attrs: dict[str, Any] = {
+        "argv": tuple(argv),
+        "label": label,
+        "call_timeout_s": float(call_timeout_s),
+        "start_timeout_s": float(start_timeout),
+        "cwd": cwd,
+        "__module__": __name__,
+        "__doc__": f"The plugin {label!r}, run as `{shlex.join(argv)}`, one process per instance.",
+    }
+    probe_class = type(f"ProcessPluginProbe[{label}]", (_ProbeBase,), dict(attrs))
+    try:
+        probe = probe_class(PluginContext(clock=_ProbeClock(), properties={}, component="api"))
+    except HarnessPluginFault as exc:
+        raise PluginLaunchError(
+            f"plugin {label!r} (`{shlex.join(argv)}`) did not initialize: {exc}. Check the "
+            "command, and that the plugin answers initialize as docs/protocol.md says."
+        ) from exc
+    except (BackupPluginException, ConfigurationError) as exc:
+        raise PluginLaunchError(
+            f"plugin {label!r} (`{shlex.join(argv)}`) refused initialize: {exc}; initialize "
+            "must not fail on missing properties (validateConfiguration checks them)"
+        ) from exc
+    try:
+        description = probe.probed
+    finally:
+        probe.close()
+    attrs.update(
+        metadata=description.metadata,
+        connection_metadata=description.connection_metadata,
+        unsupported_operations=frozenset(description.unsupported_operations),
+        supported_backup_types=description.backup_types(),
+        supported_periodicities=description.periodicities(),
+        description=description,
+    )
+    if description.example_properties is not None:
+        attrs["example_properties"] = dict(description.example_properties)
+    name = f"ProcessPlugin[{label}]"
+    attrs["__qualname__"] = name
+    return type(name, (ProcessPlugin,), attrs)
+
+
+class _ProbeBase(ProcessPlugin):
+    """Learns the description: it has none to compare against yet, and never restarts."""
+
+    restarts = False
+    probed: InitializeResult
+
+    def _accept(self, described: InitializeResult) -> None:
+        self.probed = described
