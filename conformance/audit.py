@@ -224,14 +224,14 @@ class Auditor:
         world = self.world
         context = PluginContext(world.clock, dict(world.properties), "cpp")
         built = yield from world.invoker.lifecycle(
-            "cpp", CONSTRUCTOR, lambda: world.plugin_class(context)
+            "cpp", CONSTRUCTOR, lambda: world.plugin_class(context), owner=world.plugin_class
         )
         if not built.ok:
             return
         fresh = built.result
         try:
             validated = yield from world.invoker.lifecycle(
-                "cpp", VALIDATE, fresh.validate_configuration
+                "cpp", VALIDATE, fresh.validate_configuration, owner=fresh
             )
             if not validated.ok:
                 return
@@ -551,7 +551,9 @@ class Auditor:
                 connection.disconnect()
                 return "connected"
 
-            rec = yield from world.invoker.lifecycle("virtualfactory", "connect", attempt)
+            rec = yield from world.invoker.lifecycle(
+                "virtualfactory", "connect", attempt, owner=instance
+            )
             self.sink.exercise(rule_id)
             if rec.outcome == "ok" and rec.result == "PluginConnectionError":
                 continue
@@ -596,7 +598,10 @@ class Auditor:
         for label, props in variants:
             context = PluginContext(world.clock, props, "api")
             built = yield from world.invoker.lifecycle(
-                "api", CONSTRUCTOR, lambda context=context: world.plugin_class(context)
+                "api",
+                CONSTRUCTOR,
+                lambda context=context: world.plugin_class(context),
+                owner=world.plugin_class,
             )
             if not built.ok:
                 sink.exercise("startup.validate-raises-configuration-error")
@@ -610,7 +615,7 @@ class Auditor:
             instance = built.result
             try:
                 rec = yield from world.invoker.lifecycle(
-                    "api", VALIDATE, instance.validate_configuration
+                    "api", VALIDATE, instance.validate_configuration, owner=instance
                 )
                 sink.exercise("startup.validate-raises-configuration-error")
                 sink.exercise("startup.validate-detects-missing-properties")

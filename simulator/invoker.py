@@ -309,6 +309,12 @@ def _classify(exc: BaseException, raw: _Raw, op: str, call_timeout_s: float) -> 
 Observer = Callable[[CallRecord], None]
 
 
+def _drain(owner: Any) -> list[str]:
+    """Protocol violations an isolated plugin saw since the last call (else none)."""
+    drain = getattr(owner, "drain_protocol_violations", None)
+    return list(drain()) if callable(drain) else []
+
+
 class Invoker:
     """Calls plugin methods for every component, exactly as the platform does."""
 
@@ -337,15 +343,20 @@ class Invoker:
     # -- lifecycle calls (no connection) --------------------------------------------
 
     def lifecycle(
-        self, component: str, op: str, fn: Callable[[], Any]
+        self, component: str, op: str, fn: Callable[[], Any], *, owner: Any = None
     ) -> Generator[simpy.Event, Any, CallRecord]:
-        """Run the constructor (``<init>``) or ``validateConfiguration`` of a component."""
+        """Run the constructor (``<init>``), ``validateConfiguration`` or a connection probe.
+
+        ``owner`` is the plugin class or instance the call belongs to: an isolated plugin
+        (``enforces_deadlines``) keeps its own deadlines, and its protocol violations are
+        drained onto this call.
+        """
         raw = _Raw()
         start = float(self.env.now)
         now = self.clock.now()
         wall0 = time.perf_counter()
         try:
-            with _Watchdog(self.call_timeout_s):
+            with _Watchdog(self._watchdog_seconds(owner)):
                 raw.result = fn()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
@@ -357,9 +368,14 @@ class Invoker:
         duration = 0.0 if op == CONSTRUCTOR else self.latency.duration(op, wall_s)
         if duration > 0:
             yield self.env.timeout(duration)
+        target = raw.result if op == CONSTRUCTOR and raw.outcome == "ok" else owner
         return self._finish(
-            component, op, None, start, now, wall_s, raw, (), None, None, [], True
+            component, op, None, start, now, wall_s, raw, (), None, None, _drain(target), True
         )
+
+    def _watchdog_seconds(self, owner: Any) -> float:
+        """The in-process watchdog's limit; 0 (off) for plugins that enforce deadlines."""
+        return 0.0 if getattr(owner, "enforces_deadlines", False) else self.call_timeout_s
 
     # -- operational calls -------------------------------------------------------------
 
@@ -399,10 +415,7 @@ class Invoker:
         finally:
             if pool is not None and request is not None:
                 pool.release(request)
-        violations: list[str] = []
-        drain = getattr(instance, "drain_protocol_violations", None)
-        if callable(drain):
-            violations = list(drain())
+        violations = _drain(instance)
         record = self._finish(
             component, op.value, vm, start, now, wall_s, raw, args, task, check, violations, probe
         )
@@ -412,7 +425,7 @@ class Invoker:
         raw = _Raw()
         timeout = self.call_timeout_s
         try:
-            with _Watchdog(timeout):
+            with _Watchdog(self._watchdog_seconds(instance)):
                 try:
                     connection = instance.new_connection()
                 except BaseException as exc:

@@ -45,6 +45,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -621,7 +622,7 @@ class ProcessPlugin:
         child = self._child
         if child is None:
             return
-        with contextlib.suppress(HarnessPluginFault, Exception):
+        with contextlib.suppress(Exception):
             self._request(HarnessMethod.SHUTDOWN.value, {}, min(self.call_timeout_s, 2.0))
         child = self._child
         if child is not None:
@@ -659,12 +660,15 @@ class ProcessPlugin:
             "component": self.context.component,
             "properties": {str(k): str(v) for k, v in sorted(self.context.properties.items())},
         }
-        raw = self._request(HarnessMethod.INITIALIZE.value, params, self.start_timeout_s)
         try:
+            raw = self._request(HarnessMethod.INITIALIZE.value, params, self.start_timeout_s)
             described = load_model(InitializeResult, raw, "result")
         except WireError as exc:
             self._drop_child()
             raise PluginBadReturn(HarnessMethod.INITIALIZE.value, str(exc)) from None
+        except BaseException:
+            self._drop_child()  # an error answer or an interrupt: no half-started process
+            raise
         self._accept(described)
 
     def _accept(self, described: InitializeResult) -> None:
@@ -933,7 +937,7 @@ class ProcessPlugin:
     def list_results(
         self,
         connection: Connection,
-        last_check_date: Any,
+        last_check_date: datetime | None,
         in_progress_result_provider_ids: frozenset[str],
     ) -> list[BackupResult]:
         """``listResults``; the in-progress ids travel sorted."""
@@ -979,7 +983,8 @@ def _short_json(value: Any, limit: int = 120) -> str:
 class _ProbeClock:
     """The fixed instant the probe process is initialized at."""
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
+        """Always :data:`~simulator.clock.DEFAULT_START`."""
         return DEFAULT_START
 
 

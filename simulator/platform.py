@@ -246,7 +246,7 @@ class Platform:
     def _load(self, component: str) -> Generator[simpy.Event, Any, None]:
         context = PluginContext(self.clock, dict(self.properties), component)  # type: ignore[arg-type]
         record = yield from self.invoker.lifecycle(
-            component, CONSTRUCTOR, lambda: self.plugin_class(context)
+            component, CONSTRUCTOR, lambda: self.plugin_class(context), owner=self.plugin_class
         )
         if not record.ok:
             self.loaded[component] = False
@@ -254,7 +254,7 @@ class Platform:
         instance = record.result
         self.instances[component] = instance
         record = yield from self.invoker.lifecycle(
-            component, VALIDATE, instance.validate_configuration
+            component, VALIDATE, instance.validate_configuration, owner=instance
         )
         self.loaded[component] = record.ok
 
@@ -728,7 +728,7 @@ class Platform:
             self._set_backup_lock(result.vm_uuid)
 
     def _set_backup_lock(self, vm: str) -> None:
-        busy = len(self.results.in_progress_for_vm(vm))
+        busy = self.results.in_progress_for_vm(vm)
         if busy:
             self._backup_locked[vm] = busy
         elif self._backup_locked.pop(vm, None) is not None:

@@ -79,7 +79,7 @@ from simulator.rpc_protocol import (
     exception_to_error,
     instant_to_wire,
     load_model,
-    load_value,
+    load_trusted,
     params_model_for,
 )
 
@@ -161,7 +161,7 @@ class PluginServer:
                 message = decode_message(line)
             except ProtocolViolation as exc:
                 _log(f"ignored a line from the harness: {exc}")
-                self._write(encode_error(None, ErrorObject(ErrorCode.INVALID_REQUEST, str(exc))))
+                self._write(encode_error(None, ErrorObject(exc.code, exc.detail)))
                 continue
             if isinstance(message, Response):
                 _log(f"ignored an unexpected response with id {message.id!r}")
@@ -319,11 +319,10 @@ def _log(text: str) -> None:
 # -------------------------------------------------------------- the remote backend
 
 
-def _backup_record(value: Any) -> Any:
-    """A ``BackupRecord`` from the wire JSON of a :class:`BackupResult`."""
+def _backup_record(result: BackupResult) -> Any:
+    """A ``BackupRecord`` from a validated :class:`BackupResult` (the same fields)."""
     from simulator.backup_system import BackupRecord
 
-    result = _load(BackupResult, value)
     return BackupRecord(
         provider_id=result.provider_id,
         vm_uuid=result.vm_uuid,
@@ -359,17 +358,17 @@ def _restore_from_model(result: RestoreResult) -> Any:
     )
 
 
-def _job_view(value: Any) -> Any:
-    """A ``JobView`` from its wire JSON."""
+def _job_view(job: JobRecord) -> Any:
+    """A ``JobView`` from a validated :class:`JobRecord`."""
     from simulator.backup_system import JobView
 
-    job = _load(JobRecord, value)
     return JobView(job.vm_uuid, job.policy_code, job.configuration, job.replication)
 
 
-def _load(model: type[Any], value: Any) -> Any:
+def _load(annotation: Any, value: Any) -> Any:
+    """Validate a backend answer (a whole list at once: polls may carry many records)."""
     try:
-        return load_model(model, value, "backend result")
+        return load_trusted(annotation, value, "backend result")
     except WireError as exc:
         from simulator.backup_system import BackupSystemError
 
@@ -432,17 +431,18 @@ class RemoteBackupSession:
 
     def delete_jobs(self, vm_uuid: str) -> int:
         """See ``BackupSession.delete_jobs``."""
-        return int(self._call(BackendMethod.DELETE_JOBS, vm_uuid=vm_uuid))
+        count: int = _load(int, self._call(BackendMethod.DELETE_JOBS, vm_uuid=vm_uuid))
+        return count
 
     def jobs(self, vm_uuid: str) -> list[Any]:
         """See ``BackupSession.jobs``."""
-        return [_job_view(j) for j in self._call(BackendMethod.JOBS, vm_uuid=vm_uuid)]
+        found = self._call(BackendMethod.JOBS, vm_uuid=vm_uuid)
+        return [_job_view(j) for j in _load(list[JobRecord], found)]
 
     def start_backup(self, vm: VirtualMachineInfo, *, replication: bool) -> Any:
         """See ``BackupSession.start_backup``."""
-        return _backup_record(
-            self._call(BackendMethod.START_BACKUP, vm=dump_model(vm), replication=replication)
-        )
+        found = self._call(BackendMethod.START_BACKUP, vm=dump_model(vm), replication=replication)
+        return _backup_record(_load(BackupResult, found))
 
     def start_restore(self, vm_uuid: str, backup_id: str) -> Any:
         """See ``BackupSession.start_restore``."""
@@ -453,18 +453,19 @@ class RemoteBackupSession:
     def changed_since(self, since: datetime | None) -> list[Any]:
         """See ``BackupSession.changed_since``."""
         wire = None if since is None else instant_to_wire(since)
-        return [_backup_record(r) for r in self._call(BackendMethod.CHANGED_SINCE, since=wire)]
+        found = self._call(BackendMethod.CHANGED_SINCE, since=wire)
+        return [_backup_record(r) for r in _load(list[BackupResult], found)]
 
     def get(self, ids: Iterable[str]) -> dict[str, Any]:
         """See ``BackupSession.get``."""
         found = self._call(BackendMethod.GET, ids=list(ids))
-        if not isinstance(found, dict):
-            found = load_value(dict[str, Any], found, "backend result")
-        return {k: _backup_record(v) for k, v in found.items()}
+        return {k: _backup_record(v) for k, v in _load(dict[str, BackupResult], found).items()}
 
     def expired(self, ids: Iterable[str]) -> list[str]:
         """See ``BackupSession.expired``."""
-        return [str(i) for i in self._call(BackendMethod.EXPIRED, ids=list(ids))]
+        found = self._call(BackendMethod.EXPIRED, ids=list(ids))
+        result: list[str] = _load(list[str], found)
+        return result
 
 
 def _remote_connector(server: PluginServer) -> Any:

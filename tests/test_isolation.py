@@ -229,7 +229,7 @@ def test_contract_exceptions_cross_the_wire(served_reference: type[ProcessPlugin
     with small_world() as world:
         plugin = served_reference(world.context("api", {}))
         try:
-            with pytest.raises(ConfigurationError, match="reference.timeout.seconds is missing"):
+            with pytest.raises(ConfigurationError, match=r"reference\.timeout\.seconds is missing"):
                 plugin.validate_configuration()
             connection = plugin.new_connection()
             wrong = ConnectionData.model_validate(

@@ -88,8 +88,11 @@ class Plugin:
 
     def execute_restore(self, params: dict[str, Any]) -> Any:
         raise PluginError(
-            {"exception": "BackupPluginException", "code": "BACKUP_NOT_FOUND",
-             "message": f"no backup {params['backup_id']}"}
+            {
+                "exception": "BackupPluginException",
+                "code": "BACKUP_NOT_FOUND",
+                "message": f"no backup {params['backup_id']}",
+            }
         )
 
     def list_results(self, params: dict[str, Any]) -> Any:

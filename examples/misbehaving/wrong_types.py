@@ -36,9 +36,7 @@ class WrongTypes(Plugin):
         return [1, 2, 3]
 
     def remove_schedule(self, params: dict[str, Any]) -> Any:
-        raise PluginError(
-            {"exception": "java.lang.NullPointerException", "message": "vm was null"}
-        )
+        raise PluginError({"exception": "java.lang.NullPointerException", "message": "vm was null"})
 
     def execute_restore(self, params: dict[str, Any]) -> Any:
         raise PluginError(
