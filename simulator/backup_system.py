@@ -15,8 +15,9 @@ module-level registry plays that network: :meth:`BackupSystem.register` makes a 
 reachable at its endpoint and :func:`connect` looks it up. Every system gets an endpoint
 unique within the process (``sim://backup-<n>``), so worlds that run side by side, or one
 after another, never see each other's jobs even though their simulated clocks start at the
-same instant. The endpoint is an address, not data: it must never be written into traces,
-which stay byte-identical between runs of the same seed.
+same instant. The endpoint is an address, not data: it depends on what else ran in the
+process, so it must never reach a trace, which stays byte-identical between runs of the
+same seed. That is why no error message of this module names it.
 
 **Why no SimPy process.** A world may hold 100,000 VMs for 30 days. Jobs sit in one heap
 keyed by the instant their next backup is created; every session call and every truth
@@ -257,9 +258,10 @@ class TruthBackup:
 class TruthRestore:
     """A restore the system ran.
 
-    ``verified`` is ``None`` until the restore finishes; then it says whether every disk
-    the backup holds had, at that instant, exactly the content captured when the backup
-    was created.
+    ``verified`` is ``None`` until the restore finishes, and for a restore that FAILED
+    (the simulated failure is the backup system's, not the plugin's, and touches no disk).
+    For a DONE restore it says whether every disk the backup holds had, at the instant the
+    restore finished, exactly the content captured when the backup was created.
     """
 
     provider_id: str
@@ -452,9 +454,6 @@ class BackupSystem:
         )
         self._rng = random.Random(rng.getrandbits(64))
         self._placement_key = rng.getrandbits(64).to_bytes(8, "big")
-        s = self.settings
-        self._max_delay_us = int(s.start_delay_max_s * 1e6)
-        self._min_duration_us = int(s.min_duration_s * 1e6)
 
         self._outages: list[tuple[int, int]] = []
         self._sessions: dict[str, int] = {}
@@ -489,7 +488,7 @@ class BackupSystem:
         self._r_creation = array("q")  # non-decreasing
         self._r_finish = array("q")
         self._r_failed = bytearray()
-        self._r_verified = bytearray()  # 0 pending, 1 no, 2 yes
+        self._r_verified = bytearray()  # 0 pending, 1 no, 2 yes, 3 failed
         self._r_finish_buckets: dict[int, array[int]] = {}
         self._vm_restore_until: dict[int, int] = {}
 
@@ -498,6 +497,14 @@ class BackupSystem:
 
     def __repr__(self) -> str:
         return f"BackupSystem(endpoint={self.endpoint!r}, user={self.user!r})"
+
+    @property
+    def _max_delay_us(self) -> int:
+        return int(self.settings.start_delay_max_s * 1e6)
+
+    @property
+    def _min_duration_us(self) -> int:
+        return int(self.settings.min_duration_s * 1e6)
 
     # ------------------------------------------------------------- registry
 
@@ -572,12 +579,10 @@ class BackupSystem:
 
     def _open_session(self, user: str | None, password: str | None) -> BackupSession:
         if self._in_outage_us(self._now_us()):
-            raise BackupSystemError(
-                "unavailable", f"the backup system at {self.endpoint} is in an outage; retry later"
-            )
+            raise BackupSystemError("unavailable", "the backup system is in an outage; retry later")
         if user != self.user or password != self._password:
             raise BackupSystemError(
-                "auth", f"the backup system at {self.endpoint} refused the credentials of {user!r}"
+                "auth", f"the backup system refused the credentials of user {user!r}"
             )
         session_id = f"s-{next(self._session_numbers):06d}"
         self._sessions[session_id] = self._now_us()
@@ -598,14 +603,10 @@ class BackupSystem:
                 "invalid", f"session {session.session_id} is closed; open a new one with connect()"
             )
         if not self.registered:
-            raise BackupSystemError(
-                "unavailable", f"the backup system at {self.endpoint} has been shut down"
-            )
+            raise BackupSystemError("unavailable", "the backup system has been shut down")
         now = self._now_us()
         if self._in_outage_us(now):
-            raise BackupSystemError(
-                "unavailable", f"the backup system at {self.endpoint} is in an outage; retry later"
-            )
+            raise BackupSystemError("unavailable", "the backup system is in an outage; retry later")
         self._advance(now)
         return now
 
@@ -703,9 +704,11 @@ class BackupSystem:
         finish_s = self._r_finish[r] / 1e6
         sequences = self._disk_sequences(vm, self._kinds[self._b_kind[b]])
         wanted = {seq: self.fleet.disk_content(vm, seq, taken_s) for seq in sequences}
-        if not self._r_failed[r]:
-            for seq, token in wanted.items():
-                self.fleet.restore_disk(vm, seq, token, finish_s)
+        if self._r_failed[r]:
+            self._r_verified[r] = 3
+            return
+        for seq, token in wanted.items():
+            self.fleet.restore_disk(vm, seq, token, finish_s)
         ok = all(self.fleet.disk_content(vm, seq, finish_s) == t for seq, t in wanted.items())
         self._r_verified[r] = 2 if ok else 1
 
@@ -1070,7 +1073,7 @@ class BackupSystem:
             state=self._restore_state(r, now),
             creation_date=self._dt(self._r_creation[r]),
             planned_finish_date=self._dt(self._r_finish[r]),
-            verified=None if verified == 0 else verified == 2,
+            verified=None if verified in (0, 3) else verified == 2,
         )
 
     def vm_backup_in_progress(self, vm_uuid: str) -> bool:
@@ -1202,7 +1205,7 @@ def connect(endpoint: str | None, user: str | None, password: str | None) -> Bac
     if system is None:
         raise BackupSystemError(
             "unreachable",
-            f"no backup system answers at endpoint {endpoint!r}; check the backup manager's "
+            "no backup system answers at that endpoint; check the backup manager's "
             "endpoint (a simulated world's system must be registered)",
         )
     return system._open_session(user, password)

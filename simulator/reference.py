@@ -120,7 +120,9 @@ class ReferenceConnection:
         """Open a session at the endpoint with the credentials.
 
         Both are MANDATORY (see ``connection_metadata``); a missing one, an unreachable
-        backend or refused credentials raise :class:`PluginConnectionError`.
+        backend or refused credentials raise :class:`PluginConnectionError`. The message
+        does not repeat the endpoint: in simulation it differs between runs, and messages
+        reach the trace.
         """
         if not data.endpoint:
             raise PluginConnectionError("the backup manager has no endpoint; it is mandatory")
@@ -134,7 +136,7 @@ class ReferenceConnection:
             )
         except BackupSystemError as error:
             raise PluginConnectionError(
-                f"cannot open a session at {data.endpoint}: {error.message}"
+                f"cannot open a session with the backup manager: {error.message}"
             ) from error
 
     def disconnect(self) -> None:
@@ -241,6 +243,8 @@ class ReferencePlugin(BackupPluginBase):
         endpoint=FieldConstraint.MANDATORY, credentials=FieldConstraint.MANDATORY
     )
     required_properties: ClassVar[tuple[str, ...]] = (TIMEOUT_PROPERTY, REPLICATION_PROPERTY)
+    #: What bpcert loads the plugin with when no ``--properties`` file is given.
+    example_properties: ClassVar[dict[str, str]] = dict(REFERENCE_PROPERTIES)
 
     def validate_configuration(self) -> None:
         """Fail fast at load time, so a broken properties file never reaches a VM task."""
