@@ -161,7 +161,8 @@ class Auditor:
                 "polling.failure-raises",
             ):
                 sink.not_exercisable(
-                    rule_id, f"the plugin never opened a session on the fake backup system ({FAKE_BACKEND})"
+                    rule_id,
+                    f"the plugin never opened a session on the fake backup system ({FAKE_BACKEND})",
                 )
         if not (platform.plugin_loaded("cpp") and platform.plugin_loaded("virtualfactory")):
             yield from self._validate_probes(baseline=None)
@@ -181,9 +182,7 @@ class Auditor:
             self._listable_until_expiry(listing, listing_rec)
             yield from self._fresh_instance(listing, listing_rec)
         else:
-            sink.not_exercisable(
-                "polling.no-lost-results", "the end-of-run full listing failed"
-            )
+            sink.not_exercisable("polling.no-lost-results", "the end-of-run full listing failed")
         self.schedules.audit(listing_rec.start if listing_rec is not None else now)
         self.schedules.removal_exercised(listing_rec.start if listing_rec is not None else now)
         self.on_demand.audit(now, SETTLE_S)
@@ -383,8 +382,10 @@ class Auditor:
             ("an unknown backup id", f"bpcert-no-such-backup-{self.world.seed}", _NOT_FOUND)
         ]
         for r in listing:
-            if r.vm_uuid != target_uuid and r.state is ResultState.DONE and (
-                r.expiration_date is None or r.expiration_date > now
+            if (
+                r.vm_uuid != target_uuid
+                and r.state is ResultState.DONE
+                and (r.expiration_date is None or r.expiration_date > now)
             ):
                 cases.append(("another VM's backup", r.provider_id, _NOT_RESTORABLE))
                 break
@@ -395,17 +396,20 @@ class Auditor:
                     cases.append(("a failed backup", r.provider_id, _NOT_RESTORABLE))
                     break
         for r in listing:
-            if r.state is ResultState.DONE and r.expiration_date is not None:
-                if r.expiration_date <= now and self._index(r.vm_uuid) is not None:
-                    cases.append(("an expired backup", r.provider_id, _NOT_RESTORABLE))
-                    break
+            expired = r.expiration_date is not None and r.expiration_date <= now
+            if r.state is ResultState.DONE and expired and self._index(r.vm_uuid) is not None:
+                cases.append(("an expired backup", r.provider_id, _NOT_RESTORABLE))
+                break
         before = {r.provider_id: len(r.restores) for r in listing}
         truth_before = self.world.backup_system.restores_started
         probed = []
         for label, backup_id, fitting in cases:
             owner = target
             if label in ("a failed backup", "an expired backup"):
-                owner = self._index(next(r.vm_uuid for r in listing if r.provider_id == backup_id)) or target
+                owner = (
+                    self._index(next(r.vm_uuid for r in listing if r.provider_id == backup_id))
+                    or target
+                )
             rec = yield from self._probe(
                 owner, Operation.EXECUTE_RESTORE, (fleet.info(owner), backup_id)
             )
@@ -416,8 +420,7 @@ class Auditor:
             if rec.outcome == "ok":
                 sink.fail(
                     "on-demand.restore-refuses-bad-backup",
-                    f"execute_restore of {label} ({backup_id}) on VM {fleet.uuid(owner)} "
-                    "succeeded",
+                    f"execute_restore of {label} ({backup_id}) on VM {fleet.uuid(owner)} succeeded",
                     expected="BackupPluginException (BACKUP_NOT_FOUND or BACKUP_NOT_RESTORABLE)",
                     actual="a restore result",
                     calls=[rec],
@@ -444,11 +447,12 @@ class Auditor:
                         f"a refused restore of {r.provider_id} still left a restore behind",
                         calls=[after],
                     )
-        if self.uses_fake_backend and self.world.backup_system.restores_started > truth_before:
+        started = self.world.backup_system.restores_started - truth_before
+        if self.uses_fake_backend and started > 0:
             sink.fail(
                 "on-demand.restore-refuses-bad-backup",
-                f"the backup system started {self.world.backup_system.restores_started - truth_before}"
-                " restore(s) for requests that should have been refused",
+                f"the backup system started {started} restore(s) for requests that should "
+                "have been refused",
             )
 
     def _index(self, vm_uuid: str) -> int | None:
@@ -597,11 +601,12 @@ class Auditor:
         )
         for label, props in variants:
             context = PluginContext(world.clock, props, "api")
+
+            def build(context: PluginContext = context) -> Any:
+                return world.plugin_class(context)
+
             built = yield from world.invoker.lifecycle(
-                "api",
-                CONSTRUCTOR,
-                lambda context=context: world.plugin_class(context),
-                owner=world.plugin_class,
+                "api", CONSTRUCTOR, build, owner=world.plugin_class
             )
             if not built.ok:
                 sink.exercise("startup.validate-raises-configuration-error")
@@ -680,7 +685,17 @@ class Auditor:
                 continue
             checked = True
             self.sink.exercise("data.restore-integrity")
-            if not truth.verified:
+            asked = self.on_demand.restores.get(truth.provider_id)
+            if asked is not None and asked[0] != truth.backup_provider_id:
+                self.sink.fail(
+                    "data.restore-integrity",
+                    f"restore {truth.provider_id} wrote back backup {truth.backup_provider_id}, "
+                    f"but the platform asked to restore {asked[0]}",
+                    expected=f"the content of {asked[0]}",
+                    actual=f"the content of {truth.backup_provider_id}",
+                    calls=[asked[1]],
+                )
+            elif not truth.verified:
                 self.sink.fail(
                     "data.restore-integrity",
                     f"restore {truth.provider_id} of backup {truth.backup_provider_id} left the "

@@ -21,8 +21,8 @@ from simulator.contract import (
     BackupResult,
     BackupSchedule,
     Operation,
-    ResultState,
     RestoreResult,
+    ResultState,
 )
 from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord
 from simulator.platform import CheckRecord
@@ -226,8 +226,8 @@ class CallChecker:
                 f"the platform called {op}, which the plugin declares unsupported",
                 calls=[rec],
             )
-        # A failing backend must surface as an error.
-        if down and rec.connect == "ok":
+        # A failing backend must surface as an error, from connect or from the operation.
+        if down:
             rule = "polling.failure-raises" if op in _POLL_OPS else "errors.backend-failure-raises"
             sink.exercise(rule)
             if rec.outcome == "ok":
@@ -239,8 +239,6 @@ class CallChecker:
                     at=rec.start,
                     calls=[rec],
                 )
-        if down and rec.outcome == "ok" and rec.connect == "n/a":
-            pass
         if rec.outcome == "error" and rec.error_code is not None:
             if down:
                 sink.exercise("errors.fitting-error-code")
@@ -255,7 +253,12 @@ class CallChecker:
                     )
             elif not rec.probe and (rec.task is not None or rec.check):
                 self._healthy_failure(rec)
-        elif rec.outcome == "ok" and not down and not rec.probe and (rec.task is not None or rec.check):
+        elif (
+            rec.outcome == "ok"
+            and not down
+            and not rec.probe
+            and (rec.task is not None or rec.check)
+        ):
             sink.exercise("errors.healthy-backend-succeeds")
 
     def _healthy_failure(self, rec: CallRecord) -> None:
@@ -279,9 +282,9 @@ class CallChecker:
             BackupPluginError.BACKUP_NOT_FOUND.value,
         ):
             held = self.world.platform.results.by_id.get(rec.args[1])
-            if held is not None and held.expiration_date is not None:
-                if held.expiration_date <= (rec.now or held.expiration_date):
-                    return  # it expired since the platform last looked
+            expiry = held.expiration_date if held is not None else None
+            if expiry is not None and expiry <= (rec.now or expiry):
+                return  # it expired since the platform last looked
         sink.fail(
             "errors.healthy-backend-succeeds",
             f"{op} failed with {code} while the backup system was up and the request was valid: "
@@ -316,8 +319,10 @@ class CallChecker:
                     actual=rec.detail,
                     calls=[rec],
                 )
-        elif rec.outcome not in ("ok",) and rec.error_code != "CONFIGURATION":
+        else:
             sink.exercise("startup.validate-raises-configuration-error")
+            if rec.outcome == "ok" or rec.error_code == "CONFIGURATION":
+                return
             sink.fail(
                 "startup.validate-raises-configuration-error",
                 f"validate_configuration raised {rec.detail} instead of ConfigurationError",
@@ -415,9 +420,8 @@ class PollChecker:
         else:
             sink.exercise("polling.states-move-forward")
             changes = []
-            if seen.state.is_final and r.state != seen.state:
-                changes.append(f"state {seen.state.value} -> {r.state.value}")
-            elif _STATE_RANK[r.state] < _STATE_RANK[seen.state]:
+            went_back = _STATE_RANK[r.state] < _STATE_RANK[seen.state]
+            if (seen.state.is_final and r.state != seen.state) or went_back:
                 changes.append(f"state {seen.state.value} -> {r.state.value}")
             if abs(seen.creation_s - creation_s) > 1e-6:
                 changes.append("creation_date changed")
@@ -447,7 +451,7 @@ class PollChecker:
         finish_s = self._s(rs.finish_date)
         if before is not None:
             self.sink.exercise("polling.states-move-forward")
-            state, _, fin = before
+            state = before[0]
             if state.is_final and rs.state != state:
                 self.sink.fail(
                     "polling.states-move-forward",
@@ -645,7 +649,8 @@ class OnDemandChecker:
         self.world = world
         self.polls = polls
         self.on_demand: dict[str, CallRecord] = {}
-        self.ids_before: set[str] = set()
+        #: Restore id the plugin returned -> (backup id the platform asked for, the call).
+        self.restores: dict[str, tuple[str, CallRecord]] = {}
 
     def attach(self, world: World) -> None:
         """Register on the invoker."""
@@ -706,6 +711,8 @@ class OnDemandChecker:
             problems.append(f"state is {r.state.value}, expected IN_PROGRESS or DONE")
         for problem in problems:
             sink.fail(rule, f"execute_restore: {problem}", at=rec.start, calls=[rec])
+        if r.provider_id:
+            self.restores.setdefault(r.provider_id, (backup_id, rec))
 
     def audit(self, end_s: float, settle_s: float) -> None:
         """Every on-demand backup old enough must have been seen final through list_results."""
@@ -836,7 +843,7 @@ class ScheduleChecker:
             i = bisect_left(creations, lo)
             j = bisect_right(creations, hi)
             for k in range(i, j):
-                c, t, pid = results[k]
+                _, t, pid = results[k]
                 if t == type_ and pid not in consumed:
                     consumed.add(pid)
                     return pid
@@ -848,9 +855,7 @@ class ScheduleChecker:
                 continue
             previous_configs = set()
             if seg.origin == "new" and seg.previous is not None:
-                previous_configs = {
-                    (p.code, c) for p, c in seg.previous.configurations()
-                }
+                previous_configs = {(p.code, c) for p, c in seg.previous.configurations()}
             rule = "schedules.backups-at-scheduled-times"
             for policy, config in seg.schedule.configurations():
                 added_or_changed = seg.origin == "new" and (policy.code, config) not in (

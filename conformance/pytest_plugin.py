@@ -28,9 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="judge this plugin (an installed name, module:Class or exec:COMMAND)",
     )
-    group.addoption(
-        "--bpcert-rules", action="append", default=[], help="only rules matching GLOB"
-    )
+    group.addoption("--bpcert-rules", action="append", default=[], help="only rules matching GLOB")
     group.addoption("--bpcert-skip", action="append", default=[], help="skip rules matching GLOB")
     group.addoption(
         "--bpcert-scenario",
@@ -75,7 +73,7 @@ class _Run:
                     isolation=opt("--bpcert-isolation"),
                     extra_sinks=lambda p, s: property_sinks(p, examples, s, None),
                 )
-            except Exception as exc:  # noqa: BLE001 - reported on every rule item
+            except Exception as exc:
                 self.error = exc
         if self.error is not None:
             raise self.error

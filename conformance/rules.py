@@ -40,9 +40,7 @@ class Rule:
 _O = Operation
 
 
-def _r(
-    id: str, statement: str, ops: Iterable[Operation] = (), needs: Iterable[str] = ()
-) -> Rule:
+def _r(id: str, statement: str, ops: Iterable[Operation] = (), needs: Iterable[str] = ()) -> Rule:
     return Rule(id, id.split(".")[0], statement, frozenset(ops), frozenset(needs))
 
 
@@ -120,8 +118,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "schedules.idempotent",
-        "Repeating a schedule call with the same arguments changes nothing: no duplicate "
-        "backups.",
+        "Repeating a schedule call with the same arguments changes nothing: no duplicate backups.",
         [_O.APPLY_SCHEDULE, _O.LIST_RESULTS],
     ),
     # ---------------------------------------------------------------- on demand
@@ -352,4 +349,3 @@ def rules_markdown() -> str:
             lines.append(f"| `{r.id}` | {r.statement} | {', '.join(needs) or '-'} |")
         lines.append("")
     return "\n".join(lines)
-

@@ -169,7 +169,7 @@ def evaluate_rules(
                 id=rule.id,
                 statement=rule.statement,
                 category=rule.category,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 reason=why,
                 findings=m.findings if status == "fail" else [],
                 findings_total=m.total if status == "fail" else 0,
@@ -238,7 +238,7 @@ def run(
     names = [r.world.scenario.name for r in runs]
     replay = _check_replay(kind, names, loaded, seed, rules, skip, examples, scenarios)
     return RunReport(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         run_id=run_id(kind, loaded, names, seed),
         created_at=started.isoformat(timespec="seconds"),
         wall_seconds=wall,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from reports.model import (
     CheckSample,
@@ -23,26 +24,28 @@ def plugin_info(plugin: LoadedPlugin) -> PluginInfo:
     cls = plugin.plugin_class
     meta = getattr(cls, "metadata", None)
     conn = getattr(cls, "connection_metadata", None)
-    unsupported = getattr(cls, "unsupported_operations", frozenset()) or frozenset()
+    unsupported: frozenset[Any] = getattr(cls, "unsupported_operations", None) or frozenset()
     return PluginInfo(
         spec=plugin.spec,
         type=meta.type if isinstance(meta, PluginMetadata) else None,
         friendly_name=meta.friendly_name if isinstance(meta, PluginMetadata) else None,
         version=meta.version if isinstance(meta, PluginMetadata) else None,
-        supported_versions=list(meta.supported_versions) if isinstance(meta, PluginMetadata) else [],
+        supported_versions=list(meta.supported_versions)
+        if isinstance(meta, PluginMetadata)
+        else [],
         connection_metadata=(
             {"endpoint": conn.endpoint.value, "credentials": conn.credentials.value}
             if isinstance(conn, ConnectionMetadata)
             else {}
         ),
-        unsupported_operations=sorted(
-            op.value for op in unsupported if isinstance(op, Operation)
-        ),
+        unsupported_operations=sorted(op.value for op in unsupported if isinstance(op, Operation)),
         isolation=plugin.isolation,
     )
 
 
-def scenario_summary(world: World, trace_file: Path | None, run_dir: Path | None) -> ScenarioSummary:
+def scenario_summary(
+    world: World, trace_file: Path | None, run_dir: Path | None
+) -> ScenarioSummary:
     """Everything the reports show about one scenario run."""
     m = world.metrics
     p = world.platform

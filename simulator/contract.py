@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import (
@@ -75,7 +75,7 @@ __all__ = [
 # --------------------------------------------------------------------------- enums
 
 
-class BackupType(str, Enum):
+class BackupType(StrEnum):
     """What a backup configuration copies (Abiquo ``type``)."""
 
     COMPLETE = "COMPLETE"
@@ -83,12 +83,13 @@ class BackupType(str, Enum):
     FILESYSTEM = "FILESYSTEM"
 
 
-class Periodicity(str, Enum):
+class Periodicity(StrEnum):
     """When a backup configuration fires (Abiquo ``subtype``).
 
     The ``time`` format depends on it:
 
-    - ``DEFINED_HOUR``: ``yyyy/MM/dd HH:mm:ss Z``, a one-off instant, e.g. ``2026/11/26 22:00:00 +0100``;
+    - ``DEFINED_HOUR``: ``yyyy/MM/dd HH:mm:ss Z``, a one-off instant,
+      e.g. ``2026/11/26 22:00:00 +0100``;
     - ``HOURLY``: a whole number of hours from 1 to 24, as a string, e.g. ``"6"``;
     - ``DAILY``, ``WEEKLY_PLANNED``, ``MONTHLY``: ``HH:mm:ss Z``, e.g. ``"23:30:00 +0000"``.
     """
@@ -100,7 +101,7 @@ class Periodicity(str, Enum):
     MONTHLY = "MONTHLY"
 
 
-class ResultState(str, Enum):
+class ResultState(StrEnum):
     """The state of a backup or restore result.
 
     ``IN_PROGRESS`` is the only non-final state. ``DONE`` and ``FAILED`` are final and
@@ -119,7 +120,7 @@ class ResultState(str, Enum):
         return self is not ResultState.IN_PROGRESS
 
 
-class FieldConstraint(str, Enum):
+class FieldConstraint(StrEnum):
     """Whether a connection field is needed (Java ``FieldConstraint``).
 
     ``OPTIONAL`` is *(modelled)*: the platform passes the field when the backup manager
@@ -131,7 +132,7 @@ class FieldConstraint(str, Enum):
     NO_APPLICABLE = "NO_APPLICABLE"
 
 
-class BackupPluginError(str, Enum):
+class BackupPluginError(StrEnum):
     """The error codes a :class:`BackupPluginException` carries *(modelled)*."""
 
     CONNECTION = "CONNECTION"
@@ -144,7 +145,7 @@ class BackupPluginError(str, Enum):
     TIMEOUT = "TIMEOUT"
 
 
-class Operation(str, Enum):
+class Operation(StrEnum):
     """The operational methods, valued by their wire (Java) name.
 
     The four-argument ``applySchedule`` overload has no overloads to hide behind on the

@@ -88,9 +88,14 @@ class _Distribution(Protocol):
 class LatencySettings(Protocol):
     """What the invoker needs of a scenario's ``latency`` section."""
 
-    mode: str
-    fixed: float
-    factor: float
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def fixed(self) -> float: ...
+
+    @property
+    def factor(self) -> float: ...
 
     @property
     def operations(self) -> Any: ...

@@ -40,8 +40,8 @@ from simulator.contract import (
     OnDemandBackupOptions,
     Operation,
     PluginContext,
-    ResultState,
     RestoreResult,
+    ResultState,
 )
 from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker
 from simulator.results_table import ResultsTable, Transition
@@ -491,17 +491,15 @@ class Platform:
         self, task: Task, op: Operation, args: tuple[Any, ...]
     ) -> Generator[simpy.Event, Any, CallRecord]:
         pool = self._vf_pools[task.vm_index % len(self._vf_pools)]
-        record: CallRecord = (
-            yield from self.invoker.call(
-                "virtualfactory",
-                self.instances["virtualfactory"],
-                op,
-                task.vm_uuid,
-                args,
-                pool=pool,
-                task=task.id,
-                probe=task.kind == PROBE,
-            )
+        record: CallRecord = yield from self.invoker.call(
+            "virtualfactory",
+            self.instances["virtualfactory"],
+            op,
+            task.vm_uuid,
+            args,
+            pool=pool,
+            task=task.id,
+            probe=task.kind == PROBE,
         )
         task.jobs.append(
             {

@@ -98,7 +98,7 @@ def _import_class(spec: str) -> type:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise _unknown(spec, f"module {module_name!r} cannot be imported ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - a vendor module may fail in any way on import
+    except Exception as exc:
         raise PluginSpecError(
             f"importing {module_name!r} for plugin {spec!r} failed: {type(exc).__name__}: {exc}"
         ) from None
@@ -148,8 +148,7 @@ def validate_plugin_class(cls: type, spec: str) -> None:
         if len(positional) < len(params) or len(required) > len(params):
             got = ", ".join(p.name for p in positional)
             problems.append(
-                f"method {name} takes ({got}) but the platform calls it with "
-                f"({', '.join(params)})"
+                f"method {name} takes ({got}) but the platform calls it with ({', '.join(params)})"
             )
     if not isinstance(getattr(cls, "metadata", None), PluginMetadata):
         problems.append("class attribute metadata must be a simulator.contract.PluginMetadata")
@@ -158,7 +157,7 @@ def validate_plugin_class(cls: type, spec: str) -> None:
         problems.append(
             "class attribute connection_metadata must be a simulator.contract.ConnectionMetadata"
         )
-    unsupported = getattr(cls, "unsupported_operations", frozenset())
+    unsupported: Any = getattr(cls, "unsupported_operations", frozenset())
     if not isinstance(unsupported, frozenset | set) or not all(
         isinstance(op, Operation) for op in unsupported
     ):
@@ -178,7 +177,7 @@ def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
 
     try:
         return process_plugin_class(argv, label=spec, call_timeout_s=call_timeout_s)
-    except Exception as exc:  # noqa: BLE001 - any start-up failure is a usage error here
+    except Exception as exc:
         raise PluginSpecError(f"plugin {spec!r} could not be started: {exc}") from None
 
 

@@ -13,6 +13,7 @@ O(results it touches), not O(results held):
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,8 @@ class ResultsTable:
         self.by_vm: dict[str, list[str]] = {}
         # Insertion-ordered (a dict, not a set) so the order never depends on hashing.
         self.in_progress: dict[str, None] = {}
+        # Backups (not restores) held IN_PROGRESS per VM: the 4.0 backup lock reads it.
+        self.in_progress_by_vm: dict[str, int] = {}
         self.restore_parent: dict[str, str] = {}
         self._expiry: list[tuple[datetime, str]] = []
         self.removed_expired = 0
@@ -76,6 +79,7 @@ class ResultsTable:
         out: list[Transition] = []
         held = self.by_id.get(result.provider_id)
         was_final = held is not None and held.state.is_final
+        was_in_progress = held is not None and held.state is ResultState.IN_PROGRESS
         if held is None:
             held = HeldResult(
                 provider_id=result.provider_id,
@@ -95,6 +99,8 @@ class ResultsTable:
             held.finish_date = result.finish_date
             if held.expiration_date != result.expiration_date:
                 held.expiration_date = result.expiration_date
+        if was_in_progress != (result.state is ResultState.IN_PROGRESS):
+            self._count_in_progress(held.vm_uuid, 1 if not was_in_progress else -1)
         if result.state.is_final:
             self.in_progress.pop(result.provider_id, None)
             if not was_final:
@@ -169,15 +175,22 @@ class ResultsTable:
             return False
         ids = self.by_vm.get(held.vm_uuid)
         if ids is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 ids.remove(provider_id)
-            except ValueError:
-                pass
             if not ids:
                 del self.by_vm[held.vm_uuid]
         self.in_progress.pop(provider_id, None)
+        if held.state is ResultState.IN_PROGRESS:
+            self._count_in_progress(held.vm_uuid, -1)
         self.removed_expired += 1
         return True
+
+    def _count_in_progress(self, vm_uuid: str, delta: int) -> None:
+        count = self.in_progress_by_vm.get(vm_uuid, 0) + delta
+        if count > 0:
+            self.in_progress_by_vm[vm_uuid] = count
+        else:
+            self.in_progress_by_vm.pop(vm_uuid, None)
 
     def latest_for_vm(self, vm_uuid: str, *, done_only: bool) -> HeldResult | None:
         """The newest result of ``vm_uuid`` (by creation date), optionally DONE only."""
@@ -190,10 +203,6 @@ class ResultsTable:
                 best = held
         return best
 
-    def in_progress_for_vm(self, vm_uuid: str) -> list[str]:
-        """Backup ids of ``vm_uuid`` held as IN_PROGRESS."""
-        return [
-            pid
-            for pid in self.by_vm.get(vm_uuid, ())
-            if self.by_id[pid].state is ResultState.IN_PROGRESS
-        ]
+    def in_progress_for_vm(self, vm_uuid: str) -> int:
+        """How many backups of ``vm_uuid`` the platform holds as IN_PROGRESS (O(1))."""
+        return self.in_progress_by_vm.get(vm_uuid, 0)

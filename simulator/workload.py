@@ -192,7 +192,9 @@ class Workload:
         elif item.action == "reconfigure":
             current = self.platform.vm_schedule.get(self.fleet.uuid(vm), BackupSchedule())
             schedule = (
-                self.schedule_for(item.policies) if item.policies is not None else self._diff(current)
+                self.schedule_for(item.policies)
+                if item.policies is not None
+                else self._diff(current)
             )
             self._submit("reconfigure", "RECONFIGURE", vm, schedule=schedule)
         elif item.action == "undeploy":
@@ -241,9 +243,11 @@ class Workload:
 
     def _random_deploy(self) -> None:
         vm = self._pick(
-            lambda i: not self.fleet.is_deployed(i)
-            and self.fleet.uuid(i) not in self.platform.last_schedule
-            and self._idle(i)
+            lambda i: (
+                not self.fleet.is_deployed(i)
+                and self.fleet.uuid(i) not in self.platform.last_schedule
+                and self._idle(i)
+            )
         )
         if vm is not None:
             self._submit("deploy", "DEPLOY", vm, schedule=self._mix())
@@ -298,9 +302,11 @@ class Workload:
             self._submit("restore", "RESTORE", vm, backup=ref)
             return
         vm = self._pick(
-            lambda i: self.fleet.is_deployed(i)
-            and self._idle(i)
-            and table.latest_for_vm(self.fleet.uuid(i), done_only=True) is not None
+            lambda i: (
+                self.fleet.is_deployed(i)
+                and self._idle(i)
+                and table.latest_for_vm(self.fleet.uuid(i), done_only=True) is not None
+            )
         )
         if vm is not None:
             self.env.process(self._restore_sequence(vm))

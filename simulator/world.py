@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -365,7 +366,6 @@ class World:
         for instance in self.platform.instances.values():
             close = getattr(instance, "close", None)
             if callable(close):
-                try:
+                # Closing must never mask the run's result.
+                with contextlib.suppress(Exception):
                     close()
-                except Exception:  # noqa: BLE001 - closing must never mask the run's result
-                    pass

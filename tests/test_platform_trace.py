@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -70,7 +71,7 @@ def test_no_two_plugin_calls_for_one_vm_overlap(
             by_vm[c["vm"]].append((c["start"], c["end"]))
     for spans in by_vm.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end
 
 
@@ -97,7 +98,7 @@ def test_checks_start_one_check_delay_after_the_previous_one_ended(
     delay = load_scenario(name).platform.check_delay
     polls = [r for r in traces[name] if r["kind"] == "poll" and r["check"] > 0]
     assert len(polls) > 10
-    for before, after in zip(polls, polls[1:], strict=False):
+    for before, after in itertools.pairwise(polls):
         assert after["start"] == pytest.approx(before["end"] + delay)
 
 
@@ -156,9 +157,7 @@ class FailingApplySchedule(ReferencePlugin):
 
 def test_a_failing_apply_schedule_rolls_the_deploy_back(tmp_path: Path) -> None:
     trace = read_trace(run_to_trace(tmp_path, "smoke", FailingApplySchedule))
-    deploys = [
-        r for r in trace if r["kind"] == "task" and r["type"] == "DEPLOY" and r["jobs"][1:]
-    ]
+    deploys = [r for r in trace if r["kind"] == "task" and r["type"] == "DEPLOY" and r["jobs"][1:]]
     assert deploys
     rollbacks = {r["task"] for r in trace if r["kind"] == "rollback"}
     for task in deploys:
@@ -218,13 +217,15 @@ policies:
 platform: {hypervisor_job: 30s}
 workload:
   timeline:
-    - {at: 5m, action: power_off, vm: 0}
-    - {at: 5m, action: power_on, vm: 0}
+    - {at: 5m, action: reconfigure, vm: 0, policies: []}
+    - {at: 5m, action: reconfigure, vm: 0, policies: [P]}
 """
     scenario = load_scenario_text(text)
     trace_path = tmp_path / "t.jsonl"
     run_scenario(scenario, resolve_plugin("reference"), trace_path=trace_path, probes=False)
-    tasks = [r for r in read_trace(trace_path) if r["kind"] == "task" and "POWER" in r["type"]]
+    tasks = [
+        r for r in read_trace(trace_path) if r["kind"] == "task" and r["type"] == "RECONFIGURE"
+    ]
     first, second = sorted(tasks, key=lambda r: r["start"])
     assert second["start"] >= first["end"]
     assert second["lock_wait"] == pytest.approx(first["end"] - first["start"])
