@@ -223,14 +223,18 @@ class Auditor:
         world = self.world
         context = PluginContext(world.clock, dict(world.properties), "cpp")
         built = yield from world.invoker.lifecycle(
-            "cpp", CONSTRUCTOR, lambda: world.plugin_class(context), owner=world.plugin_class
+            "cpp",
+            CONSTRUCTOR,
+            lambda: world.plugin_class(context),
+            owner=world.plugin_class,
+            probe=True,
         )
         if not built.ok:
             return
         fresh = built.result
         try:
             validated = yield from world.invoker.lifecycle(
-                "cpp", VALIDATE, fresh.validate_configuration, owner=fresh
+                "cpp", VALIDATE, fresh.validate_configuration, owner=fresh, probe=True
             )
             if not validated.ok:
                 return
@@ -556,7 +560,7 @@ class Auditor:
                 return "connected"
 
             rec = yield from world.invoker.lifecycle(
-                "virtualfactory", "connect", attempt, owner=instance
+                "virtualfactory", "connect", attempt, owner=instance, probe=True
             )
             self.sink.exercise(rule_id)
             if rec.outcome == "ok" and rec.result == "PluginConnectionError":
@@ -606,7 +610,7 @@ class Auditor:
                 return world.plugin_class(context)
 
             built = yield from world.invoker.lifecycle(
-                "api", CONSTRUCTOR, build, owner=world.plugin_class
+                "api", CONSTRUCTOR, build, owner=world.plugin_class, probe=True
             )
             if not built.ok:
                 sink.exercise("startup.validate-raises-configuration-error")
@@ -620,7 +624,7 @@ class Auditor:
             instance = built.result
             try:
                 rec = yield from world.invoker.lifecycle(
-                    "api", VALIDATE, instance.validate_configuration, owner=instance
+                    "api", VALIDATE, instance.validate_configuration, owner=instance, probe=True
                 )
                 sink.exercise("startup.validate-raises-configuration-error")
                 sink.exercise("startup.validate-detects-missing-properties")

@@ -418,7 +418,10 @@ class OnDemandBackupOptions(ContractModel):
 
 
 class RestoreResult(ContractModel):
-    """A restore, reported inside its backup's ``restores`` (Java ``BackupResult.RestoreResult``)."""
+    """A restore, reported inside its backup's ``restores``.
+
+    Java ``BackupResult.RestoreResult``.
+    """
 
     provider_id: str
     backup_provider_id: str
@@ -513,7 +516,10 @@ class Connection(Protocol):
         ...
 
     def disconnect(self) -> None:
-        """Close the session. The platform calls it after every operation, also after a failed one."""
+        """Close the session.
+
+        The platform calls it after every operation, also after a failed one.
+        """
         ...
 
 

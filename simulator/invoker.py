@@ -348,7 +348,13 @@ class Invoker:
     # -- lifecycle calls (no connection) --------------------------------------------
 
     def lifecycle(
-        self, component: str, op: str, fn: Callable[[], Any], *, owner: Any = None
+        self,
+        component: str,
+        op: str,
+        fn: Callable[[], Any],
+        *,
+        owner: Any = None,
+        probe: bool = False,
     ) -> Generator[simpy.Event, Any, CallRecord]:
         """Run the constructor (``<init>``), ``validateConfiguration`` or a connection probe.
 
@@ -375,7 +381,7 @@ class Invoker:
             yield self.env.timeout(duration)
         target = raw.result if op == CONSTRUCTOR and raw.outcome == "ok" else owner
         return self._finish(
-            component, op, None, start, now, wall_s, raw, (), None, None, _drain(target), True
+            component, op, None, start, now, wall_s, raw, (), None, None, _drain(target), probe
         )
 
     def _watchdog_seconds(self, owner: Any) -> float:

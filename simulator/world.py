@@ -125,12 +125,16 @@ class RunMetrics:
     lock_wait_series: DownsampledSeries = field(default_factory=DownsampledSeries)
     queue_depth: DownsampledSeries = field(default_factory=DownsampledSeries)
     results_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
+    check_duration_s: StreamingHistogram = field(default_factory=StreamingHistogram)
+    queue_wait_s: StreamingHistogram = field(default_factory=StreamingHistogram)
     checks: list[CheckRecord] = field(default_factory=list)
     check_overruns: int = 0
     max_checks_kept: int = 5000
 
     def on_call(self, record: CallRecord) -> None:
-        """Add a call's simulated and wall latency and its outcome."""
+        """Add a call's simulated and wall latency and its outcome (not the audit's probes)."""
+        if record.probe:
+            return
         self.latency_s.setdefault(record.op, StreamingHistogram()).add(record.end - record.start)
         self.wall_ms.setdefault(record.op, StreamingHistogram()).add(record.wall_ms)
         by_outcome = self.outcomes.setdefault(record.op, {})
@@ -140,11 +144,13 @@ class RunMetrics:
         """Add a task's lock wait."""
         if task.status != "rejected":
             self.lock_wait_s.add(task.lock_wait)
+            self.queue_wait_s.add(task.queue_wait)
             self.lock_wait_series.add(task.ended or 0.0, task.lock_wait)
 
     def on_check(self, check: CheckRecord, delay_s: float) -> None:
         """Keep a bounded record of the checks; count overruns of the interval."""
         self.results_per_check.add(check.results)
+        self.check_duration_s.add(check.end - check.start)
         if check.end - check.start > delay_s:
             self.check_overruns += 1
         if len(self.checks) < self.max_checks_kept:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,10 @@ class SmallWorld:
 
     def context(self, component: Any, properties: dict[str, str]) -> PluginContext:
         return PluginContext(clock=self.clock, properties=properties, component=component)
+
+
+#: A non-null last_check_date: the misbehaving plugins hang or crash on full listings.
+SINCE = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 @contextmanager
@@ -269,7 +274,7 @@ def test_a_hung_call_misses_its_deadline_and_the_next_call_works() -> None:
         connection.disconnect()  # the connection died with its process: a no-op
         assert plugin.pid is not None and plugin.pid != first_pid
         connection = connected(plugin)
-        assert plugin.list_results(connection, None, frozenset({"x"})) == []
+        assert plugin.list_results(connection, SINCE, frozenset({"x"})) == []
         connection.disconnect()
 
 
@@ -307,9 +312,9 @@ def test_a_crash_is_reported_with_exit_status_and_stderr_then_the_plugin_restart
         assert "NullPointerException in listResults" in caught.value.detail
         connection = connected(plugin)
         with pytest.raises(PluginProcessCrashed, match="SIGABRT"):
-            plugin.list_results(connection, None, frozenset({"abort"}))
+            plugin.list_results(connection, SINCE, frozenset({"abort"}))
         connection = connected(plugin)
-        assert plugin.list_results(connection, None, frozenset()) == []
+        assert plugin.list_results(connection, SINCE, frozenset()) == []
         connection.disconnect()
 
 

@@ -8,6 +8,8 @@ reported DONE at once. Run one as ``python examples/misbehaving/<name>.py``.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,16 @@ class PluginError(Exception):
         super().__init__(data.get("message", ""))
         self.data = data
         self.code = code
+
+
+def first_time(what: str) -> bool:
+    """True the first time in a harness run (keyed by the parent process) that this is asked."""
+    marker = os.path.join(tempfile.gettempdir(), f"bpcert-misbehaving-{what}-{os.getppid()}")
+    try:
+        with open(marker, "x"):
+            return True
+    except FileExistsError:
+        return False
 
 
 def send(message: dict[str, Any]) -> None:

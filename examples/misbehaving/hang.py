@@ -1,6 +1,8 @@
-"""A plugin that hangs: ``listResults`` never answers when asked about the id "hang".
+"""A plugin that hangs: ``listResults`` never answers when asked about the id "hang", nor
+the first time a harness run asks it for a full listing (``last_check_date`` null).
 
-Any other call is answered normally, so a harness that kills and restarts it can go on.
+"First time" is remembered in a marker file per harness process (the parent), so the
+restarted process behaves and the run goes on. Any other call is answered normally.
 """
 
 from __future__ import annotations
@@ -9,14 +11,15 @@ import sys
 import time
 from typing import Any
 
-from _base import Plugin
+from _base import Plugin, first_time
 
 
 class Hang(Plugin):
     type = "misbehaving-hang"
 
     def list_results(self, params: dict[str, Any]) -> Any:
-        if "hang" in params["in_progress_result_provider_ids"]:
+        first_full_listing = params.get("last_check_date") is None and first_time("hang")
+        if first_full_listing or "hang" in params["in_progress_result_provider_ids"]:
             sys.stderr.write("hang: sleeping forever in listResults\n")
             sys.stderr.flush()
             while True:
