@@ -94,7 +94,7 @@ class RuleItem(pytest.Item):
         report = self._run.get()
         result = next(r for r in report.rules if r.id == self.rule_id)
         if result.status == "skip":
-            pytest.skip(result.reason or "skipped")
+            pytest.skip(f"{self.rule_id}: {result.reason or 'skipped'}")
         if result.status != "pass":
             raise RuleFailed(result)
 

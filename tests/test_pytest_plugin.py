@@ -1,0 +1,48 @@
+"""``pytest --bpcert-plugin=SPEC``: every rule becomes a test item in the vendor's suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.rules import RULES
+
+pytest_plugins = ["pytester"]
+
+
+def test_every_rule_is_an_item_and_the_reference_plugin_passes(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--bpcert-plugin=reference", "--bpcert-examples=0", "--bpcert-scenario=smoke", "-rs"
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    assert outcomes.get("passed", 0) + outcomes.get("skipped", 0) == len(RULES)
+    assert outcomes["passed"] > len(RULES) // 2
+    result.stdout.fnmatch_lines(["*SKIPPED*errors.no-crash*out-of-process*"])
+
+
+def test_a_broken_plugin_fails_its_rule_with_evidence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        vendor_plugin="""
+from simulator.reference import ReferencePlugin
+
+class NoRemove(ReferencePlugin):
+    def remove_schedule(self, connection, vm):
+        return None
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "--bpcert-plugin=vendor_plugin:NoRemove",
+        "--bpcert-examples=0",
+        "--bpcert-scenario=smoke",
+        "--bpcert-rules=schedules.*",
+    )
+    result.assert_outcomes(failed=1, passed=4)
+    result.stdout.fnmatch_lines(
+        ["*schedules.removed-schedule-stops*", "*after remove_schedule*", "*replay: bpcert run*"]
+    )
+
+
+def test_without_the_option_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    assert True\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
