@@ -47,6 +47,8 @@ __all__ = ["AUDIT_CHECK_ID", "Auditor"]
 
 #: The ``check`` number audit calls carry in the trace (real checks count from 1).
 AUDIT_CHECK_ID = 0
+#: How long the audit waits for the platform to drain, or for a probe's VM lock.
+MAX_DRAIN_S = 6 * 3600.0
 #: How long after an on-demand backup started it must have been seen final.
 SETTLE_S = 6 * 3600.0
 _NOT_FOUND = {BackupPluginError.BACKUP_NOT_FOUND.value}
@@ -107,13 +109,21 @@ class Auditor:
         )
 
     def _probe(self, vm_index: int, op: Operation, args: tuple[Any, ...]) -> Gen:
+        """One plugin call under the VM's lock; None if the VM stays locked too long."""
         task: Task = self.platform.submit_probe(vm_index, op, args)
-        yield self.platform.when_ended(task)
-        return task.record
+        ended = self.platform.when_ended(task)
+        yield ended | self.world.env.timeout(MAX_DRAIN_S)
+        return task.record if ended.triggered else None
 
     def _deployed_vms(self) -> list[int]:
+        """Deployed VMs with no task and no backup lock: a probe on them runs at once."""
         fleet = self.world.fleet
-        return [i for i in range(min(fleet.size, 5000)) if fleet.is_deployed(i)]
+        platform = self.platform
+        return [
+            i
+            for i in range(min(fleet.size, 5000))
+            if fleet.is_deployed(i) and not platform.vm_busy(fleet.uuid(i))
+        ]
 
     # --------------------------------------------------------- mid-run: repeats
 
@@ -148,9 +158,12 @@ class Auditor:
         sink = self.sink
         platform = self.platform
         # Let queued tasks and a running check finish first, so that audit calls never
-        # run beside the platform's own.
-        while platform.busy:
-            yield self.world.env.timeout(1.0)
+        # run beside the platform's own; a VM locked for good (a backup that never ends)
+        # must not stall the audit, so the wait is bounded.
+        waited = 0.0
+        while platform.busy and waited < MAX_DRAIN_S:
+            yield self.world.env.timeout(10.0)
+            waited += 10.0
         backend = self.world.backup_system
         self.uses_fake_backend = backend.sessions_opened_total > 0
         if not self.uses_fake_backend:
@@ -181,6 +194,8 @@ class Auditor:
             self.polls.audit_listing(listing, listing_rec)
             self._listable_until_expiry(listing, listing_rec)
             yield from self._fresh_instance(listing, listing_rec)
+            if world_has_copies(self.world):
+                yield from self._fresh_instance(listing, listing_rec, "virtualfactory")
         else:
             sink.not_exercisable("polling.no-lost-results", "the end-of-run full listing failed")
         self.schedules.audit(listing_rec.start if listing_rec is not None else now)
@@ -218,14 +233,17 @@ class Auditor:
                     calls=[rec],
                 )
 
-    def _fresh_instance(self, listing: list[BackupResult], rec: CallRecord) -> Gen:
-        """A brand-new instance must see what the long-lived CPP instance sees."""
+    def _fresh_instance(
+        self, listing: list[BackupResult], rec: CallRecord, component: str = "cpp"
+    ) -> Gen:
+        """A brand-new instance (of ``component``'s class) must see what the CPP sees."""
         world = self.world
         context = PluginContext(world.clock, dict(world.properties), "cpp")
+        cls = world.platform.class_for(component)
         built = yield from world.invoker.lifecycle(
             "cpp",
             CONSTRUCTOR,
-            lambda: world.plugin_class(context),
+            lambda: cls(context),
             owner=world.plugin_class,
             probe=True,
         )
@@ -252,12 +270,17 @@ class Auditor:
                 if pid not in mine and cutoff is not None and r.creation_date <= cutoff
             )
             if missing or extra:
+                where = (
+                    "instance memory"
+                    if component == "cpp"
+                    else "the Virtual Factory's memory (its JVM's static state)"
+                )
                 self.sink.fail(
                     "startup.instances-isolated",
-                    f"a fresh instance lists {len(theirs)} results where the long-lived CPP "
-                    f"instance lists {len(mine)}: {len(missing)} missing (e.g. "
-                    f"{missing[:3]}), {len(extra)} extra (e.g. {extra[:3]}); state seems to "
-                    "live in instance memory",
+                    f"a fresh instance built like the {component}'s lists {len(theirs)} results "
+                    f"where the long-lived CPP instance lists {len(mine)}: {len(missing)} "
+                    f"missing (e.g. {missing[:3]}), {len(extra)} extra (e.g. {extra[:3]}); "
+                    f"state seems to live in {where}",
                     calls=[rec, other],
                 )
         finally:
@@ -328,7 +351,16 @@ class Auditor:
         if not rec.ok:
             return
         self.sink.exercise("polling.unknown-for-lost-ids")
+        self.sink.exercise("polling.in-progress-answered")
         answer = [r for r in rec.result if r.provider_id == lost]
+        if not answer:
+            self.sink.fail(
+                "polling.in-progress-answered",
+                f"list_results was asked about {lost!r} and did not answer it",
+                expected=f"a result for {lost} (UNKNOWN: the backup system never had it)",
+                actual="absent from the answer",
+                calls=[rec],
+            )
         if not answer or answer[0].state is not ResultState.UNKNOWN:
             got = answer[0].state.value if answer else "absent"
             self.sink.fail(
@@ -431,7 +463,10 @@ class Auditor:
                 )
             elif rec.outcome == "error" and rec.error_code is not None:
                 sink.exercise("errors.fitting-error-code")
-                if rec.error_code not in fitting and rec.error_code not in BACKEND_DOWN_CODES:
+                down = self.outages.contains(rec.start)
+                if rec.error_code not in fitting and not (
+                    down and rec.error_code in BACKEND_DOWN_CODES
+                ):
                     sink.fail(
                         "errors.fitting-error-code",
                         f"execute_restore of {label} failed with {rec.error_code}",
@@ -708,6 +743,11 @@ class Auditor:
                 )
         if not checked:
             self.sink.not_exercisable("data.restore-integrity", "no restore finished in this run")
+
+
+def world_has_copies(world: World) -> bool:
+    """True when the components build from separate copies of the plugin's module."""
+    return bool(world.platform.component_classes)
 
 
 def _secret(value: str) -> Any:

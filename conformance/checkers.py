@@ -358,8 +358,11 @@ class PollChecker:
 
     # ------------------------------------------------------------------ answers
 
-    def observe_result(self, r: BackupResult, rec: CallRecord, poll: int | None) -> None:
-        """Judge one result in an answer and fold it into what the platform knows."""
+    def observe_result(
+        self, r: BackupResult, rec: CallRecord, poll: int | None, *, track: bool = True
+    ) -> None:
+        """Judge one result in an answer and, with ``track``, fold it into what the platform
+        knows (the audit's own listings are judged but not tracked)."""
         sink = self.sink
         now = rec.now
         creation_s = self.clock.seconds(r.creation_date)
@@ -404,6 +407,8 @@ class PollChecker:
                 "a result has an empty provider_id, so the platform cannot track it",
                 calls=[rec],
             )
+        if not track:
+            return
         seen = self.seen.get(r.provider_id)
         if seen is None:
             seen = Seen(
@@ -468,9 +473,13 @@ class PollChecker:
             return
         if rec.op == Operation.EXECUTE_BACKUP.value and isinstance(rec.result, BackupResult):
             self.observe_result(rec.result, rec, None)
-        elif rec.op == Operation.LIST_RESULTS.value and rec.check is not None:
+        elif rec.probe:
+            # The audit's own listings: each answer is judged, but it is not a poll.
+            if rec.op == Operation.LIST_RESULTS.value:
+                self._judge_answer(rec)
+        elif rec.op == Operation.LIST_RESULTS.value and rec.check:
             self._answer(rec)
-        elif rec.op == Operation.GET_EXPIRED_RESULTS.value and rec.check is not None:
+        elif rec.op == Operation.GET_EXPIRED_RESULTS.value and rec.check:
             self._expired(rec, rec.args[0], rec.result)
 
     def _answer(self, rec: CallRecord) -> None:
@@ -507,6 +516,21 @@ class PollChecker:
                     at=rec.start,
                     calls=[rec],
                 )
+
+    def _judge_answer(self, rec: CallRecord) -> None:
+        """Per-answer rules only: unique ids and well-formed results."""
+        ids: set[str] = set()
+        self.sink.exercise("polling.unique-ids-per-answer")
+        for r in rec.result:
+            if r.provider_id in ids:
+                self.sink.fail(
+                    "polling.unique-ids-per-answer",
+                    f"provider id {r.provider_id!r} appears twice in one answer",
+                    at=rec.start,
+                    calls=[rec],
+                )
+            ids.add(r.provider_id)
+            self.observe_result(r, rec, None, track=False)
 
     def _expired(self, rec: CallRecord, asked: list[str], answer: list[str]) -> None:
         sink = self.sink
@@ -556,8 +580,16 @@ class PollChecker:
                 )
 
     def on_check(self, check: CheckRecord) -> None:
-        """A check must fit in the check interval."""
+        """A check must fit in the check interval (only a latency model that follows the
+        plugin, measured or sampled, can tell)."""
         if check.list_call is None or check.list_call.outcome != "ok":
+            return
+        if self.world.latency.mode == "fixed":
+            self.sink.not_exercisable(
+                "polling.fits-interval",
+                "simulated call durations are fixed in these scenarios; run `bpcert load` "
+                "(measured latency) to judge how long a check takes",
+            )
             return
         self.sink.exercise("polling.fits-interval")
         duration = check.end - check.start
@@ -724,7 +756,11 @@ class OnDemandChecker:
                 continue
             sink.exercise(rule)
             seen = self.polls.seen.get(pid)
-            if seen is None or not seen.final_seen:
+            done_or_failed = seen is not None and seen.state in (
+                ResultState.DONE,
+                ResultState.FAILED,
+            )
+            if seen is None or not seen.final_seen or not done_or_failed:
                 state = seen.state.value if seen else "never listed"
                 sink.fail(
                     rule,

@@ -291,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("bpcert: interrupted", markup=False)
         return int(ExitCode.INTERRUPTED)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a harness bug: reported with its traceback
         err.print(
             "bpcert: internal error (a bug in bpcert, not in your plugin). Please report it "
             "with this traceback:",

@@ -73,7 +73,7 @@ class _Run:
                     isolation=opt("--bpcert-isolation"),
                     extra_sinks=lambda p, s: property_sinks(p, examples, s, None),
                 )
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported on every rule item
                 self.error = exc
         if self.error is not None:
             raise self.error

@@ -23,7 +23,13 @@ from conformance.findings import MAX_FINDINGS_PER_RULE, Sink
 from conformance.rules import FAKE_BACKEND, ISOLATED, Rule, select_rules
 from conformance.summary import plugin_info, scenario_summary
 from reports.model import Finding, RuleResult, RunReport, ScenarioSummary
-from simulator.plugin_loader import Isolation, LoadedPlugin, load_plugin, validate_plugin_class
+from simulator.plugin_loader import (
+    Isolation,
+    LoadedPlugin,
+    component_classes,
+    load_plugin,
+    validate_plugin_class,
+)
 from simulator.scenario import Scenario, load_scenario
 from simulator.trace import TraceLevel
 from simulator.world import World
@@ -112,6 +118,7 @@ def run_scenario(
         properties=properties,
         call_timeout_s=call_timeout_s,
         seed=seed,
+        component_classes=component_classes(plugin),
     )
     label = scenario_label or loaded.name
     sink = Sink(scenario=loaded.name, replay=replay_command(label, plugin, world.seed))

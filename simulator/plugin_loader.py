@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import inspect
+import itertools
 import shlex
 import sys
 from dataclasses import dataclass
@@ -32,12 +34,15 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "LoadedPlugin",
     "PluginSpecError",
+    "component_classes",
     "installed_plugins",
     "load_plugin",
+    "release_component_classes",
     "validate_plugin_class",
 ]
 
 ENTRY_POINT_GROUP = "bpcert.plugins"
+_COPY_NUMBERS = itertools.count(1)
 Isolation = Literal["in-process", "process"]
 
 #: Method name -> the parameters after ``self`` the platform passes, by position.
@@ -98,7 +103,7 @@ def _import_class(spec: str) -> type:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise _unknown(spec, f"module {module_name!r} cannot be imported ({exc})") from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a vendor module may fail in any way on import
         raise PluginSpecError(
             f"importing {module_name!r} for plugin {spec!r} failed: {type(exc).__name__}: {exc}"
         ) from None
@@ -169,6 +174,63 @@ def validate_plugin_class(cls: type, spec: str) -> None:
         )
 
 
+def component_classes(plugin: LoadedPlugin) -> dict[str, type]:
+    """One copy of the plugin's class per component, from its own copy of the module.
+
+    Abiquo's API, Virtual Factory and Cloud Provider Proxy are separate JVMs, so a
+    plugin's static (module-level or class-level) state is never shared between them.
+    In one Python process it would be; executing the plugin's module once per component
+    restores the separation, so state kept there is invisible to the other components,
+    as it would be in production. Modules the plugin imports are still shared.
+
+    Isolated plugins already have a process per component; a class whose module cannot
+    be re-executed (``__main__``, built in a function, ...) falls back to sharing.
+    """
+    cls = plugin.plugin_class
+    if plugin.isolation != "in-process":
+        return {}
+    module_name = cls.__module__
+    spec = importlib.util.find_spec(module_name) if module_name != "__main__" else None
+    if (
+        spec is None
+        or spec.origin is None
+        or not spec.has_location
+        or "<locals>" in (cls.__qualname__)
+    ):
+        return {}
+    copies: dict[str, type] = {}
+    world = next(_COPY_NUMBERS)
+    for component in ("api", "virtualfactory", "cpp"):
+        name = f"{module_name}__bpcert_{world}_{component}"
+        copy_spec = importlib.util.spec_from_file_location(name, spec.origin)
+        if copy_spec is None or copy_spec.loader is None:
+            return {}
+        module = importlib.util.module_from_spec(copy_spec)
+        module.__package__ = spec.parent
+        # Registered while the world runs (pydantic resolves annotations through it).
+        sys.modules[name] = module
+        try:
+            copy_spec.loader.exec_module(module)
+        except Exception:  # noqa: BLE001 - fall back to one shared class
+            release_component_classes(copies)
+            sys.modules.pop(name, None)
+            return {}
+        obj: Any = module
+        for part in cls.__qualname__.split("."):
+            obj = getattr(obj, part, None)
+        if not inspect.isclass(obj):
+            return {}
+        copies[component] = obj
+    return copies
+
+
+def release_component_classes(copies: dict[str, type]) -> None:
+    """Forget the module copies behind ``copies`` once their world has finished."""
+    for cls in copies.values():
+        if "__bpcert_" in cls.__module__:
+            sys.modules.pop(cls.__module__, None)
+
+
 def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
     argv = shlex.split(command)
     if not argv:
@@ -177,7 +239,7 @@ def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
 
     try:
         return process_plugin_class(argv, label=spec, call_timeout_s=call_timeout_s)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any start-up failure is a usage error here
         raise PluginSpecError(f"plugin {spec!r} could not be started: {exc}") from None
 
 

@@ -214,7 +214,7 @@ class PluginServer:
             return self._call(method, params)
         except _Fail:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
             raise _Fail(exception_to_error(exc)) from None
 
     def _initialize(self, params: InitializeParams) -> Any:
@@ -229,7 +229,7 @@ class PluginServer:
         try:
             self.instance = cls(context)
             return describe_plugin_class(cls)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
             self.instance = None
             raise _Fail(exception_to_error(exc)) from None
 
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     install_remote_backend(server)
     try:
         server.plugin_class = load_class(args[0])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the server must answer, whatever failed
         _log(f"cannot load plugin class {args[0]!r}: {type(exc).__name__}: {exc}")
         return 2
     try:

@@ -674,6 +674,7 @@ class TimelineEntry(_Spec):
         min_length=1,
         description=(
             "restore: 'latest' = the VM's newest DONE result the platform knows, "
+            "'oldest' = its oldest DONE result not yet expired, "
             "'latest-any' = its newest result in any state, or a literal provider id."
         ),
     )

@@ -1,0 +1,1 @@
+"""Plugins the tests load by spec (``tests.plugins.<module>:<Class>``)."""
