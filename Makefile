@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/bpcert run smoke --plugin reference --out out/smoke
+	$(BIN)/bpcert run smoke --plugin reference
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator conformance reports scenarios tests
