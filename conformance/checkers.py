@@ -885,61 +885,68 @@ class ScheduleChecker:
                     return pid
             return None
 
-        # 1. Every expected occurrence produced a backup.
+        # 1. Every expected occurrence produced a backup. Each expectation is a window
+        # [lo, hi] for a backup of one type; matching windows to backups by earliest window
+        # end, each taking the earliest free backup inside it, is optimal, so a timeless
+        # configuration's wide window never steals a timed occurrence's backup.
+        expectations: list[tuple[float, float, str, str, Any, float | None]] = []
         for a, b, seg in windows:
             if seg.schedule is None:
                 continue
             previous_configs = set()
             if seg.origin == "new" and seg.previous is not None:
                 previous_configs = {(p.code, c) for p, c in seg.previous.configurations()}
-            rule = "schedules.backups-at-scheduled-times"
             for policy, config in seg.schedule.configurations():
                 added_or_changed = seg.origin == "new" and (policy.code, config) not in (
                     previous_configs
                 )
-                this_rule = "schedules.new-schedule-replaces-old" if added_or_changed else rule
+                rule = (
+                    "schedules.new-schedule-replaces-old"
+                    if added_or_changed
+                    else "schedules.backups-at-scheduled-times"
+                )
                 if seg.origin == "repeat":
-                    self.sink.exercise("schedules.idempotent")
-                start = self.clock.at(a)
-                stop = self.clock.at(b)
+                    sink.exercise("schedules.idempotent")
+                start, stop = self.clock.at(a), self.clock.at(b)
+                type_ = config.type.value
                 if config.time is None:
                     for p_start, p_end in periods(config, start, stop):
                         ps, pe = self.clock.seconds(p_start), self.clock.seconds(p_end)
                         if ps < a or pe > b or self.outages.overlaps(ps - tol, pe):
                             continue
-                        sink.exercise(this_rule)
-                        if take(config.type.value, ps, pe + tol) is None:
-                            sink.fail(
-                                this_rule,
-                                f"VM {vm}: no {config.type.value} backup in the period "
-                                f"{p_start.isoformat()} .. {p_end.isoformat()} of policy "
-                                f"{policy.code}'s {config.subtype.value} configuration "
-                                "without time",
-                                at=ps,
-                                calls=[seg.call],
-                            )
+                        message = (
+                            f"VM {vm}: no {type_} backup in the period {p_start.isoformat()} .. "
+                            f"{p_end.isoformat()} of policy {policy.code}'s "
+                            f"{config.subtype.value} configuration without time"
+                        )
+                        expectations.append((pe + tol, ps, type_, rule, (message, seg), None))
                     continue
                 for occ in occurrences(config, start, stop):
                     o = self.clock.seconds(occ)
                     if o <= a or o + tol > b or self.outages.overlaps(o - tol, o + tol):
                         continue
-                    sink.exercise(this_rule)
-                    pid = take(config.type.value, o, o + tol)
-                    if pid is None:
-                        sink.fail(
-                            this_rule,
-                            f"VM {vm}: policy {policy.code} {config.type.value} "
-                            f"{config.subtype.value} '{config.time}' should have fired at "
-                            f"{occ.isoformat()} but no backup was created within "
-                            f"{tol / 60:.0f} min of it",
-                            expected=f"a {config.type.value} backup created in "
-                            f"[{occ.isoformat()}, +{tol / 60:.0f} min]",
-                            actual="none listed",
-                            at=o,
-                            calls=[seg.call],
-                        )
-                    else:
-                        matched_occurrence.setdefault((config.type.value, o), []).append(pid)
+                    message = (
+                        f"VM {vm}: policy {policy.code} {type_} {config.subtype.value} "
+                        f"'{config.time}' should have fired at {occ.isoformat()} but no "
+                        f"backup was created within {tol / 60:.0f} min of it"
+                    )
+                    expectations.append((o + tol, o, type_, rule, (message, seg), o))
+        expectations.sort(key=lambda e: (e[0], e[1], e[2]))
+        for hi, lo, type_, rule, (message, seg), occurrence in expectations:
+            sink.exercise(rule)
+            pid = take(type_, lo, hi)
+            if pid is None:
+                sink.fail(
+                    rule,
+                    message,
+                    expected=f"a {type_} backup created in [{self.clock.at(lo).isoformat()}, "
+                    f"{self.clock.at(hi).isoformat()}]",
+                    actual="none listed",
+                    at=lo,
+                    calls=[seg.call],
+                )
+            elif occurrence is not None:
+                matched_occurrence.setdefault((type_, occurrence), []).append(pid)
         # 2. Every scheduled backup belongs to an occurrence of a schedule then active.
         for c, type_, pid in results:
             if pid in consumed:

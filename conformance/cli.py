@@ -209,7 +209,9 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
         call_timeout_s=args.call_timeout,
         kind="check",
         progress=_progress_for(console, args.quiet),
-        extra_sinks=lambda p, seed: property_sinks(p, args.examples, seed, out),
+        extra_sinks=lambda p, seed: property_sinks(
+            p, args.examples, seed, out, call_timeout_s=args.call_timeout
+        ),
     )
     write_report(report, out)
     print_summary(report, console)
