@@ -1,13 +1,1040 @@
-"""``bpcert load`` and ``bpcert sweep`` (being written)."""
+"""``bpcert load`` and ``bpcert sweep``: does a plugin's polling keep up as the fleet grows?
+
+**load** runs one world built from the load template (``scenarios/load-s.yaml``: a
+nightly COMPLETE backup in the 22:00..02:00 UTC window, 10 % of the VMs also a
+SNAPSHOT every 4 hours, retention per policy) with the fleet size, the duration, the
+check delay, the policy mix and the seed of the command line. It runs without the
+conformance audit's probes (too costly at scale), keeps the streaming metrics, and
+reports check durations against the interval (overruns), results per check, freshness
+lag, Virtual Factory waits, plugin call latency per operation, peak memory, simulated
+VM-days per wall second and SimPy events per backup.
+
+**sweep** runs a grid of independent load jobs (fleet sizes × check delays × seeds) on
+any :class:`concurrent.futures.Executor` and fits, per check delay, the growth exponent
+of the check cost (the p95 of the check durations of a job) against the fleet size::
+
+    jobs = sweep_jobs("reference", vms=[1000, 2000, 4000], check_delays=[600], seeds=[1, 2])
+    with ProcessPoolExecutor() as pool:
+        results = run_sweep(jobs, pool)
+    # or, on a Dask cluster: run_sweep(jobs, dask_client.get_executor())
+
+A :class:`LoadJob` is a frozen dataclass of plain values and :func:`run_load_job` a
+module-level function, so both pickle: the same grid runs on a process pool, on Dask
+distributed or on Ray's executor without change.
+
+**Latency.** Load runs default to the ``measured`` latency mode: a call's simulated
+duration is its wall time × ``--latency-factor``, so a plugin that is slow for real makes
+checks long in the simulation. Measured runs are therefore *not* byte-reproducible (the
+trace's ``wall_ms`` and every duration depend on the machine and its load); use
+``--latency fixed`` (the template's 50 ms a call) for a reproducible trace.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+import concurrent.futures
+import difflib
+import math
+import multiprocessing
+import os
+import resource
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar
 
-LOAD_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {}
+from conformance.exit_codes import ExitCode
+from conformance.summary import plugin_info, scenario_summary
+from reports.model import (
+    GrowthPoint,
+    HistogramData,
+    LoadMetrics,
+    PluginInfo,
+    RunReport,
+    ScenarioSummary,
+)
+from simulator.metrics import StreamingHistogram
+from simulator.scenario import Scenario, load_scenario
+from simulator.world import World
+
+__all__ = [
+    "GROWTH_LIMIT",
+    "LOAD_COMMANDS",
+    "LOAD_TEMPLATE",
+    "InlineExecutor",
+    "LoadError",
+    "LoadJob",
+    "LoadResult",
+    "add_load_parsers",
+    "build_load_scenario",
+    "fit_growth",
+    "load_run_report",
+    "parse_policy_mix",
+    "run_load_job",
+    "run_sweep",
+    "sweep_jobs",
+    "sweep_run_report",
+]
+
+#: The built-in scenario every load run starts from.
+LOAD_TEMPLATE = "load-s"
+#: A growth exponent above this is "worse than linear" and flags a sweep.
+GROWTH_LIMIT = 1.3
+#: The nightly policies of the template, one per hour of the 22:00..02:00 window.
+NIGHT_POLICIES: tuple[str, ...] = (
+    "DAILY-2200",
+    "DAILY-2300",
+    "DAILY-0000",
+    "DAILY-0100",
+    "DAILY-0200",
+)
+#: The template's "every 4 hours" snapshot policy.
+HOURLY_POLICIES: tuple[str, ...] = ("HOURLY-4",)
+_GROUPS: dict[str, tuple[str, ...]] = {"night": NIGHT_POLICIES, "hourly": HOURLY_POLICIES}
+_NONE = "none"
+_MIX_EXAMPLE = "night:0.9,night+hourly:0.1"
+_DAY_S = 86400.0
+
+LatencyMode = Literal["measured", "fixed"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class LoadError(ValueError):
+    """A load or sweep request that cannot run as given (a usage error, exit code 4)."""
+
+
+# ---------------------------------------------------------------------- policy mix
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def parse_policy_mix(
+    text: str, known_codes: Sequence[str] = (*NIGHT_POLICIES, *HOURLY_POLICIES)
+) -> tuple[tuple[tuple[str, ...], float], ...]:
+    """Parse a ``--policy-mix`` into ``((policy codes, weight), ...)`` for ``fleet.policy_mix``.
+
+    The syntax is comma-separated ``TERM:WEIGHT`` entries, e.g. ``night:0.9,night+hourly:0.1``:
+
+    - a TERM is ``none`` (no backup configuration) or ``+``-joined parts, each ``night``
+      (one nightly COMPLETE backup, spread evenly over the five policies of the
+      22:00..02:00 window), ``hourly`` (a SNAPSHOT every 4 hours) or a policy code of the
+      template (``DAILY-2300``, ``HOURLY-4``, ...);
+    - a WEIGHT is a positive number; weights are relative (``night:9,night+hourly:1`` is
+      the same mix).
+
+    A term with ``night`` becomes five entries, one per nightly policy, each with a fifth
+    of the weight. Raises :class:`LoadError` saying what is wrong and how to write it.
+    """
+    codes = list(known_codes)
+    if not text or not text.strip():
+        raise LoadError(
+            f"--policy-mix is empty; expected TERM:WEIGHT entries, e.g. {_MIX_EXAMPLE!r}"
+        )
+    seen_terms: dict[tuple[str, ...], str] = {}
+    out: list[tuple[tuple[str, ...], float]] = []
+    for raw in text.split(","):
+        entry = raw.strip()
+        if not entry:
+            raise LoadError(
+                f"--policy-mix {text!r} has an empty entry (two commas in a row, or a trailing "
+                f"comma); expected TERM:WEIGHT entries, e.g. {_MIX_EXAMPLE!r}"
+            )
+        term, sep, weight_text = entry.rpartition(":")
+        if not sep or not term.strip():
+            raise LoadError(
+                f"--policy-mix entry {entry!r} is not TERM:WEIGHT; write e.g. 'night:0.9' "
+                f"(the whole mix like {_MIX_EXAMPLE!r})"
+            )
+        try:
+            weight = float(weight_text)
+        except ValueError:
+            weight = math.nan
+        if not (math.isfinite(weight) and weight > 0):
+            raise LoadError(
+                f"--policy-mix entry {entry!r}: the weight {weight_text.strip()!r} is not a "
+                "positive number; weights are relative, e.g. 0.9 and 0.1, or 9 and 1"
+            )
+        parts = [p.strip() for p in term.split("+")]
+        for part in parts:
+            if part != _NONE and part not in _GROUPS and part not in codes:
+                names = [_NONE, *_GROUPS, *codes]
+                raise LoadError(
+                    f"--policy-mix entry {entry!r}: unknown group or policy {part!r}; "
+                    f"{_suggest(part, names)}use night, hourly, none, or a policy code of the "
+                    f"load template ({', '.join(codes)})"
+                )
+        if _NONE in parts and len(parts) > 1:
+            raise LoadError(
+                f"--policy-mix entry {entry!r}: 'none' means no backup at all and cannot be "
+                "combined with other parts; give it its own entry, e.g. 'none:0.05'"
+            )
+        expanded: list[str] = []
+        for part in parts:
+            for code in _GROUPS.get(part, () if part == _NONE else (part,)):
+                if code in expanded:
+                    raise LoadError(
+                        f"--policy-mix entry {entry!r}: policy {code} appears twice in one "
+                        "term ('night' already holds every DAILY policy of the window)"
+                    )
+                expanded.append(code)
+        key = tuple(sorted(parts))
+        if key in seen_terms:
+            raise LoadError(
+                f"--policy-mix: the term {term.strip()!r} appears twice ({seen_terms[key]!r} and "
+                f"{entry!r}); merge them into one entry by adding their weights"
+            )
+        seen_terms[key] = entry
+        if "night" in parts:
+            rest = tuple(c for c in expanded if c not in NIGHT_POLICIES)
+            share = weight / len(NIGHT_POLICIES)
+            out.extend(((nightly, *rest), share) for nightly in NIGHT_POLICIES)
+        else:
+            out.append((tuple(expanded), weight))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------- scenario
+
+
+def build_load_scenario(
+    vms: int,
+    days: float,
+    *,
+    check_delay_s: float = 600.0,
+    policy_mix: str | None = None,
+    seed: int | None = None,
+    latency: LatencyMode = "measured",
+    latency_factor: float = 1.0,
+) -> Scenario:
+    """The load template with the fleet, duration, check delay, mix, seed and latency given.
+
+    The share of VMs deployed at the start and the workload per VM are the template's:
+    its rates (per day, for its 5,000 VMs) are scaled to ``vms``. Raises
+    :class:`LoadError` for values that cannot make a scenario.
+    """
+    if isinstance(vms, bool) or not isinstance(vms, int) or vms < 1:
+        raise LoadError(f"--vms must be a whole number of VMs >= 1, got {vms!r}")
+    if not (math.isfinite(days) and days > 0):
+        raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
+    if not (math.isfinite(check_delay_s) and check_delay_s > 0):
+        raise LoadError(
+            f"--check-delay must be a positive number of seconds (Abiquo's default is 600), "
+            f"got {check_delay_s!r}"
+        )
+    if latency not in ("measured", "fixed"):
+        raise LoadError(f"--latency must be 'measured' or 'fixed', got {latency!r}")
+    if not (math.isfinite(latency_factor) and latency_factor > 0):
+        raise LoadError(f"--latency-factor must be a positive number, got {latency_factor!r}")
+    base = load_scenario(LOAD_TEMPLATE)
+    data = base.model_dump()
+    template_vms = base.fleet.vms
+    share = base.fleet.deployed_initially / template_vms
+    data["name"] = f"load-{vms}-vms"
+    data["description"] = (
+        f"bpcert load: {vms} VMs for {days:g} days, a check every {check_delay_s:g} s "
+        f"({LOAD_TEMPLATE} shape)"
+    )
+    if seed is not None:
+        data["seed"] = seed
+    data["duration"] = days * _DAY_S
+    data["fleet"]["vms"] = vms
+    data["fleet"]["deployed_at_start"] = min(vms, round(vms * share))
+    if policy_mix is not None:
+        codes = [p.code for p in base.policies]
+        data["fleet"]["policy_mix"] = [
+            {"policies": list(policies), "weight": weight}
+            for policies, weight in parse_policy_mix(policy_mix, codes)
+        ]
+    scale = vms / template_vms
+    data["workload"]["rates"] = {k: v * scale for k, v in data["workload"]["rates"].items()}
+    data["platform"]["check_delay"] = check_delay_s
+    if latency == "measured":
+        data["latency"]["mode"] = "measured"
+        data["latency"]["factor"] = latency_factor
+    return Scenario.model_validate(data)
+
+
+# ---------------------------------------------------------------------- one job
+
+
+@dataclass(frozen=True)
+class LoadJob:
+    """One load run, as plain picklable values (a cell of a sweep's grid)."""
+
+    plugin: str
+    vms: int
+    days: float
+    check_delay_s: float = 600.0
+    seed: int | None = None
+    policy_mix: str | None = None
+    latency: LatencyMode = "measured"
+    latency_factor: float = 1.0
+    isolation: Literal["in-process", "process"] = "in-process"
+    call_timeout_s: float = 10.0
+    properties: tuple[tuple[str, str], ...] | None = None
+    trace_level: Literal["calls", "off"] = "off"
+    trace_path: str | None = None
+
+    def scenario(self) -> Scenario:
+        """The scenario this job runs."""
+        return build_load_scenario(
+            self.vms,
+            self.days,
+            check_delay_s=self.check_delay_s,
+            policy_mix=self.policy_mix,
+            seed=self.seed,
+            latency=self.latency,
+            latency_factor=self.latency_factor,
+        )
+
+    def replay(self) -> str:
+        """The ``bpcert load`` command that runs this job again."""
+        parts = ["bpcert", "load", "--plugin", self.plugin, "--vms", str(self.vms)]
+        parts += ["--days", f"{self.days:g}", "--check-delay", f"{self.check_delay_s:g}"]
+        if self.policy_mix is not None:
+            parts += ["--policy-mix", self.policy_mix]
+        if self.seed is not None:
+            parts += ["--seed", str(self.seed)]
+        if self.latency != "measured":
+            parts += ["--latency", self.latency]
+        elif self.latency_factor != 1.0:
+            parts += ["--latency-factor", f"{self.latency_factor:g}"]
+        if self.isolation != "in-process":
+            parts += ["--isolation", self.isolation]
+        return shlex.join(parts)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size, in MB (ru_maxrss is KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
+
+
+@dataclass
+class LoadResult:
+    """What one load job measured. Picklable, so it comes back from any executor."""
+
+    job: LoadJob
+    seed: int
+    summary: ScenarioSummary
+    plugin: PluginInfo
+    check_duration_s: StreamingHistogram
+    check_p95_s: float | None
+    check_max_s: float | None
+    checks: int
+    checks_failed: int
+    overruns: int
+    results_per_check: StreamingHistogram
+    freshness_s: StreamingHistogram
+    queue_wait_s: StreamingHistogram
+    lock_wait_s: StreamingHistogram
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    sim_events: int
+    backups_taken: int
+
+    @property
+    def vm_days(self) -> float:
+        """Simulated VM-days: fleet size times simulated days."""
+        return self.job.vms * self.job.days
+
+    @property
+    def vm_days_per_wall_s(self) -> float | None:
+        """Simulation speed."""
+        return self.vm_days / self.wall_s if self.wall_s > 0 else None
+
+    @property
+    def events_per_backup(self) -> float | None:
+        """SimPy events processed per backup the backup system took."""
+        return self.sim_events / self.backups_taken if self.backups_taken else None
+
+    @property
+    def check_cost_s(self) -> float | None:
+        """The cost of a check for the growth fit: the p95 of the check durations."""
+        return self.check_p95_s
+
+
+def _exact_p95(durations: Sequence[float]) -> float | None:
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def run_load_job(
+    job: LoadJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    run_dir: Path | None = None,
+) -> LoadResult:
+    """Run one load job in this process and measure it (no conformance probes).
+
+    Module-level and free of closures, so executors in other processes can run it.
+    """
+    from conformance.runner import resolve_plugin
+
+    scenario = job.scenario()
+    plugin = resolve_plugin(job.plugin, isolation=job.isolation, call_timeout_s=job.call_timeout_s)
+    trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+    cpu0 = time.process_time()
+    world = World(
+        scenario,
+        plugin.plugin_class,
+        trace_path=trace,
+        trace_level=job.trace_level,
+        properties=dict(job.properties) if job.properties is not None else None,
+        call_timeout_s=job.call_timeout_s,
+    )
+    world.run(progress=progress)
+    cpu_s = time.process_time() - cpu0
+    m = world.metrics
+    durations = [c.end - c.start for c in m.checks]
+    complete = len(m.checks) == world.platform.checks
+    hist = m.check_duration_s
+    p95 = _exact_p95(durations) if complete else (hist.quantile(0.95) if hist.count else None)
+    return LoadResult(
+        job=job,
+        seed=world.seed,
+        summary=scenario_summary(world, trace, run_dir),
+        plugin=plugin_info(plugin),
+        check_duration_s=hist,
+        check_p95_s=p95,
+        check_max_s=hist.max,
+        checks=world.platform.checks,
+        checks_failed=sum(1 for c in m.checks if not c.ok),
+        overruns=m.check_overruns,
+        results_per_check=m.results_per_check,
+        freshness_s=m.freshness_s,
+        queue_wait_s=m.queue_wait_s,
+        lock_wait_s=m.lock_wait_s,
+        wall_s=world.wall_seconds,
+        cpu_s=cpu_s,
+        peak_rss_mb=_peak_rss_mb(),
+        sim_events=world.sim_events,
+        backups_taken=world.backup_system.backups_taken,
+    )
+
+
+# ---------------------------------------------------------------------- sweeps
+
+
+class InlineExecutor(Executor):
+    """An executor that runs each job at once, in the calling process (``--workers 0``).
+
+    Handy for debugging, profiling and tests: no process start-up, and exceptions keep
+    their full traceback.
+    """
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` now; return a finished future."""
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the future, as executors do
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+def sweep_jobs(
+    plugin: str,
+    *,
+    vms: Iterable[int],
+    check_delays: Iterable[float] = (600.0,),
+    seeds: Iterable[int | None] = (None,),
+    days: float = 1.0,
+    **options: Any,
+) -> list[LoadJob]:
+    """The grid of jobs, ordered by check delay, fleet size, then seed.
+
+    ``options`` are the other :class:`LoadJob` fields (``policy_mix``, ``latency``, ...).
+    """
+    sizes = sorted(set(vms))
+    delays = sorted(set(check_delays))
+    seed_list = list(dict.fromkeys(seeds))
+    if not sizes or not delays or not seed_list:
+        raise LoadError("a sweep needs at least one fleet size, one check delay and one seed")
+    return [
+        LoadJob(plugin=plugin, vms=n, days=days, check_delay_s=d, seed=s, **options)
+        for d in delays
+        for n in sizes
+        for s in seed_list
+    ]
+
+
+def run_sweep(
+    jobs: Sequence[LoadJob],
+    executor: Executor | None = None,
+    *,
+    on_result: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Run every job on ``executor`` (any :class:`concurrent.futures.Executor`).
+
+    ``None`` runs them here, one after the other. ``on_result`` sees each result as it
+    completes; the list returned is in job order whatever the order of completion.
+    """
+    pool = executor if executor is not None else InlineExecutor()
+    futures = {pool.submit(run_load_job, job): i for i, job in enumerate(jobs)}
+    results: dict[int, LoadResult] = {}
+    for future in concurrent.futures.as_completed(futures):
+        result = future.result()
+        results[futures[future]] = result
+        if on_result is not None:
+            on_result(result)
+    return [results[i] for i in range(len(jobs))]
+
+
+def process_pool(workers: int | None = None) -> Executor:
+    """A process pool for sweeps: ``workers`` processes (default: the CPU count).
+
+    Each job gets a fresh process (``spawn``, one task per child), so that its peak
+    memory is its own and no state leaks from one job to the next.
+    """
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        max_tasks_per_child=1,
+    )
+
+
+def fit_growth(points: Iterable[tuple[float, float]]) -> float | None:
+    """The least-squares slope of log(cost) against log(vms), or None if it cannot be fitted.
+
+    Points with a size or cost that is not positive are left out; at least two distinct
+    sizes must remain.
+    """
+    usable = [(math.log(n), math.log(c)) for n, c in points if n > 0 and c > 0]
+    xs = [x for x, _ in usable]
+    if len(set(xs)) < 2:
+        return None
+    mx = sum(xs) / len(xs)
+    my = sum(y for _, y in usable) / len(usable)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in usable)
+    return sxy / sxx
+
+
+def _merge(hists: Iterable[StreamingHistogram]) -> StreamingHistogram:
+    total = StreamingHistogram()
+    for h in hists:
+        total.merge(h)
+    return total
+
+
+# ---------------------------------------------------------------------- reports
+
+
+def _q(h: StreamingHistogram, q: float) -> float | None:
+    return h.quantile(q) if h.count else None
+
+
+def _count_q(h: StreamingHistogram, q: float) -> str:
+    return "n/a" if not h.count else f"{h.quantile(q):.0f}"
+
+
+def _run_id(kind: str, plugin: PluginInfo, suffix: str) -> str:
+    who = plugin.type or plugin.spec
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in f"{kind}-{who}-{suffix}")
+
+
+def _fmt_s(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.3g} s"
+
+
+def _load_notes(r: LoadResult) -> list[str]:
+    ops = ", ".join(
+        f"{op.op} p95 {_fmt_s(op.latency_s.p95)} (n={op.calls})" for op in r.summary.operations
+    )
+    return [
+        f"checks: {r.checks}, {r.overruns} over the {r.job.check_delay_s:g} s interval, "
+        f"{r.checks_failed} failed; duration p50 {_fmt_s(_q(r.check_duration_s, 0.5))}, "
+        f"p95 {_fmt_s(r.check_p95_s)}, max {_fmt_s(r.check_max_s)}",
+        f"Virtual Factory: queue wait p95 {_fmt_s(_q(r.queue_wait_s, 0.95))}, "
+        f"max {_fmt_s(r.queue_wait_s.max)}; lock wait p95 {_fmt_s(_q(r.lock_wait_s, 0.95))}",
+        f"plugin call latency (simulated): {ops or 'no calls'}",
+        f"speed: {r.wall_s:.1f} s wall, {r.cpu_s:.1f} s CPU, {r.sim_events} SimPy events for "
+        f"{r.backups_taken} backups",
+        f"latency mode: {r.job.latency}"
+        + (
+            f" (x{r.job.latency_factor:g}; durations follow wall time, so this run is not "
+            "byte-reproducible)"
+            if r.job.latency == "measured"
+            else " (reproducible)"
+        ),
+    ]
+
+
+def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> RunReport:
+    """The report of one load run (kind ``load``); flagged when a check overran."""
+    job = result.job
+    flagged = result.overruns > 0
+    reason = (
+        f"{result.overruns} of {result.checks} checks took longer than the "
+        f"{job.check_delay_s:g} s check interval"
+        if flagged
+        else None
+    )
+    metrics = LoadMetrics(
+        vms=job.vms,
+        days=job.days,
+        check_delay_s=job.check_delay_s,
+        overruns=result.overruns,
+        results_per_check=HistogramData.from_histogram(result.results_per_check),
+        freshness_p50_s=_q(result.freshness_s, 0.50),
+        freshness_p95_s=_q(result.freshness_s, 0.95),
+        freshness_p99_s=_q(result.freshness_s, 0.99),
+        peak_memory_mb=result.peak_rss_mb,
+        vm_days_per_wall_s=result.vm_days_per_wall_s,
+        events_per_backup=result.events_per_backup,
+        flagged=flagged,
+        flag_reason=reason,
+    )
+    return RunReport(
+        kind="load",
+        run_id=_run_id("load", result.plugin, f"{job.vms}vms-seed{result.seed}"),
+        created_at=started.isoformat(timespec="seconds"),
+        wall_seconds=wall_s,
+        plugin=result.plugin,
+        seed=result.seed,
+        replay=job.replay(),
+        verdict="completed",
+        exit_code=int(ExitCode.FINDINGS if flagged else ExitCode.OK),
+        scenarios=[result.summary],
+        load=metrics,
+        notes=_load_notes(result),
+    )
+
+
+def growth_by_delay(results: Sequence[LoadResult]) -> dict[float, float | None]:
+    """The fitted growth exponent of the check cost, per check delay."""
+    delays = sorted({r.job.check_delay_s for r in results})
+    return {
+        d: fit_growth(
+            (r.job.vms, r.check_cost_s)
+            for r in results
+            if r.job.check_delay_s == d and r.check_cost_s is not None
+        )
+        for d in delays
+    }
+
+
+def sweep_run_report(
+    results: Sequence[LoadResult],
+    *,
+    started: datetime,
+    wall_s: float,
+    replay: str,
+    limit: float = GROWTH_LIMIT,
+) -> RunReport:
+    """The report of a sweep (kind ``sweep``): growth, its exponent, and the flag.
+
+    ``load.growth`` holds the points of the check delay with the steepest growth (the
+    one that decides the flag); the notes give every delay's exponent and every job.
+    """
+    if not results:
+        raise LoadError("a sweep report needs at least one job result")
+    exponents = growth_by_delay(results)
+    fitted = {d: k for d, k in exponents.items() if k is not None}
+    worst = max(fitted, key=lambda d: (fitted[d], -d)) if fitted else min(exponents)
+    exponent = fitted.get(worst)
+    overruns = sum(r.overruns for r in results)
+    reasons = []
+    steep = sorted(d for d, k in fitted.items() if k > limit)
+    if steep:
+        reasons.append(
+            "check cost grows worse than linearly with the fleet: exponent "
+            + ", ".join(f"{fitted[d]:.2f} at a {d:g} s delay" for d in steep)
+            + f" (limit {limit:g})"
+        )
+    if overruns:
+        reasons.append(f"{overruns} checks took longer than their check interval")
+    total_wall = sum(r.wall_s for r in results)
+    total_backups = sum(r.backups_taken for r in results)
+    freshness = _merge(r.freshness_s for r in results)
+    job0 = results[0].job
+    metrics = LoadMetrics(
+        vms=max(r.job.vms for r in results),
+        days=job0.days,
+        check_delay_s=worst,
+        overruns=overruns,
+        results_per_check=HistogramData.from_histogram(
+            _merge(r.results_per_check for r in results)
+        ),
+        freshness_p50_s=_q(freshness, 0.50),
+        freshness_p95_s=_q(freshness, 0.95),
+        freshness_p99_s=_q(freshness, 0.99),
+        peak_memory_mb=max(r.peak_rss_mb for r in results),
+        vm_days_per_wall_s=sum(r.vm_days for r in results) / total_wall if total_wall else None,
+        events_per_backup=sum(r.sim_events for r in results) / total_backups
+        if total_backups
+        else None,
+        growth=[
+            GrowthPoint(vms=r.job.vms, check_cost_s=r.check_cost_s)
+            for r in results
+            if r.job.check_delay_s == worst and r.check_cost_s is not None
+        ],
+        growth_exponent=exponent,
+        flagged=bool(reasons),
+        flag_reason="; ".join(reasons) or None,
+    )
+    notes = [
+        f"growth exponent at a {d:g} s check delay: "
+        + ("not fitted (needs two fleet sizes with checks)" if k is None else f"{k:.3f}")
+        for d, k in exponents.items()
+    ]
+    notes.append(
+        f"check cost = p95 of a job's check durations; latency mode {job0.latency}; "
+        f"{len(results)} jobs, {total_wall:.1f} s of job wall time"
+    )
+    notes.extend(
+        f"job vms={r.job.vms} delay={r.job.check_delay_s:g}s seed={r.seed}: check p95 "
+        f"{_fmt_s(r.check_p95_s)}, max {_fmt_s(r.check_max_s)}, {r.overruns} overruns, "
+        f"results/check p95 {_count_q(r.results_per_check, 0.95)}, "
+        f"{r.backups_taken} backups, {r.wall_s:.1f} s wall, peak {r.peak_rss_mb:.0f} MB"
+        for r in results
+    )
+    plugin = results[0].plugin
+    sizes = sorted({r.job.vms for r in results})
+    return RunReport(
+        kind="sweep",
+        run_id=_run_id("sweep", plugin, f"{sizes[0]}-{sizes[-1]}vms"),
+        created_at=started.isoformat(timespec="seconds"),
+        wall_seconds=wall_s,
+        plugin=plugin,
+        seed=results[0].seed,
+        replay=replay,
+        verdict="completed",
+        exit_code=int(ExitCode.FINDINGS if reasons else ExitCode.OK),
+        load=metrics,
+        notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def _usage(message: str) -> Exception:
+    from conformance.cli import UsageError
+
+    return UsageError(message)
+
+
+def _int_list(text: str, flag: str) -> list[int]:
+    values: list[int] = []
+    for part in text.split(","):
+        try:
+            value = int(part.strip())
+        except ValueError:
+            raise _usage(
+                f"{flag} {text!r}: {part.strip()!r} is not a whole number; "
+                f"expected a comma-separated list, e.g. {flag} 1000,2000,4000"
+            ) from None
+        values.append(value)
+    return values
+
+
+def _float_list(text: str, flag: str) -> list[float]:
+    values: list[float] = []
+    for part in text.split(","):
+        try:
+            value = float(part.strip())
+        except ValueError:
+            raise _usage(
+                f"{flag} {text!r}: {part.strip()!r} is not a number of seconds; "
+                f"expected a comma-separated list, e.g. {flag} 300,600"
+            ) from None
+        values.append(value)
+    return values
+
+
+_MIX_HELP = (
+    "which backups the VMs get: comma-separated TERM:WEIGHT entries, e.g. "
+    f"'{_MIX_EXAMPLE}' (the default is the template's 'night:0.85,night+hourly:0.1,none:0.05'). "
+    "TERM is 'none' or '+'-joined parts: 'night' (one nightly backup, spread over "
+    "22:00..02:00 UTC), 'hourly' (a snapshot every 4 hours) or a policy code of "
+    "scenarios/load-s.yaml; weights are relative"
+)
+
+
+def _load_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--days", type=float, default=1.0, help="simulated days (default 1)")
+    p.add_argument("--policy-mix", default=None, help=_MIX_HELP)
+    p.add_argument(
+        "--latency",
+        choices=("measured", "fixed"),
+        default="measured",
+        help="measured (default): a call's simulated duration is its wall time x "
+        "--latency-factor, so a slow plugin makes long checks (not byte-reproducible); "
+        "fixed: the template's 50 ms a call (reproducible)",
+    )
+    p.add_argument(
+        "--latency-factor",
+        type=float,
+        default=1.0,
+        help="measured latency: simulated seconds per wall second (default 1)",
+    )
 
 
 def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
-    """Register the load subcommands."""
+    """Register the ``load`` and ``sweep`` subcommands on ``sub``."""
+    load = sub.add_parser(
+        "load",
+        help="load-test polling at fleet scale (one fleet size)",
+        description="Run the load template (scenarios/load-s.yaml) at the fleet size given "
+        "and report check durations against the interval, results per check, freshness, "
+        "Virtual Factory waits, call latency, peak memory and simulation speed. Exit code 1 "
+        "when a check overran its interval.",
+    )
+    common(load)
+    load.add_argument("--vms", type=int, required=True, help="fleet size (VMs)")
+    load.add_argument(
+        "--check-delay",
+        type=float,
+        default=600.0,
+        help="seconds between the end of a check and the next (default 600)",
+    )
+    _load_options(load)
+    load.add_argument(
+        "--trace-level",
+        choices=("calls", "off"),
+        default="calls",
+        help="calls (default): write trace.jsonl without per-result lines; off: no trace",
+    )
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="a grid of load runs in parallel, with the growth exponent of the check cost",
+        description="Run load jobs for every fleet size x check delay x seed on a process pool "
+        "and fit, per check delay, the exponent of the check cost (p95 of the check "
+        f"durations) against the fleet size. Exit code 1 when it exceeds {GROWTH_LIMIT:g} "
+        "(worse than linear) or a check overran.",
+    )
+    common(sweep)
+    sweep.add_argument(
+        "--vms", required=True, help="fleet sizes, comma-separated, e.g. 1000,2000,4000"
+    )
+    sweep.add_argument(
+        "--check-delays", default="600", help="check delays in seconds, comma-separated"
+    )
+    sweep.add_argument(
+        "--seeds", default=None, help="seeds, comma-separated (default: --seed, or the template's)"
+    )
+    _load_options(sweep)
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: the CPU count); 0 runs the jobs in this process",
+    )
+    sweep.add_argument(
+        "--limit",
+        type=float,
+        default=GROWTH_LIMIT,
+        help=f"flag a growth exponent above this (default {GROWTH_LIMIT:g})",
+    )
+
+
+def _properties(args: argparse.Namespace) -> tuple[tuple[str, str], ...] | None:
+    from conformance.cli import _read_properties
+
+    props = _read_properties(args.properties)
+    return None if props is None else tuple(sorted(props.items()))
+
+
+def _check_mix(text: str | None) -> None:
+    if text is not None:
+        try:
+            parse_policy_mix(text)
+        except LoadError as exc:
+            raise _usage(str(exc)) from None
+
+
+def _job_from(args: argparse.Namespace, out: Path | None) -> LoadJob:
+    return LoadJob(
+        plugin=args.plugin,
+        vms=args.vms,
+        days=args.days,
+        check_delay_s=args.check_delay,
+        seed=args.seed,
+        policy_mix=args.policy_mix,
+        latency=args.latency,
+        latency_factor=args.latency_factor,
+        isolation=args.isolation,
+        call_timeout_s=args.call_timeout,
+        properties=_properties(args),
+        trace_level=args.trace_level,
+        trace_path=str(out / "trace.jsonl") if out is not None else None,
+    )
+
+
+def _print_load(report: RunReport, console: Any) -> None:
+    from rich.table import Table
+
+    load = report.load
+    if load is None:
+        return
+    table = Table(title=f"bpcert {report.kind}: {report.plugin.spec}", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    rpc = load.results_per_check
+    rows = [
+        ("fleet", f"{load.vms} VMs x {load.days:g} days, check every {load.check_delay_s:g} s"),
+        ("check overruns", str(load.overruns)),
+        (
+            "results per check",
+            f"p50 {rpc.p50 or 0:.0f}, p95 {rpc.p95 or 0:.0f}, max {rpc.max or 0:.0f}",
+        ),
+        (
+            "freshness p50 / p95 / p99",
+            " / ".join(
+                _fmt_s(v)
+                for v in (load.freshness_p50_s, load.freshness_p95_s, load.freshness_p99_s)
+            ),
+        ),
+        ("peak memory", f"{load.peak_memory_mb or 0:.0f} MB"),
+        ("VM-days per wall second", f"{load.vm_days_per_wall_s or 0:.0f}"),
+        (
+            "SimPy events per backup",
+            "n/a" if load.events_per_backup is None else f"{load.events_per_backup:.3f}",
+        ),
+    ]
+    if report.kind == "sweep":
+        rows.append(
+            (
+                "growth exponent",
+                "n/a" if load.growth_exponent is None else f"{load.growth_exponent:.2f}",
+            )
+        )
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    for note in report.notes:
+        console.print(f"  {note}", markup=False, highlight=False)
+    if load.flagged:
+        console.print(f"[bold red]flagged:[/] {load.flag_reason}", highlight=False)
+    console.print(f"exit code {report.exit_code} · replay: {report.replay}", markup=False)
+
+
+def _cmd_load(args: argparse.Namespace, console: Any) -> int:
+    from reports.render import write_report
+    from reports.terminal import SimProgress, scenario_table
+
+    _check_mix(args.policy_mix)
+    started = datetime.now(UTC)
+    try:
+        probe = LoadJob(
+            plugin=args.plugin, vms=args.vms, days=args.days, check_delay_s=args.check_delay
+        )
+        probe.scenario()
+    except LoadError as exc:
+        raise _usage(str(exc)) from None
+    out: Path = args.out or Path("out") / f"load-{args.vms}vms"
+    job = _job_from(args, out)
+    total = job.days * _DAY_S
+    wall0 = time.perf_counter()
+    with SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar:
+        result = run_load_job(job, progress=bar.update, run_dir=out)
+    report = load_run_report(result, started=started, wall_s=time.perf_counter() - wall0)
+    trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+    paths = write_report(report, out, trace_path=trace)
+    console.print(scenario_table(result.summary))
+    _print_load(report, console)
+    console.print(f"report: {paths.get('report.html', out)}", markup=False)
+    return report.exit_code
+
+
+def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
+    from reports.render import write_report
+
+    _check_mix(args.policy_mix)
+    sizes = _int_list(args.vms, "--vms")
+    delays = _float_list(args.check_delays, "--check-delays")
+    seeds: list[int | None] = list(_int_list(args.seeds, "--seeds")) if args.seeds else [args.seed]
+    if args.workers is not None and args.workers < 0:
+        raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
+    if not (math.isfinite(args.limit) and args.limit > 0):
+        raise _usage(f"--limit must be a positive exponent, e.g. 1.3, got {args.limit}")
+    try:
+        jobs = sweep_jobs(
+            args.plugin,
+            vms=sizes,
+            check_delays=delays,
+            seeds=seeds,
+            days=args.days,
+            policy_mix=args.policy_mix,
+            latency=args.latency,
+            latency_factor=args.latency_factor,
+            isolation=args.isolation,
+            call_timeout_s=args.call_timeout,
+            properties=_properties(args),
+        )
+        for job in jobs:
+            job.scenario()
+    except LoadError as exc:
+        raise _usage(str(exc)) from None
+    from conformance.runner import resolve_plugin
+
+    resolve_plugin(args.plugin, isolation=args.isolation)  # a bad spec fails here, once
+    started = datetime.now(UTC)
+    wall0 = time.perf_counter()
+
+    def show(r: LoadResult) -> None:
+        if not args.quiet:
+            console.print(
+                f"  done: {r.job.vms} VMs, delay {r.job.check_delay_s:g} s, seed {r.seed}: "
+                f"check p95 {_fmt_s(r.check_p95_s)}, {r.overruns} overruns, {r.wall_s:.1f} s",
+                markup=False,
+                highlight=False,
+            )
+
+    if args.workers == 0:
+        results = run_sweep(jobs, None, on_result=show)
+    else:
+        with process_pool(args.workers) as pool:
+            results = run_sweep(jobs, pool, on_result=show)
+    replay = ["bpcert", "sweep", "--plugin", args.plugin, "--vms", args.vms]
+    replay += ["--check-delays", args.check_delays, "--days", f"{args.days:g}"]
+    if args.seeds:
+        replay += ["--seeds", args.seeds]
+    elif args.seed is not None:
+        replay += ["--seed", str(args.seed)]
+    if args.policy_mix is not None:
+        replay += ["--policy-mix", args.policy_mix]
+    if args.latency != "measured":
+        replay += ["--latency", args.latency]
+    report = sweep_run_report(
+        results,
+        started=started,
+        wall_s=time.perf_counter() - wall0,
+        replay=shlex.join(replay),
+        limit=args.limit,
+    )
+    first = report.plugin.type or "plugin"
+    out: Path = args.out or Path("out") / f"sweep-{first}"
+    paths = write_report(report, out)
+    _print_load(report, console)
+    console.print(f"report: {paths.get('report.html', out)}", markup=False)
+    return report.exit_code
+
+
+#: The subcommands this module adds to ``bpcert``: name -> handler(args, console).
+LOAD_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "load": _cmd_load,
+    "sweep": _cmd_sweep,
+}

@@ -10,8 +10,9 @@ For each scenario, when it has the data:
 - ``vf``: Virtual Factory queue depth and lock waits over simulated time.
 
 Time-based plots shade backup-system outages. A load run adds ``load-growth`` (check
-cost against fleet size) and ``load-results`` (results per check). A plot whose data is
-empty is not drawn at all.
+cost against fleet size; for a sweep, every job's p95 check cost on log-log axes with
+the fitted exponent and slope-1 and slope-2 guides) and ``load-results`` (results per
+check). A plot whose data is empty is not drawn at all.
 
 matplotlib is imported inside the functions, so importing :mod:`reports` stays cheap
 and never touches it. Figures are built on :class:`matplotlib.figure.Figure` with an Agg
@@ -23,6 +24,7 @@ fixed size and dpi and no ``Software`` metadata, the same report gives the same 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -283,6 +285,49 @@ def _growth(load: LoadMetrics) -> bytes | None:
         return _png(fig)
 
 
+def _growth_fit(load: LoadMetrics) -> bytes | None:
+    """A sweep's growth: every job's check cost, the fitted power law, and guide slopes.
+
+    Log-log axes, so a power law is a straight line: the fitted exponent is its slope,
+    drawn next to slope 1 (linear) and slope 2 (quadratic) through the same centre.
+    """
+    points = [(g.vms, g.check_cost_s) for g in load.growth if g.vms > 0 and g.check_cost_s > 0]
+    if not points:
+        return None
+    with _figure() as (fig, (ax,)):
+        ax.scatter([n for n, _ in points], [c for _, c in points], zorder=3, label="jobs")
+        sizes = sorted({n for n, _ in points})
+        medians = []
+        for n in sizes:
+            costs = sorted(c for m, c in points if m == n)
+            medians.append(costs[len(costs) // 2])
+        ax.plot(sizes, medians, linewidth=0.8, color="black", label="median per size")
+        k = load.growth_exponent
+        if k is not None and len(sizes) > 1:
+            mx = sum(math.log(n) for n, _ in points) / len(points)
+            my = sum(math.log(c) for _, c in points) / len(points)
+            lo, hi = sizes[0], sizes[-1]
+
+            def guide(slope: float) -> list[float]:
+                return [math.exp(my + slope * (math.log(x) - mx)) for x in (lo, hi)]
+
+            color = _OVERRUN if load.flagged else "tab:blue"
+            ax.plot([lo, hi], guide(k), color=color, linewidth=2, label=f"fit: exponent {k:.2f}")
+            ax.plot([lo, hi], guide(1.0), color="grey", linestyle="--", linewidth=1, label="linear")
+            ax.plot(
+                [lo, hi], guide(2.0), color="grey", linestyle=":", linewidth=1, label="quadratic"
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        flag = " (flagged)" if load.flagged else ""
+        ax.set_title(f"check cost (p95 per job) against fleet size{flag}")
+        ax.set_xlabel("VMs")
+        ax.set_ylabel("check cost (s)")
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(fontsize="small", loc="upper left")
+        return _png(fig)
+
+
 def _load_results(load: LoadMetrics) -> bytes | None:
     hist = load.results_per_check
     if hist.count == 0 or not hist.buckets:
@@ -313,7 +358,11 @@ def render_plots(report: RunReport) -> list[Plot]:
                 plots.append(Plot(f"{stem}-{key}", title, png, index))
     if report.load is not None:
         for key, what, draw_load in (
-            ("growth", "check cost against fleet size", _growth),
+            (
+                "growth",
+                "check cost against fleet size",
+                _growth_fit if report.kind == "sweep" else _growth,
+            ),
             ("results", "results per check", _load_results),
         ):
             png = draw_load(report.load)

@@ -7,7 +7,8 @@ Every operational call goes through :meth:`Invoker.call`, a SimPy sub-process th
    manager's :class:`~simulator.contract.ConnectionData`, invokes the method and
    always ``disconnect``\\ s after a successful connect, also when the method failed;
 3. measures the wall time, turns the latency model into simulated time and holds the
-   session (and the caller's VM lock) for that long;
+   session (and the caller's VM lock) for that long (the ``measured`` mode uses the wall
+   time less the time the harness waited for a CPU, see :class:`RunQueueClock`);
 4. sorts the outcome into ``ok``, ``error`` (BackupPluginException), ``foreign-error``
    (any other exception), ``bad-return`` (wrong type or invalid model),
    ``indeterminate`` (past the deadline) or ``crash`` (an isolated plugin's process died);
@@ -21,10 +22,14 @@ watchdog), is ``indeterminate``: the platform cannot know whether it took effect
 
 from __future__ import annotations
 
+import importlib
+import os
 import random
 import signal
 import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +60,8 @@ __all__ = [
     "Invoker",
     "LatencyModel",
     "Outcome",
+    "RunQueueClock",
+    "SessionPool",
     "check_return",
     "summarize_args",
 ]
@@ -131,6 +138,92 @@ class LatencyModel:
         if self.mode == "measured":
             return wall_s * self.factor
         return max(0.0, self._ops.get(op, self._default).sample(self._rng))
+
+
+class RunQueueClock:
+    """How long the calling thread has waited for a CPU while runnable (Linux only).
+
+    The ``measured`` latency mode subtracts this from a call's wall time, so that other
+    processes on a busy machine preempting the harness do not make checks look long:
+    what remains is the time the plugin ran or blocked (on I/O, a child process, a
+    lock). It reads the run-queue delay of ``/proc/thread-self/schedstat``, which the
+    kernel updates whenever the thread gets a CPU back. Elsewhere, or from another
+    thread than the one that built it, :meth:`read` returns ``None`` and wall time is
+    used as is.
+    """
+
+    def __init__(self) -> None:
+        self._thread = threading.get_ident()
+        self._fd: int | None = None
+        try:
+            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            int(os.pread(self._fd, 128, 0).split()[1])
+        except (OSError, ValueError, IndexError):
+            if self._fd is not None:
+                os.close(self._fd)
+            self._fd = None
+        if self._fd is not None:
+            weakref.finalize(self, os.close, self._fd)
+
+    def read(self) -> float | None:
+        """Seconds this thread has waited on a run queue so far, or None if unknown."""
+        if self._fd is None or threading.get_ident() != self._thread:
+            return None
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1]) * 1e-9
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def _busy(wall_s: float, waited0: float | None, waited1: float | None) -> float:
+    """``wall_s`` less the CPU wait between the two readings (measured mode).
+
+    The readings are taken inside the wall interval (wall clock, wait ... wait, wall
+    clock), so every wait counted falls within it and the result is never negative.
+    """
+    if waited0 is None or waited1 is None:
+        return wall_s
+    return max(0.0, wall_s - (waited1 - waited0))
+
+
+class SessionPool:
+    """The ``openSession`` slots of a backup manager: a FIFO of callers, ``capacity`` at once.
+
+    It behaves as a ``simpy.Resource`` of that capacity, but costs no SimPy event when a
+    slot is free (:meth:`acquire` returns ``None``) and one when a waiter is handed the
+    slot of a caller that leaves: at fleet scale, sessions are taken millions of times.
+    """
+
+    __slots__ = ("_waiters", "capacity", "env", "in_use")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"a session pool needs a capacity of at least 1, got {capacity}")
+        self.env = env
+        self.capacity = capacity
+        self.in_use = 0
+        self._waiters: deque[simpy.Event] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many callers wait for a slot."""
+        return len(self._waiters)
+
+    def acquire(self) -> simpy.Event | None:
+        """Take a slot now (``None``), or get an event that fires when one is yours."""
+        if self.in_use < self.capacity and not self._waiters:
+            self.in_use += 1
+            return None
+        event = self.env.event()
+        self._waiters.append(event)
+        return event
+
+    def release(self) -> None:
+        """Give the slot back, straight to the first waiter if there is one."""
+        if self._waiters:
+            self._waiters.popleft().succeed()
+        else:
+            self.in_use -= 1
 
 
 @dataclass(slots=True)
@@ -249,6 +342,20 @@ def check_return(op: str, result: Any) -> str | None:
     return None
 
 
+# The C module behind ``signal``: the same calls without the enum conversions of the
+# Python wrapper, which cost four times the two system calls themselves.
+try:
+    _sig: Any = importlib.import_module("_signal")
+except ImportError:  # pragma: no cover - every CPython has it
+    _sig = signal
+_HAS_ITIMER = hasattr(signal, "setitimer")
+_MAIN_THREAD = threading.main_thread().ident
+
+
+def _fire(signum: int, frame: Any) -> None:
+    raise CallTimeout()
+
+
 class _Watchdog:
     """Interrupts a hung in-process call with :class:`CallTimeout` after ``seconds``.
 
@@ -256,22 +363,16 @@ class _Watchdog:
     measures, and a hang cannot be interrupted (use ``--isolation process``).
     """
 
+    __slots__ = ("_previous", "armed", "seconds")
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.armed = False
         self._previous: Any = None
 
-    def _fire(self, signum: int, frame: Any) -> None:
-        raise CallTimeout()
-
     def __enter__(self) -> _Watchdog:
-        usable = (
-            self.seconds > 0
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
-        )
-        if usable:
-            self._previous = signal.signal(signal.SIGALRM, self._fire)
+        if self.seconds > 0 and _HAS_ITIMER and threading.get_ident() == _MAIN_THREAD:
+            self._previous = _sig.signal(signal.SIGALRM, _fire)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
             self.armed = True
         return self
@@ -279,7 +380,7 @@ class _Watchdog:
     def __exit__(self, *exc: object) -> None:
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
+            _sig.signal(signal.SIGALRM, self._previous)
             self.armed = False
 
 
@@ -344,6 +445,10 @@ class Invoker:
         self.call_timeout_s = call_timeout_s
         self.trace_wall_time = trace_wall_time or not latency.deterministic
         self.observers: list[Observer] = []
+        self._run_queue = RunQueueClock() if latency.mode == "measured" else None
+
+    def _waited(self) -> float | None:
+        return self._run_queue.read() if self._run_queue is not None else None
 
     # -- lifecycle calls (no connection) --------------------------------------------
 
@@ -366,6 +471,7 @@ class Invoker:
         start = float(self.env.now)
         now = self.clock.now()
         wall0 = time.perf_counter()
+        waited0 = self._waited()
         try:
             with _Watchdog(self._watchdog_seconds(owner)):
                 raw.result = fn()
@@ -375,8 +481,10 @@ class Invoker:
             _classify(exc, raw, op, self.call_timeout_s)
             if type(exc).__name__ == "ConfigurationError" and op == VALIDATE:
                 raw.outcome, raw.error_code, raw.detail = "error", "CONFIGURATION", str(exc)
+        waited1 = self._waited()
         wall_s = time.perf_counter() - wall0
-        duration = 0.0 if op == CONSTRUCTOR else self.latency.duration(op, wall_s)
+        busy_s = _busy(wall_s, waited0, waited1)
+        duration = 0.0 if op == CONSTRUCTOR else self.latency.duration(op, busy_s)
         if duration > 0:
             yield self.env.timeout(duration)
         target = raw.result if op == CONSTRUCTOR and raw.outcome == "ok" else owner
@@ -398,22 +506,29 @@ class Invoker:
         vm: str | None,
         args: tuple[Any, ...],
         *,
-        pool: simpy.Resource | None = None,
+        pool: SessionPool | simpy.Resource | None = None,
         task: int | None = None,
         check: int | None = None,
         probe: bool = False,
     ) -> Generator[simpy.Event, Any, CallRecord]:
         """Connect, invoke ``op`` with ``args``, disconnect; hold simulated time; record."""
-        request = pool.request() if pool is not None else None
-        if request is not None:
-            yield request
+        wait: simpy.Event | None = None
+        request = None
+        if isinstance(pool, SessionPool):
+            wait = pool.acquire()
+        elif pool is not None:
+            wait = request = pool.request()
+        if wait is not None:
+            yield wait
         try:
             start = float(self.env.now)
             now = self.clock.now()
             wall0 = time.perf_counter()
+            waited0 = self._waited()
             raw = self._invoke(instance, op, args)
+            waited1 = self._waited()
             wall_s = time.perf_counter() - wall0
-            duration = self.latency.duration(op.value, wall_s)
+            duration = self.latency.duration(op.value, _busy(wall_s, waited0, waited1))
             if duration > self.deadline_s:
                 duration = self.deadline_s
                 if raw.outcome in ("ok", "error"):
@@ -424,7 +539,9 @@ class Invoker:
             if duration > 0:
                 yield self.env.timeout(duration)
         finally:
-            if pool is not None and request is not None:
+            if isinstance(pool, SessionPool):
+                pool.release()
+            elif pool is not None and request is not None:
                 pool.release(request)
         violations = _drain(instance)
         record = self._finish(

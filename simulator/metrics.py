@@ -89,17 +89,27 @@ class StreamingHistogram:
     def add(self, value: float) -> None:
         """Record one value (``>= 0`` and finite)."""
         v = float(value)
-        if not math.isfinite(v) or v < 0:
+        # One comparison chain rejects NaN, infinities and negatives (NaN compares False).
+        if not 0.0 <= v < math.inf:
             raise ValueError(f"histogram values must be finite and >= 0, got {value!r}")
         if v == 0.0:
             self._zeros += 1
         else:
-            i = self._index(v)
-            self._counts[i] = self._counts.get(i, 0) + 1
+            # _index(v), inlined: this runs for every call, task, check and result.
+            if v <= self.lowest:
+                i = 0
+            else:
+                i = math.ceil(math.log10(v / self.lowest) * self.buckets_per_decade - 1e-9)
+                if i > self._top:
+                    i = self._top
+            counts = self._counts
+            counts[i] = counts.get(i, 0) + 1
         self.count += 1
         self.sum += v
-        self.min = v if self.min is None or v < self.min else self.min
-        self.max = v if self.max is None or v > self.max else self.max
+        if self.min is None or v < self.min:
+            self.min = v
+        if self.max is None or v > self.max:
+            self.max = v
 
     @property
     def mean(self) -> float | None:

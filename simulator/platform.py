@@ -43,7 +43,7 @@ from simulator.contract import (
     RestoreResult,
     ResultState,
 )
-from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker
+from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
 from simulator.results_table import ResultsTable, Transition
 from simulator.trace import TraceWriter
 
@@ -186,6 +186,8 @@ class Platform:
         self.invoker = invoker
         self.trace = trace
         self.plugin_class = plugin_class
+        #: The class each component builds its instance from (see ``World``).
+        self.component_classes: dict[str, type] = {}
         self.properties = dict(properties)
         self.settings = settings
         self.hooks = _Hooks()
@@ -205,15 +207,19 @@ class Platform:
         # Session pools: one per backup manager, or one per VDC plus one for the CPP.
         cap = settings.open_sessions
         if settings.session_scope == "vdc":
-            self._vf_pools = [simpy.Resource(env, capacity=cap) for _ in range(settings.vdcs)]
-            self._cpp_pool = simpy.Resource(env, capacity=cap)
+            self._vf_pools = [SessionPool(env, cap) for _ in range(settings.vdcs)]
+            self._cpp_pool = SessionPool(env, cap)
         else:
-            shared = simpy.Resource(env, capacity=cap)
+            shared = SessionPool(env, cap)
             self._vf_pools = [shared]
             self._cpp_pool = shared
         # Virtual Factory state: only VMs with work queued have entries.
         self._task_seq = 0
-        self._ready_tasks: simpy.Store = simpy.Store(env)
+        # Tasks whose VM lock is held, waiting for a worker, and the workers waiting for
+        # a task: a deque and a wake-up event per idle worker (a simpy.Store costs two
+        # events a task, and the initial deploys of a large fleet are a task per VM).
+        self._ready_tasks: deque[Task] = deque()
+        self._idle_workers: deque[simpy.Event] = deque()
         self._waiting: dict[str, deque[Task]] = {}
         self._running: dict[str, Task] = {}
         self._backup_locked: dict[str, int] = {}
@@ -246,7 +252,10 @@ class Platform:
     def _load(self, component: str) -> Generator[simpy.Event, Any, None]:
         context = PluginContext(self.clock, dict(self.properties), component)  # type: ignore[arg-type]
         record = yield from self.invoker.lifecycle(
-            component, CONSTRUCTOR, lambda: self.plugin_class(context), owner=self.plugin_class
+            component,
+            CONSTRUCTOR,
+            lambda: self.class_for(component)(context),
+            owner=self.plugin_class,
         )
         if not record.ok:
             self.loaded[component] = False
@@ -257,6 +266,10 @@ class Platform:
             component, VALIDATE, instance.validate_configuration, owner=instance
         )
         self.loaded[component] = record.ok
+
+    def class_for(self, component: str) -> type:
+        """The plugin class ``component`` builds its instance from."""
+        return self.component_classes.get(component, self.plugin_class)
 
     def plugin_loaded(self, component: str) -> bool:
         """True when ``component`` and the API both loaded the plugin."""
@@ -315,7 +328,7 @@ class Platform:
         return task
 
     @property
-    def cpp_pool(self) -> simpy.Resource:
+    def cpp_pool(self) -> SessionPool:
         """The session pool the Cloud Provider Proxy's calls take a slot of."""
         return self._cpp_pool
 
@@ -323,6 +336,10 @@ class Platform:
     def busy(self) -> bool:
         """True while a task runs or waits, or a check is in progress."""
         return bool(self._running or self._waiting or self._checking)
+
+    def vm_busy(self, vm: str) -> bool:
+        """True while ``vm`` runs or waits for a task, or is locked by a backup."""
+        return vm in self._running or vm in self._waiting or bool(self._backup_locked.get(vm))
 
     def quiesce(self) -> None:
         """Stop the periodic check and tell the workload to stop; queued tasks still run."""
@@ -333,6 +350,9 @@ class Platform:
         if ref in ("latest", "latest-any"):
             held = self.results.latest_for_vm(task.vm_uuid, done_only=ref == "latest")
             return held.provider_id if held is not None else None
+        if ref == "oldest":
+            old = self.results.oldest_for_vm(task.vm_uuid, now=self.clock.now())
+            return old.provider_id if old is not None else None
         return ref
 
     def _precondition(self, task: Task) -> tuple[str, str] | None:
@@ -433,14 +453,22 @@ class Platform:
         self.trace.emit(
             "lock", self.env.now, vm=vm, task=task.id, action="acquire", wait=task.lock_wait
         )
-        self._ready_tasks.put(task)
+        if self._idle_workers:
+            self._idle_workers.popleft().succeed(task)
+        else:
+            self._ready_tasks.append(task)
         for hook in self.hooks.queue_depth:
-            hook(float(self.env.now), len(self._ready_tasks.items))
+            hook(float(self.env.now), len(self._ready_tasks))
 
     def _worker(self) -> Generator[simpy.Event, Any, None]:
         yield self.ready
         while True:
-            task = yield self._ready_tasks.get()
+            if self._ready_tasks:
+                task = self._ready_tasks.popleft()
+            else:
+                wake = self.env.event()
+                self._idle_workers.append(wake)
+                task = yield wake
             task.started = float(self.env.now)
             task.queue_wait = task.started - task.submitted - task.lock_wait
             refusal = self._precondition(task)
@@ -723,7 +751,9 @@ class Platform:
         if self.settings.lock_vm_during_backup and (
             transitions or result.state is ResultState.IN_PROGRESS
         ):
-            self._set_backup_lock(result.vm_uuid)
+            # The VM the platform holds the result for: an UNKNOWN answer may not say.
+            held = self.results.by_id.get(result.provider_id)
+            self._set_backup_lock(held.vm_uuid if held is not None else result.vm_uuid)
 
     def _set_backup_lock(self, vm: str) -> None:
         busy = self.results.in_progress_for_vm(vm)

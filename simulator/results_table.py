@@ -51,6 +51,10 @@ class Transition:
     finish_date: datetime | None
 
 
+_IN_PROGRESS = ResultState.IN_PROGRESS
+_DONE = ResultState.DONE
+
+
 def _event_for(result: BackupResult) -> str:
     if not result.on_demand:
         return "SCHEDULED_BACKUP"
@@ -76,48 +80,60 @@ class ResultsTable:
 
     def upsert(self, result: BackupResult, t: float) -> list[Transition]:
         """Insert or update ``result``; return the transitions to a final state."""
+        # The hot path of every check at fleet scale: states are compared by identity
+        # (``is``), never through the enum's ``is_final`` property.
         out: list[Transition] = []
-        held = self.by_id.get(result.provider_id)
-        was_final = held is not None and held.state.is_final
-        was_in_progress = held is not None and held.state is ResultState.IN_PROGRESS
+        pid = result.provider_id
+        state = result.state
+        in_progress = state is _IN_PROGRESS
+        held = self.by_id.get(pid)
         if held is None:
+            was_final = was_in_progress = False
+            vm_uuid = result.vm_uuid
             held = HeldResult(
-                provider_id=result.provider_id,
-                vm_uuid=result.vm_uuid,
-                state=result.state,
-                on_demand=result.on_demand,
-                replication=result.replication,
-                creation_date=result.creation_date,
-                finish_date=result.finish_date,
-                expiration_date=result.expiration_date,
-                first_seen=t,
+                pid,
+                vm_uuid,
+                state,
+                result.on_demand,
+                result.replication,
+                result.creation_date,
+                result.finish_date,
+                result.expiration_date,
+                t,
             )
-            self.by_id[result.provider_id] = held
-            self.by_vm.setdefault(result.vm_uuid, []).append(result.provider_id)
+            self.by_id[pid] = held
+            ids = self.by_vm.get(vm_uuid)
+            if ids is None:
+                self.by_vm[vm_uuid] = [pid]
+            else:
+                ids.append(pid)
         else:
-            held.state = result.state
+            was_in_progress = held.state is _IN_PROGRESS
+            was_final = not was_in_progress
+            held.state = state
             held.finish_date = result.finish_date
-            if held.expiration_date != result.expiration_date:
-                held.expiration_date = result.expiration_date
-        if was_in_progress != (result.state is ResultState.IN_PROGRESS):
-            self._count_in_progress(held.vm_uuid, 1 if not was_in_progress else -1)
-        if result.state.is_final:
-            self.in_progress.pop(result.provider_id, None)
+            held.expiration_date = result.expiration_date
+        if was_in_progress is not in_progress:
+            self._count_in_progress(held.vm_uuid, -1 if was_in_progress else 1)
+        if not in_progress:
+            self.in_progress.pop(pid, None)
             if not was_final:
                 held.final_seen = t
                 out.append(
-                    Transition(
-                        _event_for(result),
-                        result.provider_id,
-                        result.vm_uuid,
-                        result.state,
-                        result.finish_date,
-                    )
+                    Transition(_event_for(result), pid, result.vm_uuid, state, result.finish_date)
                 )
-                if result.state is ResultState.DONE and result.expiration_date is not None:
-                    heapq.heappush(self._expiry, (result.expiration_date, result.provider_id))
+                expiration = result.expiration_date
+                if state is _DONE and expiration is not None:
+                    heapq.heappush(self._expiry, (expiration, pid))
         else:
-            self.in_progress[result.provider_id] = None
+            self.in_progress[pid] = None
+        if result.restores:
+            self._upsert_restores(result, held, out)
+        return out
+
+    def _upsert_restores(
+        self, result: BackupResult, held: HeldResult, out: list[Transition]
+    ) -> None:
         for restore in result.restores:
             before = held.restores.get(restore.provider_id)
             held.restores[restore.provider_id] = restore.state
@@ -136,7 +152,6 @@ class ResultsTable:
                     )
             else:
                 self.in_progress[restore.provider_id] = None
-        return out
 
     def track_restore(self, restore_id: str, backup_id: str, state: ResultState) -> None:
         """Remember a restore the Virtual Factory just started."""
@@ -200,6 +215,19 @@ class ResultsTable:
             if done_only and held.state is not ResultState.DONE:
                 continue
             if best is None or held.creation_date >= best.creation_date:
+                best = held
+        return best
+
+    def oldest_for_vm(self, vm_uuid: str, *, now: datetime) -> HeldResult | None:
+        """The oldest DONE result of ``vm_uuid`` that has not reached its expiration date."""
+        best: HeldResult | None = None
+        for pid in self.by_vm.get(vm_uuid, ()):
+            held = self.by_id[pid]
+            if held.state is not ResultState.DONE:
+                continue
+            if held.expiration_date is not None and held.expiration_date <= now:
+                continue
+            if best is None or held.creation_date < best.creation_date:
                 best = held
         return best
 

@@ -316,7 +316,10 @@ class Workload:
         if self.fleet.is_powered_on(vm):
             task = self._submit("power_off", "POWER_OFF", vm)
             yield self.platform.when_ended(task)
-        task = self._submit("restore", "RESTORE", vm, backup="latest")
+        # Alternate the newest and the oldest restorable backup, so that restoring the
+        # wrong one of a VM's backups shows.
+        which = "latest" if self.rng.random() < 0.5 else "oldest"
+        task = self._submit("restore", "RESTORE", vm, backup=which)
         yield self.platform.when_ended(task)
         if self.fleet.is_deployed(vm) and not self.fleet.is_powered_on(vm):
             self._submit("power_on", "POWER_ON", vm)

@@ -19,7 +19,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +37,7 @@ from simulator.fleet import Fleet
 from simulator.invoker import CallRecord, Invoker, LatencyModel
 from simulator.metrics import DownsampledSeries, StreamingHistogram
 from simulator.platform import CheckRecord, Platform, PlatformSettings, Task
+from simulator.plugin_loader import release_component_classes
 from simulator.results_table import Transition
 from simulator.scenario import Scenario
 from simulator.trace import TraceLevel, TraceWriter
@@ -129,15 +130,22 @@ class RunMetrics:
     queue_wait_s: StreamingHistogram = field(default_factory=StreamingHistogram)
     checks: list[CheckRecord] = field(default_factory=list)
     check_overruns: int = 0
+    checks_failed: int = 0
     max_checks_kept: int = 5000
 
     def on_call(self, record: CallRecord) -> None:
         """Add a call's simulated and wall latency and its outcome (not the audit's probes)."""
         if record.probe:
             return
-        self.latency_s.setdefault(record.op, StreamingHistogram()).add(record.end - record.start)
-        self.wall_ms.setdefault(record.op, StreamingHistogram()).add(record.wall_ms)
-        by_outcome = self.outcomes.setdefault(record.op, {})
+        op = record.op
+        latency = self.latency_s.get(op)
+        if latency is None:  # not setdefault: that would build two histograms a call
+            latency = self.latency_s[op] = StreamingHistogram()
+            self.wall_ms[op] = StreamingHistogram()
+            self.outcomes[op] = {}
+        latency.add(record.end - record.start)
+        self.wall_ms[op].add(record.wall_ms)
+        by_outcome = self.outcomes[op]
         by_outcome[record.outcome] = by_outcome.get(record.outcome, 0) + 1
 
     def on_task(self, task: Task) -> None:
@@ -153,8 +161,12 @@ class RunMetrics:
         self.check_duration_s.add(check.end - check.start)
         if check.end - check.start > delay_s:
             self.check_overruns += 1
+        if not check.ok:
+            self.checks_failed += 1
         if len(self.checks) < self.max_checks_kept:
-            self.checks.append(check)
+            # Without its calls: a listResults answer holds every result of the window,
+            # and thousands of them kept here would make memory grow with the run.
+            self.checks.append(replace(check, list_call=None, expired_call=None))
 
     def on_transition(self, tr: Transition, t: float, clock: SimClock) -> None:
         """Freshness: how long after a backup finished the platform saw it final."""
@@ -176,6 +188,7 @@ class World:
         properties: Mapping[str, str] | None = None,
         call_timeout_s: float = 10.0,
         seed: int | None = None,
+        component_classes: Mapping[str, type] | None = None,
     ) -> None:
         self.scenario = scenario
         self.plugin_class = plugin_class
@@ -260,6 +273,8 @@ class World:
             self.properties,
             self.settings,
         )
+        # Separate classes per component play separate JVMs: static state is not shared.
+        self.platform.component_classes = dict(component_classes or {})
         wl = scenario.workload
         deployed = fs.vms if fs.deployed_at_start is None else fs.deployed_at_start
         self.workload = Workload(
@@ -347,6 +362,7 @@ class World:
             self.trace.close()
             self.backup_system.unregister()
             self.close_plugins()
+            release_component_classes(self.platform.component_classes)
             self.wall_seconds = time.perf_counter() - self._wall0
 
     def run(

@@ -1,0 +1,356 @@
+"""Benchmarks of the simulator at fleet scale (``make bench``, ``python -m conformance.bench``).
+
+Each benchmark runs one built-in scenario with the reference plugin, the trace off and
+no conformance audit, in a subprocess of its own, and is measured from outside with
+public tools only:
+
+- wall time around the subprocess (``time.perf_counter``), which includes start-up;
+- peak resident memory and CPU time from ``resource.getrusage(RUSAGE_CHILDREN)``, read
+  by a small measuring process whose only child is the benchmark, so the figures are
+  that benchmark's alone;
+- from the benchmark itself: SimPy events, backups taken, checks, and the resident
+  memory at the end of every simulated day (``/proc/self/statm``), to show whether
+  memory levels off.
+
+It then rewrites the measured section of ``docs/performance.md`` (between the
+``bench:begin`` and ``bench:end`` markers) with a table of the figures, the machine,
+the date and the targets, met or not. Options: ``--only NAME`` (repeatable),
+``--timeout S`` per benchmark, ``--no-write`` to print without touching the doc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BENCHMARKS", "Benchmark", "main", "render_section"]
+
+_MB = 1e6
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+DATA = "<!-- bench:data "
+DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: a built-in scenario, optionally shortened to ``days``."""
+
+    name: str
+    scenario: str
+    days: float | None = None
+    what: str = ""
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("load-s", "load-s", None, "5,000 VMs x 7 days, check every 600 s"),
+    Benchmark("fleet-10k", "fleet-10k", None, "10,000 VMs x 7 days, 1 s calls"),
+    Benchmark("load-m", "load-m", None, "100,000 VMs x 30 days, check every 600 s"),
+    Benchmark("load-l", "load-l", None, "1,000,000 VMs x 7 days, check every 600 s"),
+)
+
+
+# ---------------------------------------------------------------------- the child
+
+
+def _rss_mb() -> float | None:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / _MB
+
+
+def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
+    """Run one benchmark world here and return its figures (printed as JSON)."""
+    from simulator.reference import ReferencePlugin
+    from simulator.scenario import load_scenario
+    from simulator.world import World
+
+    scenario = load_scenario(scenario_name)
+    if days is not None:
+        scenario = scenario.model_copy(update={"duration": days * 86400.0})
+    t0 = time.perf_counter()
+    world = World(scenario, ReferencePlugin, trace_level="off")
+    build_s = time.perf_counter() - t0
+    memory_by_day: list[float | None] = []
+    world.start()
+    try:
+        day = 0
+        while day * 86400.0 < world.duration_s:
+            day += 1
+            world.advance(min(world.duration_s, day * 86400.0))
+            memory_by_day.append(_rss_mb())
+    finally:
+        world.finish()
+    sim_s = time.perf_counter() - t0
+    return {
+        "vms": world.fleet.size,
+        "days": world.duration_s / 86400.0,
+        "build_s": build_s,
+        "sim_s": sim_s,
+        "sim_events": world.sim_events,
+        "backups": world.backup_system.backups_taken,
+        "checks": world.platform.checks,
+        "overruns": world.metrics.check_overruns,
+        "results_seen": world.platform.results_seen,
+        "memory_by_day_mb": memory_by_day,
+    }
+
+
+# ---------------------------------------------------------------------- measuring
+
+
+def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
+    """Run the child for ``name`` and measure it; this process has no other child."""
+    cmd = [sys.executable, "-m", "conformance.bench", "--child", name]
+    if days is not None:
+        cmd += ["--days", repr(days)]
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "wall_s": time.perf_counter() - t0}
+    wall = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    scale = 1.0 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB here
+    out: dict[str, Any] = {
+        "status": "ok" if done.returncode == 0 else f"exit {done.returncode}",
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss * scale / _MB,
+    }
+    if done.returncode == 0:
+        out.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    else:
+        out["stderr"] = done.stderr[-2000:]
+    return out
+
+
+def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
+    """Run the measuring process for one benchmark (so RUSAGE_CHILDREN is its alone)."""
+    cmd = [sys.executable, "-m", "conformance.bench", "--measure", bench.scenario]
+    cmd += ["--timeout", repr(timeout_s)]
+    if bench.days is not None:
+        cmd += ["--days", repr(bench.days)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"status": f"measuring process failed: {done.stderr[-500:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------------- the doc
+
+
+@dataclass(frozen=True)
+class Target:
+    """A performance target and how to judge it from the results."""
+
+    text: str
+    bench: str
+    field: str
+    limit: float | None
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("fleet-10k in < 30 s wall", "fleet-10k", "wall_s", 30.0),
+    Target("load-m in <= 120 s wall", "load-m", "wall_s", 120.0),
+    Target("load-m in <= 2 GB peak memory", "load-m", "peak_rss_mb", 2000.0),
+    Target("load-l completes with bounded memory", "load-l", "completes", None),
+    Target("<= 0.3 SimPy events per backup (load-m)", "load-m", "events_per_backup", 0.3),
+)
+
+
+def _derived(r: dict[str, Any]) -> dict[str, Any]:
+    out = dict(r)
+    if r.get("status") == "ok":
+        out["vm_days_per_wall_s"] = r["vms"] * r["days"] / r["wall_s"] if r["wall_s"] else None
+        out["events_per_backup"] = r["sim_events"] / r["backups"] if r["backups"] else None
+    return out
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    r = results.get(target.bench)
+    if r is None:
+        return "not run", "–"
+    if r.get("status") != "ok":
+        return "**not met**", str(r.get("status"))
+    if target.field == "completes":
+        mem = [m for m in r.get("memory_by_day_mb", []) if m is not None]
+        shape = " → ".join(f"{m:,.0f}" for m in mem) + " MB by day" if mem else "no samples"
+        return "met", f"completed in {_fmt(r['wall_s'])} s; RSS {shape}"
+    value = r.get(target.field)
+    if value is None or target.limit is None:
+        return "–", "–"
+    ok = value <= target.limit
+    return ("met" if ok else "**not met**"), _fmt(value, 3 if value < 10 else 1)
+
+
+def render_section(results: dict[str, dict[str, Any]], started: datetime, load: str) -> str:
+    """The measured section of docs/performance.md, markers included."""
+    lines = [
+        BEGIN,
+        "",
+        f"Measured by `python -m conformance.bench` on {started:%Y-%m-%d %H:%M} UTC: "
+        f"{os.cpu_count()} CPUs (`nproc`), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}; load average at the start {load}.",
+        "",
+        "| benchmark | scenario | wall (s) | CPU (s) | peak RSS (MB) | VM-days / wall s "
+        "| SimPy events | backups | events / backup | checks | overruns | status |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for bench in BENCHMARKS:
+        r = results.get(bench.name)
+        if r is None:
+            continue
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    bench.name,
+                    bench.what,
+                    _fmt(r.get("wall_s")),
+                    _fmt(r.get("cpu_s")),
+                    _fmt(r.get("peak_rss_mb"), 0),
+                    _fmt(r.get("vm_days_per_wall_s"), 0),
+                    _fmt(r.get("sim_events")),
+                    _fmt(r.get("backups")),
+                    _fmt(r.get("events_per_backup"), 3),
+                    _fmt(r.get("checks")),
+                    _fmt(r.get("overruns")),
+                    str(r.get("status")),
+                ]
+            )
+            + " |"
+        )
+    lines += ["", "| target | measured | met? |", "| --- | --- | --- |"]
+    for target in TARGETS:
+        verdict, measured = _judge(target, results)
+        lines.append(f"| {target.text} | {measured} | {verdict} |")
+    mem_rows = [
+        (b.name, results[b.name].get("memory_by_day_mb") or [])
+        for b in BENCHMARKS
+        if b.name in results and results[b.name].get("status") == "ok"
+    ]
+    if mem_rows:
+        lines += ["", "Resident memory at the end of each simulated day (MB):", ""]
+        for name, mem in mem_rows:
+            shown = ", ".join(_fmt(m, 0) for m in mem[:31])
+            lines.append(f"- {name}: {shown}")
+    timeouts = [b.name for b in BENCHMARKS if results.get(b.name, {}).get("status") == "timeout"]
+    if timeouts:
+        lines += [
+            "",
+            f"Did not finish within the time limit: {', '.join(timeouts)} (the wall figure is "
+            "when it was stopped).",
+        ]
+    stale = sorted(
+        {r["run"] for r in results.values() if r.get("run")} - {f"{started:%Y-%m-%d %H:%M}"}
+    )
+    if stale:
+        lines += ["", f"Rows measured earlier ({', '.join(stale)}) are kept from a previous run."]
+    lines += ["", DATA + json.dumps(results, sort_keys=True) + " -->", "", END]
+    return "\n".join(lines)
+
+
+def previous_results(doc: Path = DOC) -> dict[str, dict[str, Any]]:
+    """The results stored in ``doc``'s measured section, so ``--only`` keeps the others."""
+    try:
+        text = doc.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    start = text.find(DATA)
+    if start < 0:
+        return {}
+    end = text.find("-->", start)
+    try:
+        data = json.loads(text[start + len(DATA) : end])
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_doc(section: str, doc: Path = DOC) -> Path:
+    """Replace the measured section of ``doc`` (or append it if it has no markers)."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")
+    return doc
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks (or, internally, one measuring process or one child)."""
+    p = argparse.ArgumentParser(prog="python -m conformance.bench", description=__doc__)
+    p.add_argument("--only", action="append", default=[], help="run only this benchmark")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per benchmark")
+    p.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
+    p.add_argument("--doc", type=Path, default=DOC, help="the doc to rewrite")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--measure", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--days", type=float, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child is not None:
+        sys.stdout.write(json.dumps(_child(args.child, args.days)) + "\n")
+        return 0
+    if args.measure is not None:
+        sys.stdout.write(json.dumps(_measure(args.measure, args.days, args.timeout)) + "\n")
+        return 0
+    known = {b.name for b in BENCHMARKS}
+    unknown = sorted(set(args.only) - known)
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+    started = datetime.now(UTC)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    results = {k: v for k, v in previous_results(args.doc).items() if k in known}
+    for bench in BENCHMARKS:
+        if args.only and bench.name not in args.only:
+            continue
+        sys.stderr.write(f"bench {bench.name}: {bench.what} ...\n")
+        results[bench.name] = _derived(_run_measured(bench, args.timeout))
+        results[bench.name]["run"] = f"{started:%Y-%m-%d %H:%M}"
+        r = results[bench.name]
+        sys.stderr.write(
+            f"bench {bench.name}: {r.get('status')}, {_fmt(r.get('wall_s'))} s wall, "
+            f"{_fmt(r.get('peak_rss_mb'), 0)} MB peak, "
+            f"{_fmt(r.get('events_per_backup'), 3)} events/backup\n"
+        )
+    section = render_section(results, started, load)
+    sys.stdout.write(section + "\n")
+    if not args.no_write:
+        write_doc(section, args.doc)
+        sys.stderr.write(f"wrote {args.doc}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

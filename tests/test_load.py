@@ -1,0 +1,238 @@
+"""``bpcert load`` and ``bpcert sweep``: metrics at fleet scale, the growth flag, usage errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.load import (
+    GROWTH_LIMIT,
+    NIGHT_POLICIES,
+    LoadError,
+    LoadJob,
+    build_load_scenario,
+    fit_growth,
+    parse_policy_mix,
+    run_load_job,
+    run_sweep,
+    sweep_jobs,
+    sweep_run_report,
+)
+from reports.model import load_report
+from reports.render import write_report
+from simulator.invoker import RunQueueClock
+
+QUADRATIC = "conformance.slow_plugins:QuadraticListResults"
+
+
+# ---------------------------------------------------------------------- bpcert load
+
+
+def test_load_on_a_small_fleet_reports_every_metric(tmp_path: Path) -> None:
+    out = tmp_path / "load"
+    code = main(["load", "--vms", "300", "--days", "1", "--out", str(out), "--quiet"])
+    assert code == 0
+    report = load_report(out / "report.json")
+    assert report.kind == "load"
+    assert report.verdict == "completed"
+    load = report.load
+    assert load is not None
+    assert (load.vms, load.days, load.check_delay_s) == (300, 1.0, 600.0)
+    assert load.overruns == 0 and not load.flagged
+    (scenario,) = report.scenarios
+    # One histogram sample per check; the night window brings results.
+    assert load.results_per_check.count == scenario.checks_total == 143
+    assert load.results_per_check.max is not None and load.results_per_check.max > 10
+    assert load.freshness_p50_s is not None and load.freshness_p99_s is not None
+    assert 0 < load.freshness_p50_s <= load.freshness_p99_s <= 600 + 1
+    assert load.peak_memory_mb is not None and load.peak_memory_mb > 10
+    assert load.vm_days_per_wall_s is not None and load.vm_days_per_wall_s > 0
+    assert load.events_per_backup is not None and load.events_per_backup > 0
+    assert scenario.backups_taken > 200
+    ops = {op.op for op in scenario.operations}
+    assert {"applySchedule", "listResults"} <= ops
+    assert scenario.lock_wait_hist.count > 0 and scenario.queue_depth
+    notes = "\n".join(report.notes)
+    assert "queue wait p95" in notes and "listResults p95" in notes
+    assert "not byte-reproducible" in notes
+    # Measured latency: the trace holds wall times and no per-result lines.
+    lines = [json.loads(x) for x in (out / "trace.jsonl").read_text().splitlines()]
+    calls = [r for r in lines if r["kind"] == "call"]
+    assert calls and all(r["wall_ms"] is not None for r in calls)
+    assert not [r for r in lines if r["kind"] in ("event", "lock")]
+    assert (out / "plots" / "load-results.png").is_file()
+    assert (out / "report.html").is_file()
+
+
+def test_fixed_latency_load_traces_are_byte_identical(tmp_path: Path) -> None:
+    traces = []
+    for name in ("a", "b"):
+        trace = tmp_path / f"{name}.jsonl"
+        job = LoadJob(
+            plugin="reference",
+            vms=60,
+            days=0.5,
+            seed=3,
+            latency="fixed",
+            trace_level="calls",
+            trace_path=str(trace),
+        )
+        result = run_load_job(job)
+        assert result.summary.checks_total > 0
+        traces.append(trace.read_bytes())
+    assert traces[0] == traces[1]
+    assert b'"wall_ms":null' in traces[0]
+
+
+def test_a_check_longer_than_its_interval_is_flagged_with_exit_code_1(tmp_path: Path) -> None:
+    # Every measured wall second becomes 100,000 simulated seconds: a listResults of a
+    # fraction of a millisecond takes longer than the 5 s check delay.
+    out = tmp_path / "slow"
+    args = ["load", "--vms", "40", "--days", "0.25", "--check-delay", "5"]
+    args += ["--latency-factor", "100000", "--trace-level", "off", "--out", str(out), "--quiet"]
+    assert main(args) == 1
+    report = load_report(out / "report.json")
+    assert report.exit_code == 1
+    assert report.load is not None and report.load.flagged and report.load.overruns > 0
+    assert "longer than the 5 s check interval" in (report.load.flag_reason or "")
+
+
+def test_the_load_scenario_keeps_the_template_shape_at_any_size() -> None:
+    scenario = build_load_scenario(
+        1000, 2.5, check_delay_s=300, seed=7, policy_mix="night:1", latency="fixed"
+    )
+    assert scenario.fleet.vms == 1000 and scenario.fleet.deployed_at_start == 950
+    assert scenario.duration == 2.5 * 86400 and scenario.seed == 7
+    assert scenario.platform.check_delay == 300
+    assert scenario.latency.mode == "fixed"
+    # load-s has 5,000 VMs and 20 deploys a day: the rate per VM is kept.
+    assert scenario.workload.rates.deploy == pytest.approx(4.0)
+    assert [e.policies for e in scenario.fleet.policy_mix] == [(p,) for p in NIGHT_POLICIES]
+    measured = build_load_scenario(10, 1)
+    assert measured.latency.mode == "measured" and measured.latency.factor == 1.0
+
+
+# ---------------------------------------------------------------------- sweeps
+
+
+def test_a_sweep_flags_the_quadratic_plugin_and_not_the_reference(tmp_path: Path) -> None:
+    # Fleet sizes 8x apart, a check an hour so that each check holds many results; run
+    # here (no process pool) to keep the test fast.
+    reports = {}
+    for plugin in ("reference", QUADRATIC):
+        jobs = sweep_jobs(plugin, vms=[200, 1600], check_delays=[3600], days=1.0)
+        results = run_sweep(jobs)
+        assert [r.job.vms for r in results] == [200, 1600]
+        reports[plugin] = sweep_run_report(
+            results, started=_now(), wall_s=1.0, replay="bpcert sweep ..."
+        )
+    ref = reports["reference"].load
+    quad = reports[QUADRATIC].load
+    assert ref is not None and quad is not None
+    assert ref.growth_exponent is not None and quad.growth_exponent is not None
+    assert ref.growth_exponent < GROWTH_LIMIT and not ref.flagged
+    assert reports["reference"].exit_code == 0
+    assert quad.growth_exponent > GROWTH_LIMIT and quad.flagged
+    assert reports[QUADRATIC].exit_code == 1
+    assert "worse than linearly" in (quad.flag_reason or "")
+    assert [g.vms for g in quad.growth] == [200, 1600]
+    paths = write_report(reports[QUADRATIC], tmp_path / "sweep")
+    assert "plots/load-growth.png" in paths
+    assert reports[QUADRATIC].kind == "sweep"
+
+
+def test_sweep_command_runs_its_grid_on_a_process_pool(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", "--vms", "30,60", "--seeds", "5", "--days", "0.25", "--workers", "2"]
+    args += ["--latency", "fixed", "--out", str(out), "--quiet"]
+    code = main(args)
+    report = load_report(out / "report.json")
+    assert report.kind == "sweep" and report.exit_code == code
+    assert report.load is not None
+    assert [(g.vms, g.check_cost_s) for g in report.load.growth] == [(30, 0.05), (60, 0.05)]
+    assert report.load.growth_exponent == pytest.approx(0.0)  # fixed 50 ms calls
+    assert sum("job vms=" in n for n in report.notes) == 2
+    assert "--seeds 5" in report.replay
+
+
+def test_fit_growth_is_the_log_log_slope() -> None:
+    sizes = [100, 200, 400, 800]
+    assert fit_growth((n, 3e-5 * n) for n in sizes) == pytest.approx(1.0)
+    assert fit_growth((n, 1e-7 * n * n) for n in sizes) == pytest.approx(2.0)
+    assert fit_growth([(100, 1.0), (100, 2.0)]) is None  # one size: no slope
+    assert fit_growth([(100, 0.0), (200, 1.0)]) is None  # a zero cost is left out
+
+
+def test_run_queue_clock_never_makes_a_measured_call_negative() -> None:
+    clock = RunQueueClock()
+    first = clock.read()
+    if first is None:
+        pytest.skip("no /proc/thread-self/schedstat on this system")
+    second = clock.read()
+    assert second is not None and second >= first >= 0
+
+
+# ---------------------------------------------------------------------- --policy-mix
+
+
+def test_policy_mix_spreads_night_over_the_window() -> None:
+    mix = parse_policy_mix("night:0.9,night+hourly:0.1")
+    assert len(mix) == 10
+    assert math.isclose(sum(w for _, w in mix), 1.0)
+    assert mix[0][0] == ("DAILY-2200",) and mix[0][1] == pytest.approx(0.18)
+    assert mix[5][0] == ("DAILY-2200", "HOURLY-4") and mix[5][1] == pytest.approx(0.02)
+    assert parse_policy_mix("DAILY-0100+hourly:3, none:1") == (
+        (("DAILY-0100", "HOURLY-4"), 3.0),
+        ((), 1.0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("mix", "message"),
+    [
+        ("", "--policy-mix is empty"),
+        ("night", "is not TERM:WEIGHT"),
+        ("night:lots", "'lots' is not a positive number"),
+        ("night:0", "'0' is not a positive number"),
+        ("night:1,,hourly:1", "has an empty entry"),
+        ("nigth:1", "unknown group or policy 'nigth'; did you mean 'night'?"),
+        ("none+hourly:1", "'none' means no backup at all"),
+        ("night:1,night:2", "appears twice"),
+        ("night+DAILY-2200:1", "policy DAILY-2200 appears twice in one term"),
+    ],
+)
+def test_a_bad_policy_mix_is_a_usage_error(
+    mix: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(LoadError) as raised:
+        parse_policy_mix(mix)
+    assert message in str(raised.value)
+    code = main(["load", "--vms", "10", "--policy-mix", mix, "--out", str(tmp_path), "--quiet"])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["load", "--vms", "0"],
+        ["load", "--vms", "10", "--days", "0"],
+        ["load", "--vms", "10", "--check-delay", "-1"],
+        ["sweep", "--vms", "10,ten"],
+        ["sweep", "--vms", "10", "--check-delays", "soon"],
+        ["sweep", "--vms", "10", "--workers", "-1"],
+    ],
+)
+def test_bad_load_arguments_are_usage_errors(args: list[str], tmp_path: Path) -> None:
+    assert main([*args, "--out", str(tmp_path), "--quiet"]) == 4
+
+
+def _now() -> datetime:
+    return datetime(2026, 1, 1, tzinfo=UTC)
