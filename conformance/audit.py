@@ -160,8 +160,14 @@ class Auditor:
         # Let queued tasks and a running check finish first, so that audit calls never
         # run beside the platform's own; a VM locked for good (a backup that never ends)
         # must not stall the audit, so the wait is bounded.
+        # The periodic check goes on meanwhile: it is what releases the VMs locked by a
+        # backup in progress.
         waited = 0.0
-        while platform.busy and waited < MAX_DRAIN_S:
+        while (platform.vm_tasks_pending or platform.checking) and waited < MAX_DRAIN_S:
+            yield self.world.env.timeout(10.0)
+            waited += 10.0
+        platform.stop_checks()
+        while platform.checking and waited < 2 * MAX_DRAIN_S:
             yield self.world.env.timeout(10.0)
             waited += 10.0
         backend = self.world.backup_system
@@ -198,7 +204,7 @@ class Auditor:
                 yield from self._fresh_instance(listing, listing_rec, "virtualfactory")
         else:
             sink.not_exercisable("polling.no-lost-results", "the end-of-run full listing failed")
-        self.schedules.audit(listing_rec.start if listing_rec is not None else now)
+        self.schedules.audit(listing_rec.start if listing_rec is not None else now, listing)
         self.schedules.removal_exercised(listing_rec.start if listing_rec is not None else now)
         self.on_demand.audit(now, SETTLE_S)
         if self.probes:

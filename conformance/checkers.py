@@ -842,12 +842,18 @@ class ScheduleChecker:
 
     # ------------------------------------------------------------------ audit
 
-    def audit(self, end_s: float) -> None:
-        """Match scheduled results against each VM's schedule segments."""
+    def audit(self, end_s: float, listing: list[BackupResult] | None = None) -> None:
+        """Match scheduled results (polled, or in the end-of-run ``listing``) against each
+        VM's schedule segments."""
         by_vm: dict[str, list[tuple[float, str, str]]] = {}
         for pid, seen in self.polls.seen.items():
             if not seen.on_demand:
                 by_vm.setdefault(seen.vm, []).append((seen.creation_s, seen.type, pid))
+        for r in listing or ():
+            if not r.on_demand and r.provider_id not in self.polls.seen:
+                by_vm.setdefault(r.vm_uuid, []).append(
+                    (self.clock.seconds(r.creation_date), r.type.value, r.provider_id)
+                )
         for results in by_vm.values():
             results.sort()
         vms = sorted(set(self.segments) | set(by_vm))

@@ -233,6 +233,7 @@ class Platform:
         self.checks: int = 0
         self.results_seen = 0
         self.quiesced = False
+        self.checks_stopped = False
         self._checking = False
 
     # ------------------------------------------------------------------ start-up
@@ -337,12 +338,26 @@ class Platform:
         """True while a task runs or waits, or a check is in progress."""
         return bool(self._running or self._waiting or self._checking)
 
+    @property
+    def checking(self) -> bool:
+        """True while a periodic check is in progress."""
+        return self._checking
+
+    def stop_checks(self) -> None:
+        """Stop the periodic check after the one in progress, if any."""
+        self.checks_stopped = True
+
     def vm_busy(self, vm: str) -> bool:
         """True while ``vm`` runs or waits for a task, or is locked by a backup."""
         return vm in self._running or vm in self._waiting or bool(self._backup_locked.get(vm))
 
+    @property
+    def vm_tasks_pending(self) -> bool:
+        """True while a Virtual Factory task runs or waits for its VM."""
+        return bool(self._running or self._waiting)
+
     def quiesce(self) -> None:
-        """Stop the periodic check and tell the workload to stop; queued tasks still run."""
+        """Tell the workload to stop; queued tasks and the periodic check go on."""
         self.quiesced = True
 
     def _resolve_backup(self, task: Task) -> str | None:
@@ -638,7 +653,7 @@ class Platform:
     def _periodic_check(self) -> Generator[simpy.Event, Any, None]:
         yield self.ready
         yield self.env.timeout(self.settings.check_delay_s)
-        while not self.quiesced:
+        while not self.checks_stopped:
             if self.plugin_loaded("cpp"):
                 yield from self.check()
             # A fixed delay: the next check is scheduled after this one ends.
