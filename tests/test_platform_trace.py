@@ -229,3 +229,20 @@ workload:
     first, second = sorted(tasks, key=lambda r: r["start"])
     assert second["start"] >= first["end"]
     assert second["lock_wait"] == pytest.approx(first["end"] - first["start"])
+
+
+@pytest.mark.parametrize("name", ("fleet-10k", "load-s"))
+def test_large_builtin_scenarios_run_and_repeat_byte_for_byte(tmp_path: Path, name: str) -> None:
+    # The first simulated day of each: the initial deploys of the whole fleet, a night's
+    # backups and 144 checks. The full runs are measured by `make bench`.
+    scenario = load_scenario(name)
+    day = scenario.model_validate({**scenario.model_dump(), "duration": 86400.0})
+    traces = []
+    for run in ("a", "b"):
+        path = tmp_path / run / "trace.jsonl"
+        result = run_scenario(day, resolve_plugin("reference"), trace_path=path, probes=False)
+        assert not result.sink.totals, result.sink.findings
+        traces.append(path.read_bytes())
+    assert traces[0] == traces[1]
+    polls = [json.loads(line) for line in traces[0].splitlines() if b'"kind":"poll"' in line]
+    assert len(polls) > 100
