@@ -97,7 +97,7 @@ def scenario_summary(
         queue_depth=m.queue_depth.points(),
         lock_wait_s=m.lock_wait_series.points(),
         lock_wait_hist=HistogramData.from_histogram(m.lock_wait_s),
-        outages=[(o.start, o.start + o.duration) for o in world.scenario.faults.outages],
+        outages=list(world.outages),
         trace_file=trace_name,
         wall_seconds=world.wall_seconds,
         sim_events=world.sim_events,

@@ -101,17 +101,11 @@ def properties_for(
     optional ``example_properties`` class attribute; the scenario then sets and unsets
     keys, or starts from nothing with ``mode: empty``.
     """
-    spec = scenario.platform.properties
-    if spec.mode == "empty":
-        props: dict[str, str] = {}
-    elif override is not None:
-        props = dict(override)
+    if override is not None:
+        base = dict(override)
     else:
-        props = dict(getattr(plugin_class, "example_properties", {}) or {})
-    props.update(spec.set)
-    for key in spec.unset:
-        props.pop(key, None)
-    return props
+        base = dict(getattr(plugin_class, "example_properties", {}) or {})
+    return scenario.platform.properties.apply(base)
 
 
 @dataclass
