@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -191,12 +192,28 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def status_text(r: dict[str, Any]) -> str:
+    """How a benchmark ended, in words: ok, timed out, killed by a signal, failed."""
+    status = str(r.get("status"))
+    wall = _fmt(r.get("wall_s"))
+    if status == "timeout":
+        return f"stopped at the time limit after {wall} s"
+    if status.startswith("exit -"):
+        number = int(status.removeprefix("exit -"))
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"stopped by {name} after {wall} s"
+    return status
+
+
 def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str]:
     r = results.get(target.bench)
     if r is None:
         return "not run", "–"
     if r.get("status") != "ok":
-        return "**not met**", str(r.get("status"))
+        return "**not met**", status_text(r)
     if target.field == "completes":
         mem = [m for m in r.get("memory_by_day_mb", []) if m is not None]
         shape = " → ".join(f"{m:,.0f}" for m in mem) + " MB by day" if mem else "no samples"
@@ -240,7 +257,7 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
                     _fmt(r.get("events_per_backup"), 3),
                     _fmt(r.get("checks")),
                     _fmt(r.get("overruns")),
-                    str(r.get("status")),
+                    status_text(r),
                 ]
             )
             + " |"
@@ -259,13 +276,18 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
         for name, mem in mem_rows:
             shown = ", ".join(_fmt(m, 0) for m in mem[:31])
             lines.append(f"- {name}: {shown}")
-    timeouts = [b.name for b in BENCHMARKS if results.get(b.name, {}).get("status") == "timeout"]
-    if timeouts:
-        lines += [
-            "",
-            f"Did not finish within the time limit: {', '.join(timeouts)} (the wall figure is "
-            "when it was stopped).",
-        ]
+    unfinished = [
+        (b.name, results[b.name])
+        for b in BENCHMARKS
+        if b.name in results and results[b.name].get("status") != "ok"
+    ]
+    if unfinished:
+        lines += [""]
+        for name, r in unfinished:
+            lines.append(
+                f"- {name} did not finish: {status_text(r)}; its peak memory until then was "
+                f"{_fmt(r.get('peak_rss_mb'), 0)} MB."
+            )
     stale = sorted(
         {r["run"] for r in results.values() if r.get("run")} - {f"{started:%Y-%m-%d %H:%M}"}
     )
@@ -315,6 +337,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per benchmark")
     p.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     p.add_argument("--doc", type=Path, default=DOC, help="the doc to rewrite")
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the section from the figures stored in the doc, running nothing",
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     p.add_argument("--days", type=float, default=None, help=argparse.SUPPRESS)
@@ -332,12 +359,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     results = {k: v for k, v in previous_results(args.doc).items() if k in known}
+    if args.render_only:
+        runs = sorted(r["run"] for r in results.values() if r.get("run"))
+        if not runs:
+            p.error(f"{args.doc} holds no measured figures; run the benchmarks first")
+        started = datetime.strptime(runs[-1], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        load = next(
+            (
+                str(r["load_avg"])
+                for r in results.values()
+                if r.get("run") == runs[-1] and r.get("load_avg")
+            ),
+            "not recorded",
+        )
     for bench in BENCHMARKS:
-        if args.only and bench.name not in args.only:
+        if args.render_only or (args.only and bench.name not in args.only):
             continue
         sys.stderr.write(f"bench {bench.name}: {bench.what} ...\n")
         results[bench.name] = _derived(_run_measured(bench, args.timeout))
         results[bench.name]["run"] = f"{started:%Y-%m-%d %H:%M}"
+        results[bench.name]["load_avg"] = load
         r = results[bench.name]
         sys.stderr.write(
             f"bench {bench.name}: {r.get('status')}, {_fmt(r.get('wall_s'))} s wall, "

@@ -236,3 +236,25 @@ def test_bad_load_arguments_are_usage_errors(args: list[str], tmp_path: Path) ->
 
 def _now() -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path) -> None:
+    from conformance.bench import previous_results, render_section, write_doc
+
+    ok = {"status": "ok", "vms": 100_000, "days": 30.0, "sim_events": 10, "backups": 100}
+    results = {
+        "fleet-10k": {**ok, "vms": 10_000, "days": 7.0, "wall_s": 12.0, "peak_rss_mb": 90.0},
+        "load-m": {**ok, "wall_s": 900.0, "peak_rss_mb": 1100.0, "events_per_backup": 0.1},
+        "load-l": {"status": "exit -15", "wall_s": 1458.0, "peak_rss_mb": 5275.0},
+    }
+    section = render_section(results, _now(), "1.00, 1.00, 1.00")
+    assert "| fleet-10k in < 30 s wall | 12.0 | met |" in section
+    assert "| load-m in <= 120 s wall | 900.0 | **not met** |" in section
+    assert "| load-m in <= 2 GB peak memory | 1,100.0 | met |" in section
+    assert "stopped by SIGTERM after 1,458.0 s" in section
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n\ntail\n")
+    write_doc(section, doc)
+    text = doc.read_text()
+    assert "old" not in text and text.endswith("tail\n")
+    assert previous_results(doc)["load-l"]["status"] == "exit -15"
