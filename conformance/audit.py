@@ -16,6 +16,7 @@ from collections.abc import Generator
 from typing import Any
 
 import simpy
+from pydantic import SecretStr
 
 from conformance.checkers import (
     BACKEND_DOWN_CODES,
@@ -30,6 +31,7 @@ from conformance.rules import FAKE_BACKEND
 from simulator.contract import (
     BackupPluginError,
     BackupResult,
+    BackupSchedule,
     ConnectionData,
     ConnectionMetadata,
     FieldConstraint,
@@ -206,7 +208,7 @@ class Auditor:
             sink.not_exercisable("polling.no-lost-results", "the end-of-run full listing failed")
         self.schedules.audit(listing_rec.start if listing_rec is not None else now, listing)
         self.schedules.removal_exercised(listing_rec.start if listing_rec is not None else now)
-        self.on_demand.audit(now, SETTLE_S)
+        self.on_demand.audit(SETTLE_S)
         if self.probes:
             yield from self._expiry_probes(listing)
             yield from self._unknown_id_probe()
@@ -519,8 +521,6 @@ class Auditor:
         i = deployed[0]
         info = self.world.fleet.info(i)
         schedule = self.platform.vm_schedule.get(info.uuid)
-        from simulator.contract import BackupSchedule
-
         empty = BackupSchedule()
         args: dict[Operation, tuple[Any, ...]] = {
             Operation.APPLY_SCHEDULE: (info, schedule or empty),
@@ -561,7 +561,7 @@ class Auditor:
             cases.append(
                 (
                     "a wrong password",
-                    good.model_copy(update={"password": _secret("bpcert-wrong-password")}),
+                    good.model_copy(update={"password": SecretStr("bpcert-wrong-password")}),
                     "connections.connect-failure-typed",
                 )
             )
@@ -754,9 +754,3 @@ class Auditor:
 def world_has_copies(world: World) -> bool:
     """True when the components build from separate copies of the plugin's module."""
     return bool(world.platform.component_classes)
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)

@@ -746,8 +746,9 @@ class OnDemandChecker:
         if r.provider_id:
             self.restores.setdefault(r.provider_id, (backup_id, rec))
 
-    def audit(self, end_s: float, settle_s: float) -> None:
-        """Every on-demand backup old enough must have been seen final through list_results."""
+    def audit(self, settle_s: float) -> None:
+        """Every on-demand backup started ``settle_s`` before the last check must have been
+        seen DONE or FAILED through list_results."""
         sink = self.sink
         rule = "on-demand.backup-reaches-final-state"
         last_poll = self.polls.poll_windows[-1][1] if self.polls.poll_windows else None
@@ -796,7 +797,6 @@ class ScheduleChecker:
         self.tolerance = world.scenario.platform.tolerance
         self.outages = Outages(world)
         self.segments: dict[str, list[_Segment]] = {}
-        self.repeats: list[CallRecord] = []
 
     def attach(self, world: World) -> None:
         """Register on the invoker."""
@@ -814,10 +814,8 @@ class ScheduleChecker:
         vm = rec.args[0].uuid
         segs = self.segments.setdefault(vm, [])
         current = segs[-1].schedule if segs else None
-        if rec.outcome == "error" and op == Operation.APPLY_SCHEDULE.value:
-            return
         if rec.outcome == "error":
-            return
+            return  # refused: the VM's schedule is unchanged
         if rec.outcome != "ok":
             segs.append(_Segment(rec.start, None, "uncertain", current, rec))
             return
@@ -830,10 +828,6 @@ class ScheduleChecker:
         else:
             schedule, origin = None, "remove"
         if origin == "repeat":
-            self.repeats.append(rec)
-            segs[-1] = _Segment(
-                segs[-1].start, segs[-1].schedule, segs[-1].origin, segs[-1].previous, segs[-1].call
-            )
             segs.append(_Segment(rec.start, schedule, "repeat", current, rec))
             return
         if schedule is not None and not schedule.policies:
@@ -1048,7 +1042,3 @@ class ScheduleChecker:
                         )
                         self.sink.exercise(rule)
                         break
-
-
-def unused(*_: Any) -> None:
-    """Placeholder to keep linters quiet about intentionally unused values."""

@@ -133,8 +133,9 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _console(quiet: bool) -> Console:
-    return Console(stderr=False, quiet=False, highlight=False, soft_wrap=False)
+def _console() -> Console:
+    """Standard output; ``--quiet`` only drops the progress bar, never the verdict."""
+    return Console(highlight=False, soft_wrap=False)
 
 
 def _progress_for(console: Console, quiet: bool) -> Callable[[str, float, float], None]:
@@ -277,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bpcert`` with ``argv``; return the exit code (see :class:`ExitCode`)."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    console = _console(getattr(args, "quiet", False))
+    console = _console()
     err = Console(stderr=True, highlight=False)
     from conformance.load import LOAD_COMMANDS
 

@@ -36,7 +36,6 @@ from simulator.world import World
 
 __all__ = [
     "DEFAULT_SCENARIOS",
-    "QUICK_SCENARIOS",
     "ScenarioRun",
     "evaluate_rules",
     "resolve_plugin",
@@ -46,8 +45,6 @@ __all__ = [
 
 #: What ``bpcert check`` runs by default.
 DEFAULT_SCENARIOS: tuple[str, ...] = ("smoke", "lifecycle", "on-demand", "outage", "misconfigured")
-#: A faster set for self-tests.
-QUICK_SCENARIOS: tuple[str, ...] = DEFAULT_SCENARIOS
 
 
 @dataclass
@@ -214,8 +211,9 @@ def run(
         scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
         trace = None
         if out is not None:
-            trace = out / (scenario.name if len(scenarios) > 1 else "") / "trace.jsonl"
-            trace = Path(str(trace).replace("//", "/"))
+            # One scenario writes its trace at the top of the run directory.
+            folder = out / scenario.name if len(scenarios) > 1 else out
+            trace = folder / "trace.jsonl"
 
         def tick(t: float, name: str = scenario.name, total: float = scenario.duration) -> None:
             if progress is not None:
