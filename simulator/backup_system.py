@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from heapq import heappop, heappush
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -86,6 +86,9 @@ _KINDS: frozenset[str] = frozenset(
 )
 
 _US = timedelta(microseconds=1)
+_IN_PROGRESS = ResultState.IN_PROGRESS
+_DONE = ResultState.DONE
+_FAILED = ResultState.FAILED
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
 #: Width of the time buckets that index finish instants.
@@ -186,9 +189,12 @@ class BackupSystemSettings(BaseModel):
 # ----------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True, slots=True)
-class RestoreRecord:
-    """A restore as a session reports it, a snapshot at the instant of the call."""
+class RestoreRecord(NamedTuple):
+    """A restore as a session reports it, a snapshot at the instant of the call.
+
+    Records are named tuples: a check builds one per result in its window, and a tuple
+    costs a third of a frozen dataclass.
+    """
 
     provider_id: str
     backup_provider_id: str
@@ -198,8 +204,7 @@ class RestoreRecord:
     message: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class BackupRecord:
+class BackupRecord(NamedTuple):
     """A backup as a session reports it, a snapshot at the instant of the call.
 
     ``finish_date`` and ``expiration_date`` are ``None`` while it is in progress.
@@ -311,6 +316,7 @@ class _VmLabel:
     uuid: str
     name: str
     disk_sizes: tuple[int, ...]
+    capacity: int
 
 
 class _Job:
@@ -469,6 +475,8 @@ class BackupSystem:
         self._missed: list[MissedOccurrence] = []
 
         self._kinds: list[_Kind] = []
+        # Per kind: the end of its backups' names (computed once, not per record).
+        self._kind_suffix: list[str] = []
         self._kind_index: dict[_Kind, int] = {}
         # Backups, one column per field: a million of them must stay cheap.
         self._b_vm = array("I")
@@ -494,17 +502,13 @@ class BackupSystem:
 
         #: Records looked at by session queries, to show that a window costs O(results).
         self.records_examined = 0
+        # The settings are frozen: the hot paths read these plain attributes.
+        self._max_delay_us = int(self.settings.start_delay_max_s * 1e6)
+        self._min_duration_us = int(self.settings.min_duration_s * 1e6)
+        self._throughput = self.settings.throughput_bytes_per_s
 
     def __repr__(self) -> str:
         return f"BackupSystem(endpoint={self.endpoint!r}, user={self.user!r})"
-
-    @property
-    def _max_delay_us(self) -> int:
-        return int(self.settings.start_delay_max_s * 1e6)
-
-    @property
-    def _min_duration_us(self) -> int:
-        return int(self.settings.min_duration_s * 1e6)
 
     # ------------------------------------------------------------- registry
 
@@ -568,6 +572,8 @@ class BackupSystem:
         self._outages.sort()
 
     def _in_outage_us(self, t_us: int) -> bool:
+        if not self._outages:  # the usual case, asked for every backup
+            return False
         return any(a <= t_us < b for a, b in self._outages)
 
     def in_outage(self, at_s: float | None = None) -> bool:
@@ -615,16 +621,18 @@ class BackupSystem:
     def _advance(self, now: int) -> None:
         """Materialise everything due at or before ``now``, in time order."""
         heap = self._heap
+        jobs = self._jobs
+        outages = self._outages
         while heap and heap[0][0] <= now:
             at, _, job, a, b = heappop(heap)
             if job is None:
                 self._finish_restore(a)
                 continue
-            if self._jobs.get(job.key) is not job or job.version != a:
+            if job.version != a or jobs.get(job.key) is not job:
                 continue  # deleted or replaced since it was queued
             occurrence = b
             job.pending_occurrence = None
-            if self._in_outage_us(occurrence):
+            if outages and self._in_outage_us(occurrence):
                 self._record_missed(job, occurrence, "outage")
             else:
                 self._create_backup(job.vm_index, job.kind, occurrence, at)
@@ -655,7 +663,8 @@ class BackupSystem:
         job.pending_occurrence = occurrence
         if occurrence is None:
             return
-        delay = min(self._max_delay_us, int(self._rng.random() * (self._max_delay_us + 1)))
+        max_delay = self._max_delay_us
+        delay = min(max_delay, int(self._rng.random() * (max_delay + 1)))
         heappush(self._heap, (occurrence + delay, next(self._seq), job, job.version, occurrence))
 
     def _kind_of(self, kind: _Kind) -> int:
@@ -663,6 +672,12 @@ class BackupSystem:
         if index is None:
             index = self._kind_index[kind] = len(self._kinds)
             self._kinds.append(kind)
+            if kind.policy_code is None:
+                suffix = "on-demand"
+            else:
+                subtype = kind.subtype.value.lower() if kind.subtype else "none"
+                suffix = f"{kind.policy_code}-{kind.type.value.lower()}-{subtype}"
+            self._kind_suffix.append(suffix)
         return index
 
     def _disk_sequences(self, vm_index: int, kind: _Kind) -> tuple[int, ...]:
@@ -671,29 +686,40 @@ class BackupSystem:
         return tuple(range(len(self._vm(vm_index).disk_sizes)))
 
     def _create_backup(self, vm_index: int, kind_index: int, occurrence: int, at: int) -> int:
+        # Runs for every backup: attribute lookups hoisted, and the size drawn as
+        # random.uniform draws it (the same bits, without the call).
         kind = self._kinds[kind_index]
-        sizes = self._vm(vm_index).disk_sizes
-        capacity = sum(sizes[s] for s in self._disk_sequences(vm_index, kind))
+        label = self._vm(vm_index)
+        if kind.sources is None:
+            capacity = label.capacity
+        else:
+            capacity = sum(label.disk_sizes[s] for s in kind.sources)
         low, high = _SIZE_FACTOR[kind.type]
-        size = int(capacity * self._rng.uniform(low, high))
-        failed = self._rng.random() < self.settings.failure_probability
-        duration = max(
-            self._min_duration_us, int(size / self.settings.throughput_bytes_per_s * 1e6)
-        )
+        rnd = self._rng.random
+        size = int(capacity * (low + (high - low) * rnd()))
+        failed = rnd() < self.settings.failure_probability
+        duration = int(size / self._throughput * 1e6)
+        if duration < self._min_duration_us:
+            duration = self._min_duration_us
         finish = at + duration
-        index = len(self._b_vm)
-        if index and at < self._b_creation[-1]:
+        creation = self._b_creation
+        index = len(creation)
+        if index and at < creation[-1]:
             raise AssertionError("backups must be created in time order")  # a harness bug
         self._b_vm.append(vm_index)
         self._b_kind.append(kind_index)
         self._b_delay.append(at - occurrence)
-        self._b_creation.append(at)
+        creation.append(at)
         self._b_finish.append(finish)
         self._b_size.append(0 if failed else size)
         self._b_failed.append(failed)
-        self._finish_buckets.setdefault(finish // _BUCKET_US, array("I")).append(index)
-        if self._vm_busy_until.get(vm_index, -1) < finish:
-            self._vm_busy_until[vm_index] = finish
+        bucket = self._finish_buckets.get(finish // _BUCKET_US)
+        if bucket is None:
+            bucket = self._finish_buckets[finish // _BUCKET_US] = array("I")
+        bucket.append(index)
+        busy = self._vm_busy_until
+        if busy.get(vm_index, -1) < finish:
+            busy[vm_index] = finish
         return index
 
     def _finish_restore(self, r: int) -> None:
@@ -719,7 +745,8 @@ class BackupSystem:
         label = self._vm_labels.get(vm_index)
         if label is None:
             fleet = self.fleet
-            label = _VmLabel(fleet.uuid(vm_index), fleet.name(vm_index), fleet.disk_sizes(vm_index))
+            sizes = fleet.disk_sizes(vm_index)
+            label = _VmLabel(fleet.uuid(vm_index), fleet.name(vm_index), sizes, sum(sizes))
             self._vm_labels[vm_index] = label
         return label
 
@@ -748,12 +775,7 @@ class BackupSystem:
         return ResultState.FAILED if self._r_failed[r] else ResultState.DONE
 
     def _backup_name(self, b: int) -> str:
-        kind = self._kinds[self._b_kind[b]]
-        vm_name = self._vm(self._b_vm[b]).name
-        if kind.policy_code is None:
-            return f"{vm_name}-on-demand"
-        subtype = kind.subtype.value.lower() if kind.subtype else "none"
-        return f"{vm_name}-{kind.policy_code}-{kind.type.value.lower()}-{subtype}"
+        return f"{self._vm(self._b_vm[b]).name}-{self._kind_suffix[self._b_kind[b]]}"
 
     def _restore_record(self, r: int, now: int) -> RestoreRecord:
         state = self._restore_state(r, now)
@@ -767,23 +789,38 @@ class BackupSystem:
         )
 
     def _backup_record(self, b: int, now: int) -> BackupRecord:
-        kind = self._kinds[self._b_kind[b]]
-        state = self._backup_state(b, now)
-        final = state is not ResultState.IN_PROGRESS
+        # Every check builds one per result in its window: positional arguments, the
+        # state and dates inline, the name's tail cached per kind.
+        k = self._b_kind[b]
+        kind = self._kinds[k]
+        label = self._vm(self._b_vm[b])
+        start = self.clock.start
+        finish = self._b_finish[b]
+        restores = self._b_restores.get(b)
+        if finish > now:
+            state, finish_date, expiration_date, size = _IN_PROGRESS, None, None, 0
+            message = None
+        else:
+            failed = self._b_failed[b]
+            state = _FAILED if failed else _DONE
+            finish_date = start + finish * _US
+            expiration_date = start + (finish + kind.retention_us) * _US
+            size = self._b_size[b]
+            message = "simulated backup failure" if failed else None
         return BackupRecord(
-            provider_id=_format_id(_BACKUP_PREFIX, b),
-            vm_uuid=self._vm(self._b_vm[b]).uuid,
-            name=self._backup_name(b),
-            type=kind.type,
-            state=state,
-            creation_date=self._dt(self._b_creation[b]),
-            finish_date=self._dt(self._b_finish[b]) if final else None,
-            expiration_date=self._dt(self._expiration(b)) if final else None,
-            size_bytes=self._b_size[b] if final else 0,
-            replication=kind.replication,
-            on_demand=kind.policy_code is None,
-            message="simulated backup failure" if state is ResultState.FAILED else None,
-            restores=tuple(self._restore_record(r, now) for r in self._b_restores.get(b, ())),
+            f"{_BACKUP_PREFIX}{b + 1:0{_ID_DIGITS}d}",
+            label.uuid,
+            f"{label.name}-{self._kind_suffix[k]}",
+            kind.type,
+            state,
+            start + self._b_creation[b] * _US,
+            finish_date,
+            expiration_date,
+            size,
+            kind.replication,
+            kind.policy_code is None,
+            message,
+            () if restores is None else tuple(self._restore_record(r, now) for r in restores),
         )
 
     # -------------------------------------------------- operations (server side)

@@ -147,6 +147,7 @@ class CheckRecord:
 
 
 _EMPTY = BackupSchedule()
+_IN_PROGRESS = ResultState.IN_PROGRESS
 _JOB_OF = {
     Operation.APPLY_SCHEDULE: "BACKUP_SCHEDULE",
     Operation.APPLY_NEW_SCHEDULE: "BACKUP_SCHEDULE",
@@ -751,21 +752,27 @@ class Platform:
     def _upsert(self, result: BackupResult, now: float) -> None:
         """Upsert one result, raise its events and keep the VM's backup lock current."""
         transitions = self.results.upsert(result, now)
-        for tr in transitions:
-            self.events[tr.event] = self.events.get(tr.event, 0) + 1
-            self.trace.emit(
-                "event",
-                now,
-                event=tr.event,
-                provider_id=tr.provider_id,
-                vm=tr.vm_uuid,
-                state=tr.state.value,
-            )
-            for hook in self.hooks.transition:
-                hook(tr, now)
-        if self.settings.lock_vm_during_backup and (
-            transitions or result.state is ResultState.IN_PROGRESS
-        ):
+        if transitions:
+            trace = self.trace
+            traced = trace.wants("event")
+            for tr in transitions:
+                self.events[tr.event] = self.events.get(tr.event, 0) + 1
+                if traced:
+                    trace.emit(
+                        "event",
+                        now,
+                        event=tr.event,
+                        provider_id=tr.provider_id,
+                        vm=tr.vm_uuid,
+                        state=tr.state.value,
+                    )
+                else:
+                    trace.count("event")
+                for hook in self.hooks.transition:
+                    hook(tr, now)
+        elif result.state is not _IN_PROGRESS:
+            return  # a final result seen again: nothing to raise, no lock to change
+        if self.settings.lock_vm_during_backup:
             # The VM the platform holds the result for: an UNKNOWN answer may not say.
             held = self.results.by_id.get(result.provider_id)
             self._set_backup_lock(held.vm_uuid if held is not None else result.vm_uuid)

@@ -78,11 +78,12 @@ class ResultsTable:
     def __len__(self) -> int:
         return len(self.by_id)
 
-    def upsert(self, result: BackupResult, t: float) -> list[Transition]:
+    def upsert(self, result: BackupResult, t: float) -> list[Transition] | tuple[()]:
         """Insert or update ``result``; return the transitions to a final state."""
         # The hot path of every check at fleet scale: states are compared by identity
-        # (``is``), never through the enum's ``is_final`` property.
-        out: list[Transition] = []
+        # (``is``), never through the enum's ``is_final`` property, and an upsert without
+        # transitions allocates no list.
+        out: list[Transition] | tuple[()] = ()
         pid = result.provider_id
         state = result.state
         in_progress = state is _IN_PROGRESS
@@ -113,22 +114,26 @@ class ResultsTable:
             held.state = state
             held.finish_date = result.finish_date
             held.expiration_date = result.expiration_date
+            if in_progress and was_in_progress and not result.restores:
+                return out  # still running: the indexes already say so
         if was_in_progress is not in_progress:
             self._count_in_progress(held.vm_uuid, -1 if was_in_progress else 1)
         if not in_progress:
             self.in_progress.pop(pid, None)
             if not was_final:
                 held.final_seen = t
-                out.append(
+                out = [
                     Transition(_event_for(result), pid, result.vm_uuid, state, result.finish_date)
-                )
+                ]
                 expiration = result.expiration_date
                 if state is _DONE and expiration is not None:
                     heapq.heappush(self._expiry, (expiration, pid))
         else:
             self.in_progress[pid] = None
         if result.restores:
-            self._upsert_restores(result, held, out)
+            transitions = out if isinstance(out, list) else []
+            self._upsert_restores(result, held, transitions)
+            return transitions
         return out
 
     def _upsert_restores(

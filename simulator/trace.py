@@ -60,10 +60,26 @@ class TraceWriter:
         """Call ``listener`` with every record (also those the level does not write)."""
         self._listeners.append(listener)
 
+    def wants(self, kind: str) -> bool:
+        """Whether a line of ``kind`` is read by anyone (the file or a listener).
+
+        Hot paths ask first and call :meth:`count` instead of building the fields of a
+        line nobody reads; ``seq`` and the counts stay exactly as :meth:`emit` keeps them.
+        """
+        return bool(self._listeners) or (self._file is not None and kind in self._kinds)
+
+    def count(self, kind: str) -> int:
+        """Number a line nobody reads (see :meth:`wants`) and return its ``seq``."""
+        self.seq += 1
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return self.seq
+
     def emit(self, kind: str, t: float, **fields: Any) -> int:
         """Record one line and return its ``seq``."""
         self.seq += 1
         self.counts[kind] = self.counts.get(kind, 0) + 1
+        if not self._listeners and (self._file is None or kind not in self._kinds):
+            return self.seq  # nobody reads this line: number it, build nothing
         record: dict[str, Any] = {"seq": self.seq, "t": round(t, 6), "kind": kind}
         for key, value in fields.items():
             record[key] = _round(value)
