@@ -56,6 +56,7 @@ from simulator.reference import (
     UNKNOWN_MESSAGE,
     ReferenceConnection,
     ReferencePlugin,
+    _restore_result,
     _result,
     _session,
     _translated,
@@ -69,18 +70,6 @@ __all__ = [
 ]
 
 _REF_META = ReferencePlugin.metadata
-
-
-def _restore_result(record: Any) -> RestoreResult:
-    """A backend restore record as the contract's :class:`RestoreResult`."""
-    return RestoreResult(
-        provider_id=record.provider_id,
-        backup_provider_id=record.backup_provider_id,
-        state=record.state,
-        creation_date=record.creation_date,
-        finish_date=record.finish_date,
-        message=record.message,
-    )
 
 
 def _unknown(provider_id: str, now: datetime) -> BackupResult:

@@ -91,8 +91,9 @@ _DONE = ResultState.DONE
 _FAILED = ResultState.FAILED
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
-#: Width of the time buckets that index finish instants.
-_BUCKET_US = _HOUR_US
+#: Width of the time buckets that index finish instants: near a check's window, so that
+#: a check examines few finishes outside it.
+_BUCKET_US = 60_000_000
 #: How far ahead a job's next occurrence is looked for before the job counts as finished.
 _HORIZON_US = 64 * _DAY_US
 #: How much of a schedule is computed at a time (and shared by jobs of one configuration).
@@ -170,6 +171,14 @@ class BackupSystemSettings(BaseModel):
         description="A scheduled backup is created within [occurrence, occurrence + this].",
     )
     min_duration_s: float = Field(30.0, ge=0, description="Shortest backup or restore.")
+    forget_expired_after_s: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Purge a backup from memory this long after it expired, so that a long run's "
+            "memory stays bounded. None keeps every backup, so that any id can be judged."
+        ),
+    )
 
     @field_validator("retention_by_policy")
     @classmethod
@@ -479,6 +488,10 @@ class BackupSystem:
         self._kind_suffix: list[str] = []
         self._kind_index: dict[_Kind, int] = {}
         # Backups, one column per field: a million of them must stay cheap.
+        # Backup b lives at column index b - _base: backups purged by _forget_expired
+        # are a prefix (backups are created in time order).
+        self._base = 0
+        self._next_forget_us = _DAY_US
         self._b_vm = array("I")
         self._b_kind = array("I")
         self._b_delay = array("I")  # creation - occurrence, below 900 s
@@ -489,10 +502,14 @@ class BackupSystem:
         self._b_restores: dict[int, list[int]] = {}
         self._finish_buckets: dict[int, array[int]] = {}
         self._vm_busy_until: dict[int, int] = {}
-        self._vm_labels: dict[int, _VmLabel] = {}
+        # By VM index: a list of the fleet's size is smaller and faster than a dict.
+        self._vm_labels: list[_VmLabel | None] = [None] * fleet.size
         self._vm_indexes: dict[str, int] = {}
         # Restores, likewise.
         self._r_backup = array("I")
+        self._r_vm = array("I")
+        # Backups with a restore still running, and how many: never purged.
+        self._restoring: dict[int, int] = {}
         self._r_creation = array("q")  # non-decreasing
         self._r_finish = array("q")
         self._r_failed = bytearray()
@@ -637,6 +654,9 @@ class BackupSystem:
             else:
                 self._create_backup(job.vm_index, job.kind, occurrence, at)
             self._schedule_next(job, occurrence + 1)
+        if now >= self._next_forget_us and self.settings.forget_expired_after_s is not None:
+            self._next_forget_us = now + _DAY_US  # a purge a day keeps its cost negligible
+            self._forget_expired(now - round(self.settings.forget_expired_after_s * 1e6))
 
     def _record_missed(
         self, job: _Job, occurrence: int, reason: Literal["outage", "cancelled"]
@@ -703,8 +723,8 @@ class BackupSystem:
             duration = self._min_duration_us
         finish = at + duration
         creation = self._b_creation
-        index = len(creation)
-        if index and at < creation[-1]:
+        index = self._base + len(creation)
+        if creation and at < creation[-1]:
             raise AssertionError("backups must be created in time order")  # a harness bug
         self._b_vm.append(vm_index)
         self._b_kind.append(kind_index)
@@ -725,10 +745,15 @@ class BackupSystem:
     def _finish_restore(self, r: int) -> None:
         """Apply a finished restore to the VM's disks, then check them against the backup."""
         b = self._r_backup[r]
-        vm = self._b_vm[b]
-        taken_s = self._b_creation[b] / 1e6
+        if self._restoring[b] > 1:
+            self._restoring[b] -= 1
+        else:
+            del self._restoring[b]
+        j = b - self._base  # a backup with a restore running is never purged
+        vm = self._b_vm[j]
+        taken_s = self._b_creation[j] / 1e6
         finish_s = self._r_finish[r] / 1e6
-        sequences = self._disk_sequences(vm, self._kinds[self._b_kind[b]])
+        sequences = self._disk_sequences(vm, self._kinds[self._b_kind[j]])
         wanted = {seq: self.fleet.disk_content(vm, seq, taken_s) for seq in sequences}
         if self._r_failed[r]:
             self._r_verified[r] = 3
@@ -742,7 +767,7 @@ class BackupSystem:
 
     def _vm(self, vm_index: int) -> _VmLabel:
         """What the system remembers of a VM it backs up (the fleet derives it by hashing)."""
-        label = self._vm_labels.get(vm_index)
+        label = self._vm_labels[vm_index]
         if label is None:
             fleet = self.fleet
             sizes = fleet.disk_sizes(vm_index)
@@ -762,20 +787,19 @@ class BackupSystem:
         return index
 
     def _expiration(self, b: int) -> int:
-        return self._b_finish[b] + self._kinds[self._b_kind[b]].retention_us
+        j = b - self._base
+        return self._b_finish[j] + self._kinds[self._b_kind[j]].retention_us
 
     def _backup_state(self, b: int, now: int) -> ResultState:
-        if self._b_finish[b] > now:
+        j = b - self._base
+        if self._b_finish[j] > now:
             return ResultState.IN_PROGRESS
-        return ResultState.FAILED if self._b_failed[b] else ResultState.DONE
+        return ResultState.FAILED if self._b_failed[j] else ResultState.DONE
 
     def _restore_state(self, r: int, now: int) -> ResultState:
         if self._r_finish[r] > now:
             return ResultState.IN_PROGRESS
         return ResultState.FAILED if self._r_failed[r] else ResultState.DONE
-
-    def _backup_name(self, b: int) -> str:
-        return f"{self._vm(self._b_vm[b]).name}-{self._kind_suffix[self._b_kind[b]]}"
 
     def _restore_record(self, r: int, now: int) -> RestoreRecord:
         state = self._restore_state(r, now)
@@ -791,21 +815,22 @@ class BackupSystem:
     def _backup_record(self, b: int, now: int) -> BackupRecord:
         # Every check builds one per result in its window: positional arguments, the
         # state and dates inline, the name's tail cached per kind.
-        k = self._b_kind[b]
+        j = b - self._base
+        k = self._b_kind[j]
         kind = self._kinds[k]
-        label = self._vm(self._b_vm[b])
+        label = self._vm(self._b_vm[j])
         start = self.clock.start
-        finish = self._b_finish[b]
+        finish = self._b_finish[j]
         restores = self._b_restores.get(b)
         if finish > now:
             state, finish_date, expiration_date, size = _IN_PROGRESS, None, None, 0
             message = None
         else:
-            failed = self._b_failed[b]
+            failed = self._b_failed[j]
             state = _FAILED if failed else _DONE
             finish_date = start + finish * _US
             expiration_date = start + (finish + kind.retention_us) * _US
-            size = self._b_size[b]
+            size = self._b_size[j]
             message = "simulated backup failure" if failed else None
         return BackupRecord(
             f"{_BACKUP_PREFIX}{b + 1:0{_ID_DIGITS}d}",
@@ -813,7 +838,7 @@ class BackupSystem:
             f"{label.name}-{self._kind_suffix[k]}",
             kind.type,
             state,
-            start + self._b_creation[b] * _US,
+            start + self._b_creation[j] * _US,
             finish_date,
             expiration_date,
             size,
@@ -914,7 +939,11 @@ class BackupSystem:
         return self._backup_record(b, now)
 
     def _start_restore(self, vm_uuid: str, backup_id: str, now: int) -> RestoreRecord:
-        b = _parse_id(_BACKUP_PREFIX, backup_id, len(self._b_vm))
+        b = _parse_id(_BACKUP_PREFIX, backup_id, self._count)
+        if b is not None and b < self._base:
+            raise BackupSystemError(
+                "not_restorable", f"backup {backup_id} expired and was purged from the catalogue"
+            )
         if b is None:
             what = (
                 "a restore id"
@@ -924,7 +953,7 @@ class BackupSystem:
             raise BackupSystemError(
                 "not_found", f"backup {backup_id!r} is {what}: no backup has that id"
             )
-        owner = self._vm(self._b_vm[b]).uuid
+        owner = self._vm(self._b_vm[b - self._base]).uuid
         if owner != vm_uuid:
             raise BackupSystemError(
                 "not_found", f"backup {backup_id} belongs to VM {owner}, not to VM {vm_uuid}"
@@ -943,17 +972,19 @@ class BackupSystem:
         failed = self._rng.random() < self.settings.failure_probability
         duration = max(
             self._min_duration_us,
-            int(self._b_size[b] / self.settings.restore_throughput_bytes_per_s * 1e6),
+            int(self._b_size[b - self._base] / self.settings.restore_throughput_bytes_per_s * 1e6),
         )
         r = len(self._r_backup)
         self._r_backup.append(b)
+        self._r_vm.append(self._b_vm[b - self._base])
+        self._restoring[b] = self._restoring.get(b, 0) + 1
         self._r_creation.append(now)
         self._r_finish.append(now + duration)
         self._r_failed.append(failed)
         self._r_verified.append(0)
         self._b_restores.setdefault(b, []).append(r)
         self._r_finish_buckets.setdefault((now + duration) // _BUCKET_US, array("I")).append(r)
-        vm_index = self._b_vm[b]
+        vm_index = self._b_vm[b - self._base]
         self._vm_restore_until[vm_index] = max(
             self._vm_restore_until.get(vm_index, -1), now + duration
         )
@@ -961,36 +992,42 @@ class BackupSystem:
         return self._restore_record(r, now)
 
     def _changed_since(self, since: datetime | None, now: int) -> list[BackupRecord]:
+        base, count = self._base, self._count
         if since is None:
-            found: Iterable[int] = range(len(self._b_vm))
-            self.records_examined += len(self._b_vm)
-            live = [b for b in found if self._b_finish[b] > now or self._expiration(b) > now]
+            self.records_examined += count - base
+            live = [b for b in range(base, count) if self._expiration(b) > now]
             return [self._backup_record(b, now) for b in live]
         s = self._to_us("since", since)
-        ids: set[int] = set(range(bisect_left(self._b_creation, s), len(self._b_vm)))
+        ids: set[int] = set(range(base + bisect_left(self._b_creation, s), count))
         self.records_examined += len(ids)
-        for bucket in range(max(0, s // _BUCKET_US), now // _BUCKET_US + 1):
+        finish = self._b_finish
+        first_bucket = max(0, s // _BUCKET_US)
+        for bucket in range(first_bucket, now // _BUCKET_US + 1):
             for b in self._finish_buckets.get(bucket, ()):
                 self.records_examined += 1
-                if s <= self._b_finish[b] <= now:
+                if b >= base and s <= finish[b - base] <= now:
                     ids.add(b)
         for r in range(bisect_left(self._r_creation, s), len(self._r_backup)):
             self.records_examined += 1
-            ids.add(self._r_backup[r])
-        for bucket in range(max(0, s // _BUCKET_US), now // _BUCKET_US + 1):
+            if self._r_backup[r] >= base:
+                ids.add(self._r_backup[r])
+        for bucket in range(first_bucket, now // _BUCKET_US + 1):
             for r in self._r_finish_buckets.get(bucket, ()):
                 self.records_examined += 1
-                if s <= self._r_finish[r] <= now:
+                if s <= self._r_finish[r] <= now and self._r_backup[r] >= base:
                     ids.add(self._r_backup[r])
         return [self._backup_record(b, now) for b in sorted(ids)]
 
     def _lookup(self, provider_id: str) -> int | None:
-        """The backup index behind a backup id, or behind a restore id's parent."""
-        b = _parse_id(_BACKUP_PREFIX, provider_id, len(self._b_vm))
-        if b is not None:
-            return b
-        r = _parse_id(_RESTORE_PREFIX, provider_id, len(self._r_backup))
-        return None if r is None else self._r_backup[r]
+        """The backup index behind a backup id, or behind a restore id's parent.
+
+        ``None`` for an unknown id, and for a backup purged after it expired.
+        """
+        b = _parse_id(_BACKUP_PREFIX, provider_id, self._count)
+        if b is None:
+            r = _parse_id(_RESTORE_PREFIX, provider_id, len(self._r_backup))
+            b = None if r is None else self._r_backup[r]
+        return None if b is None or b < self._base else b
 
     def _get(self, ids: Iterable[str], now: int) -> dict[str, BackupRecord]:
         out: dict[str, BackupRecord] = {}
@@ -1011,9 +1048,9 @@ class BackupSystem:
                 continue
             seen.add(provider_id)
             self.records_examined += 1
-            b = _parse_id(_BACKUP_PREFIX, provider_id, len(self._b_vm))
-            if b is not None and self._b_finish[b] <= now and self._expiration(b) <= now:
-                out.append(provider_id)
+            b = _parse_id(_BACKUP_PREFIX, provider_id, self._count)
+            if b is not None and (b < self._base or self._expiration(b) <= now):
+                out.append(provider_id)  # a purged backup had expired
         return out
 
     # --------------------------------------------------------------- truth
@@ -1022,7 +1059,53 @@ class BackupSystem:
     def backups_taken(self) -> int:
         """How many backups the system has created so far (scheduled and on demand)."""
         self._advance(self._now_us())
-        return len(self._b_vm)
+        return self._count
+
+    @property
+    def _count(self) -> int:
+        """How many backups were ever created: purged ones included."""
+        return self._base + len(self._b_creation)
+
+    @property
+    def backups_purged(self) -> int:
+        """How many expired backups were purged (``forget_expired_after_s``)."""
+        return self._base
+
+    def _forget_expired(self, horizon: int) -> None:
+        """Purge the backups that expired before ``horizon``: the longest such prefix.
+
+        Backups are created in time order, so the purged ones are a prefix of the
+        columns; the prefix stops at the first backup still kept (a longer retention),
+        which bounds memory by the backups of one retention period and a day.
+        """
+        finish, kinds, kind_of = self._b_finish, self._kinds, self._b_kind
+        n = len(finish)
+        j = 0
+        base, restoring = self._base, self._restoring
+        while (
+            j < n
+            and finish[j] + kinds[kind_of[j]].retention_us <= horizon
+            and base + j not in restoring
+        ):
+            j += 1
+        if j == 0:
+            return
+        for column in (
+            self._b_vm,
+            self._b_kind,
+            self._b_delay,
+            self._b_creation,
+            self._b_finish,
+            self._b_size,
+        ):
+            del column[:j]
+        del self._b_failed[:j]
+        self._base += j
+        base = self._base
+        for key in [k for k, ids in self._finish_buckets.items() if ids[-1] < base]:
+            del self._finish_buckets[key]
+        for b in [b for b in self._b_restores if b < base]:
+            del self._b_restores[b]
 
     @property
     def restores_started(self) -> int:
@@ -1041,29 +1124,32 @@ class BackupSystem:
         return list(self._missed)
 
     def _truth_backup(self, b: int, now: int) -> TruthBackup:
-        kind = self._kinds[self._b_kind[b]]
+        j = b - self._base
+        kind = self._kinds[self._b_kind[j]]
         on_demand = kind.policy_code is None
+        creation = self._b_creation[j]
         return TruthBackup(
             provider_id=_format_id(_BACKUP_PREFIX, b),
-            vm_uuid=self._vm(self._b_vm[b]).uuid,
+            vm_uuid=self._vm(self._b_vm[j]).uuid,
             policy_code=kind.policy_code,
             type=kind.type,
             subtype=kind.subtype,
-            occurrence_date=None if on_demand else self._dt(self._b_creation[b] - self._b_delay[b]),
-            creation_date=self._dt(self._b_creation[b]),
-            planned_finish_date=self._dt(self._b_finish[b]),
+            occurrence_date=None if on_demand else self._dt(creation - self._b_delay[j]),
+            creation_date=self._dt(creation),
+            planned_finish_date=self._dt(self._b_finish[j]),
             expiration_date=self._dt(self._expiration(b)),
             state=self._backup_state(b, now),
-            size_bytes=self._b_size[b],
+            size_bytes=self._b_size[j],
             replication=kind.replication,
             on_demand=on_demand,
-            disk_sequences=self._disk_sequences(self._b_vm[b], kind),
+            disk_sequences=self._disk_sequences(self._b_vm[j], kind),
         )
 
     def truth_backups(self, created_from: datetime | None = None) -> Iterator[TruthBackup]:
         """Every backup really taken (created at or after ``created_from``), in creation order.
 
         States are as of the call; the system advances to now before the first one.
+        Purged backups (``forget_expired_after_s``) are left out.
         """
         now = self._now_us()
         self._advance(now)
@@ -1072,25 +1158,26 @@ class BackupSystem:
             if created_from is None
             else bisect_left(self._b_creation, self._to_us("created_from", created_from))
         )
-        count = len(self._b_vm)
-        return (self._truth_backup(b, now) for b in range(first, count))
+        base, count = self._base, self._count
+        return (self._truth_backup(b, now) for b in range(base + first, count))
 
     def truth_backup(self, provider_id: str) -> TruthBackup | None:
-        """The truth about one backup id, or ``None`` if the system never took it."""
+        """The truth about one backup id, or ``None`` if the system never took it (or purged it)."""
         now = self._now_us()
         self._advance(now)
-        b = _parse_id(_BACKUP_PREFIX, provider_id, len(self._b_vm))
-        return None if b is None else self._truth_backup(b, now)
+        b = _parse_id(_BACKUP_PREFIX, provider_id, self._count)
+        return None if b is None or b < self._base else self._truth_backup(b, now)
 
     def backup_disk_tokens(self, provider_id: str) -> dict[int, str]:
         """The disk content a backup captured, by disk sequence (``KeyError`` if unknown)."""
         self._advance(self._now_us())
-        b = _parse_id(_BACKUP_PREFIX, provider_id, len(self._b_vm))
-        if b is None:
-            raise KeyError(f"no backup has the id {provider_id!r}")
-        vm = self._b_vm[b]
-        taken_s = self._b_creation[b] / 1e6
-        sequences = self._disk_sequences(vm, self._kinds[self._b_kind[b]])
+        b = _parse_id(_BACKUP_PREFIX, provider_id, self._count)
+        if b is None or b < self._base:
+            raise KeyError(f"no backup has the id {provider_id!r} (or it was purged)")
+        j = b - self._base
+        vm = self._b_vm[j]
+        taken_s = self._b_creation[j] / 1e6
+        sequences = self._disk_sequences(vm, self._kinds[self._b_kind[j]])
         return {seq: self.fleet.disk_content(vm, seq, taken_s) for seq in sequences}
 
     def truth_restores(self) -> Iterator[TruthRestore]:
@@ -1106,7 +1193,7 @@ class BackupSystem:
         return TruthRestore(
             provider_id=_format_id(_RESTORE_PREFIX, r),
             backup_provider_id=_format_id(_BACKUP_PREFIX, b),
-            vm_uuid=self._vm(self._b_vm[b]).uuid,
+            vm_uuid=self._vm(self._r_vm[r]).uuid,
             state=self._restore_state(r, now),
             creation_date=self._dt(self._r_creation[r]),
             planned_finish_date=self._dt(self._r_finish[r]),

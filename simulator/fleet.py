@@ -201,8 +201,11 @@ class Fleet:
         """
         self._check(i)
         left, right = i >> 61, i & _MASK61
-        for k in range(_FEISTEL_ROUNDS):
-            left, right = right, left ^ self._round(k, right)
+        for key in self._round_keys:  # _round, inlined: every task asks for a uuid
+            z = ((right ^ key) + 0x9E3779B97F4A7C15) & _MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            left, right = right, left ^ ((z ^ (z >> 31)) & _MASK61)
         y = (left << 61) | right
         # Spread the 122 bits around the uuid4 version nibble and variant bits.
         n = (y >> 74) << 80 | 0x4 << 76 | ((y >> 62) & 0xFFF) << 64 | 0b10 << 62 | (y & _MASK62)
@@ -267,20 +270,29 @@ class Fleet:
         return lo + self._digest(i)[6] % (hi - lo + 1)
 
     def info(self, i: int) -> VirtualMachineInfo:
-        """VM ``i`` as the platform hands it to a plugin."""
+        """VM ``i`` as the platform hands it to a plugin.
+
+        Built without validation (every Virtual Factory task builds one): the values are
+        the fleet's own, unique sequences and non-empty strings by construction, and a
+        test checks that the result equals the validated model.
+        """
         name = self.name(i)
         hv = self.hypervisors[self.hypervisor_index(i)]
         disks = tuple(
-            Disk(sequence=seq, size_bytes=size, path=_disk_path(hv.type, name, seq))
+            Disk._trusted(
+                {"sequence": seq, "size_bytes": size, "path": _disk_path(hv.type, name, seq)}
+            )
             for seq, size in enumerate(self.disk_sizes(i))
         )
-        return VirtualMachineInfo(
-            uuid=self.uuid(i),
-            name=name,
-            datacenter=self.datacenters[hv.datacenter],
-            hypervisor_type=hv.type,
-            hypervisor_address=hv.address,
-            disks=disks,
+        return VirtualMachineInfo._trusted(
+            {
+                "uuid": self.uuid(i),
+                "name": name,
+                "datacenter": self.datacenters[hv.datacenter],
+                "hypervisor_type": hv.type,
+                "hypervisor_address": hv.address,
+                "disks": disks,
+            }
         )
 
     def info_by_uuid(self, uuid: str) -> VirtualMachineInfo:

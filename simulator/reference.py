@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import datetime
 from typing import ClassVar
 
@@ -200,6 +201,13 @@ def _job_key(
     return (policy.code, configuration.type, configuration.subtype)
 
 
+_BY_CREATION = attrgetter("creation_date", "provider_id")
+# A backend record carries the result's fields, in the same order (checked here once).
+_RESULT_FIELDS = tuple(BackupResult.model_fields)
+if _RESULT_FIELDS != BackupRecord._fields:  # pragma: no cover - a broken edit of either
+    raise ImportError("BackupRecord and BackupResult must have the same fields in one order")
+
+
 def _result(record: BackupRecord) -> BackupResult:
     """A backend record as the contract's :class:`BackupResult`.
 
@@ -208,24 +216,10 @@ def _result(record: BackupRecord) -> BackupResult:
     largest single cost of ``bpcert load``). A plugin translating a real backend's
     answers should construct its results normally, so that pydantic checks them.
     """
-    restores = record.restores
-    return BackupResult._trusted(
-        {
-            "provider_id": record.provider_id,
-            "vm_uuid": record.vm_uuid,
-            "name": record.name,
-            "type": record.type,
-            "state": record.state,
-            "creation_date": record.creation_date,
-            "finish_date": record.finish_date,
-            "expiration_date": record.expiration_date,
-            "size_bytes": record.size_bytes,
-            "replication": record.replication,
-            "on_demand": record.on_demand,
-            "message": record.message,
-            "restores": tuple(_restore_result(r) for r in restores) if restores else (),
-        }
-    )
+    values = dict(zip(_RESULT_FIELDS, record, strict=True))
+    if record.restores:
+        values["restores"] = tuple(_restore_result(r) for r in record.restores)
+    return BackupResult._trusted(values)
 
 
 def _restore_result(record: RestoreRecord) -> RestoreResult:
@@ -417,7 +411,7 @@ class ReferencePlugin(BackupPluginBase):
             for provider_id in asked
             if provider_id not in current and provider_id not in by_id
         )
-        results.sort(key=lambda result: (result.creation_date, result.provider_id))
+        results.sort(key=_BY_CREATION)
         return results
 
     def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from simulator.contract import BackupResult, ResultState
@@ -37,7 +37,8 @@ class HeldResult:
     expiration_date: datetime | None
     first_seen: float
     final_seen: float | None = None
-    restores: dict[str, ResultState] = field(default_factory=dict)
+    #: The restores of this backup by id; ``None`` until it has one (most never do).
+    restores: dict[str, ResultState] | None = None
 
 
 @dataclass(slots=True)
@@ -139,9 +140,12 @@ class ResultsTable:
     def _upsert_restores(
         self, result: BackupResult, held: HeldResult, out: list[Transition]
     ) -> None:
+        restores = held.restores
+        if restores is None:
+            restores = held.restores = {}
         for restore in result.restores:
-            before = held.restores.get(restore.provider_id)
-            held.restores[restore.provider_id] = restore.state
+            before = restores.get(restore.provider_id)
+            restores[restore.provider_id] = restore.state
             self.restore_parent[restore.provider_id] = result.provider_id
             if restore.state.is_final:
                 self.in_progress.pop(restore.provider_id, None)
@@ -163,6 +167,8 @@ class ResultsTable:
         self.restore_parent[restore_id] = backup_id
         parent = self.by_id.get(backup_id)
         if parent is not None:
+            if parent.restores is None:
+                parent.restores = {}
             parent.restores[restore_id] = state
         if not state.is_final:
             self.in_progress[restore_id] = None

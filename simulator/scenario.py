@@ -632,6 +632,15 @@ class BackupSystemSpec(_Spec):
     min_backup_duration: Duration = Field(
         default=30.0, ge=0, description="The shortest time a backup takes."
     )
+    forget_expired_after: Duration | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Purge a backup from the fake system's memory this long after it expired, so "
+            "that a long run's memory stays bounded; a purged id is unknown to the system. "
+            "Unset: keep every backup, so that the end-of-run audit can judge any id."
+        ),
+    )
 
 
 class RatesSpec(_Spec):

@@ -551,6 +551,67 @@ def test_a_window_query_examines_only_records_near_the_window() -> None:
         assert [r.creation_date for r in listed] == sorted(r.creation_date for r in listed)
 
 
+def test_purging_expired_backups_bounds_memory_and_forgets_only_expired_ids() -> None:
+    hourly = cfg("HOURLY", "1")
+    w = make_world(vms=5, retention_by_policy={"p": 6 * HOUR}, forget_expired_after_s=2 * HOUR)
+    with w.system:
+        session = w.session()
+        for i in range(5):
+            session.put_job(w.fleet.info(i), policy("p", hourly), hourly)
+        w.run(1 * DAY)
+        first = session.changed_since(None)[0]
+        sizes = []
+        for day in range(2, 12):
+            w.run(day * DAY)
+            session.changed_since(w.clock.now())  # any call advances the system
+            sizes.append(w.system.backups_taken - w.system.backups_purged)
+        # Kept: a retention (6 h), the grace (2 h) and up to a day between purges.
+        assert w.system.backups_purged > 0
+        assert max(sizes) <= 5 * (6 + 2 + 24 + 2), sizes
+        assert max(sizes[3:]) - min(sizes[3:]) <= 10, sizes
+        old = first.provider_id
+        assert w.system.truth_backup(old) is None
+        assert session.get([old]) == {}
+        assert session.expired([old]) == [old]
+        with pytest.raises(BackupSystemError, match="purged"):
+            session.start_restore(first.vm_uuid, old)
+        # What is kept answers as before: every live backup is listed, in order.
+        live = session.changed_since(None)
+        assert live and all(
+            r.expiration_date is None or r.expiration_date > w.clock.now() for r in live
+        )
+        truths = list(w.system.truth_backups())
+        assert {t.provider_id for t in truths} >= {r.provider_id for r in live}
+        assert session.changed_since(w.clock.now() - timedelta(hours=2))
+
+
+def test_a_backup_being_restored_is_not_purged() -> None:
+    w = make_world(
+        vms=2,
+        retention_by_policy={"p": 1 * HOUR},
+        forget_expired_after_s=1.0,
+        restore_throughput_bytes_per_s=1e6,  # days: the restore outlives some purges
+    )
+    with w.system:
+        session = w.session()
+        hourly = cfg("HOURLY", "1")
+        session.put_job(w.fleet.info(0), policy("p", hourly), hourly)
+        w.run(DAY + 3 * HOUR)
+        done = [r for r in session.changed_since(None) if r.state is ResultState.DONE]
+        record = done[-1]
+        restore = session.start_restore(record.vm_uuid, record.provider_id)
+        w.run(3 * DAY)
+        session.changed_since(w.clock.now())
+        assert w.system.backups_purged > 0
+        assert w.system.truth_backup(record.provider_id) is not None  # held by the restore
+        w.run(30 * DAY)
+        session.changed_since(w.clock.now())
+        assert w.system.truth_backup(record.provider_id) is None  # purged once restored
+        [truth] = [t for t in w.system.truth_restores() if t.provider_id == restore.provider_id]
+        assert truth.state is ResultState.DONE and truth.verified is True
+        assert truth.vm_uuid == record.vm_uuid
+
+
 # ------------------------------------------------------------ determinism
 
 
