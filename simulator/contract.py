@@ -254,13 +254,19 @@ class ContractModel(BaseModel):
         """
         model = cls.__new__(cls)
         _object_setattr(model, "__dict__", values)
-        _object_setattr(model, "__pydantic_fields_set__", set(values))
+        # One set shared by the class's trusted models: pydantic copies it before any
+        # change (model_copy), and every field is set.
+        fields_set = _TRUSTED_FIELDS_SET.get(cls)
+        if fields_set is None:
+            fields_set = _TRUSTED_FIELDS_SET[cls] = set(cls.model_fields)
+        _object_setattr(model, "__pydantic_fields_set__", fields_set)
         _object_setattr(model, "__pydantic_extra__", None)
         _object_setattr(model, "__pydantic_private__", None)
         return model
 
 
 _object_setattr = object.__setattr__
+_TRUSTED_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
 
 
 class Disk(ContractModel):

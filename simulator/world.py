@@ -19,8 +19,7 @@ import contextlib
 import gc
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,23 +54,40 @@ _GC_YOUNG_THRESHOLD = 50_000
 _GC_HELD = 1 << 30
 
 
-@contextmanager
-def full_collections_held() -> Iterator[None]:
-    """Run a block with the cyclic garbage collector's full collections held off.
+class _FullCollectionsHeld:
+    """Holds off the cyclic garbage collector's full collections while worlds run.
 
     A full collection walks every live container object. At fleet scale the platform
     holds hundreds of thousands of results, and CPython's default thresholds made these
     walks take a third of a run's time. The simulation makes almost no reference
     cycles (a few hundred objects in three days of ``load-m``), so young collections,
-    less frequent than the default, are kept and full ones wait until the block ends.
-    The previous thresholds are restored on exit.
+    less frequent than the default, are kept and full ones wait until the last running
+    world finishes. Holds nest: the thresholds are restored when the last one ends.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], _GC_YOUNG_THRESHOLD), before[1], _GC_HELD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._before: tuple[int, int, int] = gc.get_threshold()
+
+    def hold(self) -> None:
+        """Start holding (one more world running)."""
+        if self._holders == 0:
+            self._before = gc.get_threshold()
+            gc.set_threshold(
+                max(self._before[0], _GC_YOUNG_THRESHOLD), self._before[1], _GC_HELD
+            )
+        self._holders += 1
+
+    def release(self) -> None:
+        """Stop holding (a world finished); restore the thresholds after the last one."""
+        if self._holders == 0:
+            return
+        self._holders -= 1
+        if self._holders == 0:
+            gc.set_threshold(*self._before)
+
+
+full_collections = _FullCollectionsHeld()
 
 
 class CountingEnvironment(simpy.Environment):
@@ -337,6 +353,7 @@ class World:
         self.finishers: list[Callable[[World], None]] = []
         self.wall_seconds = 0.0
         self._started = False
+        self._holding_gc = False
         self._wall0 = time.perf_counter()
 
     @property
@@ -365,6 +382,8 @@ class World:
             raise RuntimeError("a World starts once; build a new one to run again")
         self._started = True
         self._wall0 = time.perf_counter()
+        full_collections.hold()
+        self._holding_gc = True
         self.backup_system.register()
         self.platform.start()
         self.workload.start()
@@ -372,8 +391,7 @@ class World:
     def advance(self, until_s: float) -> None:
         """Run the simulation up to ``until_s`` simulated seconds."""
         if until_s > self.env.now:
-            with full_collections_held():
-                self.env.run(until=until_s)
+            self.env.run(until=until_s)
 
     def finish(self) -> None:
         """Run the finishers (end-of-run audits), then close the trace and the plugins."""
@@ -385,6 +403,9 @@ class World:
             self.backup_system.unregister()
             self.close_plugins()
             release_component_classes(self.platform.component_classes)
+            if self._holding_gc:
+                self._holding_gc = False
+                full_collections.release()
             self.wall_seconds = time.perf_counter() - self._wall0
 
     def run(
