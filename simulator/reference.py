@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import datetime
-from typing import ClassVar
+from operator import attrgetter
+from typing import Any, ClassVar
 
 from simulator import backup_system
 from simulator.backup_system import (
@@ -204,7 +204,7 @@ def _job_key(
 _BY_CREATION = attrgetter("creation_date", "provider_id")
 # A backend record carries the result's fields, in the same order (checked here once).
 _RESULT_FIELDS = tuple(BackupResult.model_fields)
-if _RESULT_FIELDS != BackupRecord._fields:  # pragma: no cover - a broken edit of either
+if BackupRecord._fields != _RESULT_FIELDS:  # pragma: no cover - a broken edit of either
     raise ImportError("BackupRecord and BackupResult must have the same fields in one order")
 
 
@@ -216,7 +216,7 @@ def _result(record: BackupRecord) -> BackupResult:
     largest single cost of ``bpcert load``). A plugin translating a real backend's
     answers should construct its results normally, so that pydantic checks them.
     """
-    values = dict(zip(_RESULT_FIELDS, record, strict=True))
+    values: dict[str, Any] = dict(zip(_RESULT_FIELDS, record, strict=True))
     if record.restores:
         values["restores"] = tuple(_restore_result(r) for r in record.restores)
     return BackupResult._trusted(values)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from simulator.contract import BackupResult, ResultState
 
@@ -56,6 +57,14 @@ _IN_PROGRESS = ResultState.IN_PROGRESS
 _DONE = ResultState.DONE
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MINUTE = timedelta(minutes=1)
+
+
+def _minute(instant: datetime) -> int:
+    return (instant - _EPOCH) // _ONE_MINUTE
+
+
 def _event_for(result: BackupResult) -> str:
     if not result.on_demand:
         return "SCHEDULED_BACKUP"
@@ -73,7 +82,12 @@ class ResultsTable:
         # Backups (not restores) held IN_PROGRESS per VM: the 4.0 backup lock reads it.
         self.in_progress_by_vm: dict[str, int] = {}
         self.restore_parent: dict[str, str] = {}
+        # Expiry instants: a heap of the minutes up to _expiry_minute and a list per later
+        # minute, heaped when its minute comes. One heap of every result held cost a
+        # cache miss per comparison at fleet scale.
         self._expiry: list[tuple[datetime, str]] = []
+        self._expiry_later: dict[int, list[tuple[datetime, str]]] = {}
+        self._expiry_minute: int | None = None
         self.removed_expired = 0
 
     def __len__(self) -> int:
@@ -128,7 +142,7 @@ class ResultsTable:
                 ]
                 expiration = result.expiration_date
                 if state is _DONE and expiration is not None:
-                    heapq.heappush(self._expiry, (expiration, pid))
+                    self._push_expiry(expiration, pid)
         else:
             self.in_progress[pid] = None
         if result.restores:
@@ -179,6 +193,7 @@ class ResultsTable:
         Each id is handed out once; ids still held after the check are re-offered by
         :meth:`reoffer`.
         """
+        self._load_expiry(now)
         due: list[str] = []
         while self._expiry and self._expiry[0][0] <= now:
             _, pid = heapq.heappop(self._expiry)
@@ -192,7 +207,32 @@ class ResultsTable:
         for pid in ids:
             held = self.by_id.get(pid)
             if held is not None and held.expiration_date is not None:
-                heapq.heappush(self._expiry, (held.expiration_date, pid))
+                self._push_expiry(held.expiration_date, pid)
+
+    def _push_expiry(self, expiration: datetime, pid: str) -> None:
+        minute = _minute(expiration)
+        if self._expiry_minute is not None and minute <= self._expiry_minute:
+            heapq.heappush(self._expiry, (expiration, pid))
+        else:
+            later = self._expiry_later.get(minute)
+            if later is None:
+                self._expiry_later[minute] = [(expiration, pid)]
+            else:
+                later.append((expiration, pid))
+
+    def _load_expiry(self, now: datetime) -> None:
+        """Move the expiry instants of every minute up to ``now``'s into the heap."""
+        minute = _minute(now)
+        if self._expiry_minute is None:
+            minutes: Iterable[int] = sorted(m for m in self._expiry_later if m <= minute)
+        elif minute > self._expiry_minute:
+            minutes = range(self._expiry_minute + 1, minute + 1)
+        else:
+            return
+        self._expiry_minute = minute
+        for m in minutes:
+            for entry in self._expiry_later.pop(m, ()):
+                heapq.heappush(self._expiry, entry)
 
     def remove(self, provider_id: str) -> bool:
         """Forget an expired result. Returns False when it was not held."""

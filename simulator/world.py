@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import random
 import time
@@ -73,9 +74,7 @@ class _FullCollectionsHeld:
         """Start holding (one more world running)."""
         if self._holders == 0:
             self._before = gc.get_threshold()
-            gc.set_threshold(
-                max(self._before[0], _GC_YOUNG_THRESHOLD), self._before[1], _GC_HELD
-            )
+            gc.set_threshold(max(self._before[0], _GC_YOUNG_THRESHOLD), self._before[1], _GC_HELD)
         self._holders += 1
 
     def release(self) -> None:
@@ -347,7 +346,7 @@ class World:
             lambda c: self.metrics.on_check(c, self.settings.check_delay_s)
         )
         self.platform.hooks.transition.append(
-            lambda tr, t: self.metrics.on_transition(tr, t, self.clock)
+            functools.partial(self.metrics.on_transition, clock=self.clock)
         )
         self.platform.hooks.queue_depth.append(self.metrics.queue_depth.add)
         self.finishers: list[Callable[[World], None]] = []

@@ -1,0 +1,83 @@
+"""The platform's results table: upserts, transitions and the expiry queue."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.contract import BackupResult, BackupType, ResultState
+from simulator.results_table import ResultsTable
+
+_T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _done(pid: str, expires: datetime, vm: str = "vm-1") -> BackupResult:
+    return BackupResult(
+        provider_id=pid,
+        vm_uuid=vm,
+        name=pid,
+        type=BackupType.COMPLETE,
+        state=ResultState.DONE,
+        creation_date=_T0,
+        finish_date=_T0,
+        expiration_date=expires,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 3 * 86400 * 10**6), min_size=1, max_size=60),
+    st.lists(st.integers(0, 4 * 86400 * 10**6), min_size=1, max_size=20),
+)
+def test_due_for_expiry_hands_out_exactly_the_passed_instants_in_order(
+    offsets_us: list[int], checks_us: list[int]
+) -> None:
+    table = ResultsTable()
+    expiry = {f"bk-{i:04d}": _T0 + timedelta(microseconds=us) for i, us in enumerate(offsets_us)}
+    for pid, at in expiry.items():
+        table.upsert(_done(pid, at), 0.0)
+    handed: list[str] = []
+    for now_us in sorted(checks_us):
+        now = _T0 + timedelta(microseconds=now_us)
+        due = table.due_for_expiry(now)
+        assert all(expiry[pid] <= now for pid in due)
+        assert due == sorted(due, key=lambda pid: (expiry[pid], pid))
+        handed.extend(due)
+        # Everything passed by now was handed out, now or earlier; nothing else was.
+        assert set(handed) == {pid for pid, at in expiry.items() if at <= now}
+    assert len(handed) == len(set(handed))
+
+
+def test_reoffered_ids_come_back_at_the_next_check_and_removed_ones_do_not() -> None:
+    table = ResultsTable()
+    rng = random.Random(3)
+    for i in range(200):
+        at = _T0 + timedelta(seconds=rng.randrange(0, 7200))
+        table.upsert(_done(f"bk-{i:04d}", at, vm=f"vm-{i % 7}"), 0.0)
+    first = table.due_for_expiry(_T0 + timedelta(hours=1))
+    assert first
+    kept, gone = first[::2], first[1::2]
+    for pid in gone:
+        assert table.remove(pid)
+    table.reoffer(kept)
+    again = table.due_for_expiry(_T0 + timedelta(hours=1, seconds=1))
+    assert set(kept) <= set(again) and not set(gone) & set(again)
+    assert len(table) == 200 - len(gone)
+
+
+def test_an_in_progress_result_seen_again_raises_nothing_and_its_end_raises_one_event() -> None:
+    table = ResultsTable()
+    running = _done("bk-1", _T0 + timedelta(days=1)).model_copy(
+        update={"state": ResultState.IN_PROGRESS, "finish_date": None, "expiration_date": None}
+    )
+    assert not table.upsert(running, 1.0)
+    assert not table.upsert(running, 2.0)
+    assert table.in_progress_for_vm("vm-1") == 1 and "bk-1" in table.in_progress
+    [transition] = table.upsert(_done("bk-1", _T0 + timedelta(days=1)), 3.0)
+    assert transition.event == "SCHEDULED_BACKUP" and transition.state is ResultState.DONE
+    assert table.in_progress_for_vm("vm-1") == 0 and "bk-1" not in table.in_progress
+    assert not table.upsert(_done("bk-1", _T0 + timedelta(days=1)), 4.0)
+    assert table.by_id["bk-1"].final_seen == 3.0
