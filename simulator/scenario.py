@@ -632,6 +632,11 @@ class BackupSystemSpec(_Spec):
     min_backup_duration: Duration = Field(
         default=30.0, ge=0, description="The shortest time a backup takes."
     )
+    on_demand_retention: Duration = Field(
+        default=7 * 86400.0,
+        gt=0,
+        description="How long on-demand backups are kept (policies set their own retention).",
+    )
     forget_expired_after: Duration | None = Field(
         default=None,
         gt=0,

@@ -258,6 +258,7 @@ class World:
                 restore_throughput_bytes_per_s=bs.restore_throughput_mb_per_s * _MB,
                 failure_probability=bs.failure_probability,
                 retention_by_policy={p.code: p.retention for p in scenario.policies},
+                default_retention_s=bs.on_demand_retention,
                 start_delay_max_s=bs.start_delay_max,
                 min_duration_s=bs.min_backup_duration,
                 forget_expired_after_s=bs.forget_expired_after,

@@ -258,3 +258,52 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
     text = doc.read_text()
     assert "old" not in text and text.endswith("tail\n")
     assert previous_results(doc)["load-l"]["status"] == "exit -15"
+
+
+def test_a_running_world_holds_off_full_collections_until_the_last_one_finishes() -> None:
+    import gc
+
+    from simulator.reference import ReferencePlugin
+    from simulator.scenario import load_scenario
+    from simulator.world import World
+
+    before = gc.get_threshold()
+    first = World(load_scenario("smoke"), ReferencePlugin, trace_level="off")
+    second = World(load_scenario("smoke"), ReferencePlugin, trace_level="off")
+    first.start()
+    second.start()
+    held = gc.get_threshold()
+    assert held[2] > 10**6 and held[0] >= before[0]
+    first.finish()
+    assert gc.get_threshold() == held  # the second world still runs
+    second.finish()
+    second.finish()  # finishing twice releases once
+    assert gc.get_threshold() == before
+
+
+def test_the_load_scenarios_purge_expired_backups_and_level_off() -> None:
+    from simulator.reference import ReferencePlugin
+    from simulator.scenario import load_scenario
+    from simulator.world import World
+
+    scenario = load_scenario("load-s")
+    assert scenario.backup_system.forget_expired_after == 86400.0
+    # A small copy with short retention, run past it: the kept backups stop growing.
+    data = scenario.model_dump()
+    data["fleet"].update(vms=300, deployed_at_start=285)
+    data["duration"] = 8 * 86400.0
+    data["backup_system"]["on_demand_retention"] = 86400.0
+    for policy in data["policies"]:
+        policy["retention"] = 86400.0
+    world = World(type(scenario).model_validate(data), ReferencePlugin, trace_level="off")
+    world.start()
+    kept = []
+    try:
+        for day in range(1, 9):
+            world.advance(day * 86400.0)
+            system = world.backup_system
+            kept.append(system.backups_taken - system.backups_purged)
+    finally:
+        world.finish()
+    assert world.backup_system.backups_purged > 0
+    assert max(kept[4:]) < 1.3 * min(kept[4:]), kept
