@@ -1134,8 +1134,9 @@ class BackupSystem:
         """Purge the backups that expired before ``horizon``: the longest such prefix.
 
         Backups are created in time order, so the purged ones are a prefix of the
-        columns; the prefix stops at the first backup still kept (a longer retention),
-        which bounds memory by the backups of one retention period and a day.
+        columns; the prefix stops at the first backup still kept (a longer retention, or
+        a restore running), which bounds memory by the backups of the longest retention
+        plus ``forget_expired_after_s`` and the day between purges.
         """
         finish, kinds, kind_of = self._b_finish, self._kinds, self._b_kind
         n = len(finish)

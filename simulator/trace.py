@@ -78,7 +78,7 @@ class TraceWriter:
         """Record one line and return its ``seq``."""
         self.seq += 1
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        if not self._listeners and (self._file is None or kind not in self._kinds):
+        if not self.wants(kind):
             return self.seq  # nobody reads this line: number it, build nothing
         record: dict[str, Any] = {"seq": self.seq, "t": round(t, 6), "kind": kind}
         for key, value in fields.items():
