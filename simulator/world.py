@@ -399,13 +399,13 @@ class World:
             for finish in self.finishers:
                 finish(self)
         finally:
+            if self._holding_gc:  # first: a failing close below must not keep it held
+                self._holding_gc = False
+                full_collections.release()
             self.trace.close()
             self.backup_system.unregister()
             self.close_plugins()
             release_component_classes(self.platform.component_classes)
-            if self._holding_gc:
-                self._holding_gc = False
-                full_collections.release()
             self.wall_seconds = time.perf_counter() - self._wall0
 
     def run(
