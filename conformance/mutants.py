@@ -554,18 +554,18 @@ class CounterJobKeyPlugin(ReferencePlugin):
                 session.put_job(vm, named, configuration)
 
 
-class TimeRequiredPlugin(ReferencePlugin):
-    """Bug: a configuration without ``time`` (left to the backup system, which the contract
-    allows) is refused with ``INVALID_SCHEDULE``, so deploys with such a policy fail.
+class _RefusesSomeSchedulesPlugin(ReferencePlugin):
+    """The reference, but both schedule calls first refuse what :meth:`_refuse` names."""
 
-    Rule: ``errors.healthy-backend-succeeds``.
-    """
+    def _refuse(self, schedule: BackupSchedule) -> None:
+        """Raise for a schedule this mutant refuses."""
+        raise NotImplementedError
 
     def apply_schedule(
         self, connection: Connection, vm: VirtualMachineInfo, schedule: BackupSchedule
     ) -> None:
-        """Refuse configurations without time."""
-        _refuse_timeless(schedule)
+        """Refuse, then apply as the reference does."""
+        self._refuse(schedule)
         super().apply_schedule(connection, vm, schedule)
 
     def apply_new_schedule(
@@ -575,9 +575,21 @@ class TimeRequiredPlugin(ReferencePlugin):
         old_schedule: BackupSchedule,
         new_schedule: BackupSchedule,
     ) -> None:
-        """Refuse configurations without time."""
-        _refuse_timeless(new_schedule)
+        """Refuse the new schedule, then apply it as the reference does."""
+        self._refuse(new_schedule)
         super().apply_new_schedule(connection, vm, old_schedule, new_schedule)
+
+
+class TimeRequiredPlugin(_RefusesSomeSchedulesPlugin):
+    """Bug: a configuration without ``time`` (left to the backup system, which the contract
+    allows) is refused with ``INVALID_SCHEDULE``, so deploys with such a policy fail.
+
+    Rule: ``errors.healthy-backend-succeeds``.
+    """
+
+    def _refuse(self, schedule: BackupSchedule) -> None:
+        """Refuse configurations without time."""
+        _refuse_timeless(schedule)
 
 
 def _refuse_timeless(schedule: BackupSchedule) -> None:
@@ -931,30 +943,16 @@ class UnsupportedRaisesBackendPlugin(ReferencePlugin):
         raise BackupPluginException(BackupPluginError.BACKEND, "restores are not available")
 
 
-class UndeclaredFilesystemPlugin(ReferencePlugin):
+class UndeclaredFilesystemPlugin(_RefusesSomeSchedulesPlugin):
     """Bug: FILESYSTEM configurations are refused with ``UNSUPPORTED``, but the plugin does
     not declare it (``supported_backup_types`` still lists every type).
 
     Rule: ``errors.unsupported-raises-unsupported``.
     """
 
-    def apply_schedule(
-        self, connection: Connection, vm: VirtualMachineInfo, schedule: BackupSchedule
-    ) -> None:
+    def _refuse(self, schedule: BackupSchedule) -> None:
         """Refuse FILESYSTEM."""
         _refuse_filesystem(schedule)
-        super().apply_schedule(connection, vm, schedule)
-
-    def apply_new_schedule(
-        self,
-        connection: Connection,
-        vm: VirtualMachineInfo,
-        old_schedule: BackupSchedule,
-        new_schedule: BackupSchedule,
-    ) -> None:
-        """Refuse FILESYSTEM."""
-        _refuse_filesystem(new_schedule)
-        super().apply_new_schedule(connection, vm, old_schedule, new_schedule)
 
 
 def _refuse_filesystem(schedule: BackupSchedule) -> None:
