@@ -291,16 +291,8 @@ class Platform:
         """Receive a user request; refuse it or queue it on the VM's lock."""
         if kind not in TASK_KINDS and kind != PROBE:
             raise ValueError(f"unknown task kind {kind!r}; expected one of {TASK_KINDS}")
-        self._task_seq += 1
-        task = Task(
-            id=self._task_seq,
-            kind=kind,
-            vm_index=vm_index,
-            vm_uuid=self.fleet.uuid(vm_index),
-            submitted=float(self.env.now),
-            schedule=schedule,
-            replication=replication,
-            backup_ref=backup,
+        task = self._new_task(
+            kind, vm_index, schedule=schedule, replication=replication, backup_ref=backup
         )
         self.tasks_by_kind[kind] = self.tasks_by_kind.get(kind, 0) + 1
         if kind == "RESTORE":
@@ -309,25 +301,31 @@ class Platform:
         if refusal is not None:
             self._reject(task, refusal, "api")
             return task
-        self._waiting.setdefault(task.vm_uuid, deque()).append(task)
-        self._dispatch(task.vm_uuid)
+        self._enqueue(task)
         return task
 
     def submit_probe(self, vm_index: int, op: Operation, args: tuple[Any, ...]) -> Task:
         """Queue one plugin call on a VM under its lock, bypassing the API's preconditions."""
+        task = self._new_task(PROBE, vm_index, probe_op=op, probe_args=args)
+        self._enqueue(task)
+        return task
+
+    def _new_task(self, kind: str, vm_index: int, **fields: Any) -> Task:
+        """A task submitted now, with the next id."""
         self._task_seq += 1
-        task = Task(
+        return Task(
             id=self._task_seq,
-            kind=PROBE,
+            kind=kind,
             vm_index=vm_index,
             vm_uuid=self.fleet.uuid(vm_index),
             submitted=float(self.env.now),
-            probe_op=op,
-            probe_args=args,
+            **fields,
         )
+
+    def _enqueue(self, task: Task) -> None:
+        """Queue ``task`` on its VM's lock and start it if the VM is free."""
         self._waiting.setdefault(task.vm_uuid, deque()).append(task)
         self._dispatch(task.vm_uuid)
-        return task
 
     @property
     def cpp_pool(self) -> SessionPool:
