@@ -735,32 +735,28 @@ def _usage(message: str) -> Exception:
     return UsageError(message)
 
 
-def _int_list(text: str, flag: str) -> list[int]:
-    values: list[int] = []
+def _parsed_list(
+    text: str, flag: str, convert: Callable[[str], T], what: str, example: str
+) -> list[T]:
+    """A comma-separated list of ``flag`` values, or a usage error naming the bad part."""
+    values: list[T] = []
     for part in text.split(","):
         try:
-            value = int(part.strip())
+            values.append(convert(part.strip()))
         except ValueError:
             raise _usage(
-                f"{flag} {text!r}: {part.strip()!r} is not a whole number; "
-                f"expected a comma-separated list, e.g. {flag} 1000,2000,4000"
+                f"{flag} {text!r}: {part.strip()!r} is not {what}; "
+                f"expected a comma-separated list, e.g. {flag} {example}"
             ) from None
-        values.append(value)
     return values
+
+
+def _int_list(text: str, flag: str) -> list[int]:
+    return _parsed_list(text, flag, int, "a whole number", "1000,2000,4000")
 
 
 def _float_list(text: str, flag: str) -> list[float]:
-    values: list[float] = []
-    for part in text.split(","):
-        try:
-            value = float(part.strip())
-        except ValueError:
-            raise _usage(
-                f"{flag} {text!r}: {part.strip()!r} is not a number of seconds; "
-                f"expected a comma-separated list, e.g. {flag} 300,600"
-            ) from None
-        values.append(value)
-    return values
+    return _parsed_list(text, flag, float, "a number of seconds", "300,600")
 
 
 _MIX_HELP = (
