@@ -25,19 +25,10 @@ import simpy
 
 from simulator.contract import BackupConfiguration, BackupPolicy, BackupSchedule, Periodicity
 from simulator.platform import Platform
+from simulator.scenario import ACTIONS
 
-__all__ = ["ACTIONS", "Workload", "WorkloadSettings", "shift_configuration"]
+__all__ = ["Workload", "WorkloadSettings", "shift_configuration"]
 
-ACTIONS = (
-    "deploy",
-    "reconfigure",
-    "undeploy",
-    "redeploy",
-    "backup_now",
-    "restore",
-    "power_off",
-    "power_on",
-)
 _DAY = 86400.0
 _PICK_TRIES = 24
 
