@@ -45,20 +45,22 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from heapq import heappop, heappush
 from types import TracebackType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from simulator.calendar_queue import CalendarQueue
 from simulator.clock import SimClock
 from simulator.contract import (
     DISK_SOURCE_TYPES,
     BackupConfiguration,
     BackupPolicy,
+    BackupResult,
     BackupType,
     Periodicity,
+    RestoreResult,
     ResultState,
     VirtualMachineInfo,
 )
@@ -81,9 +83,7 @@ __all__ = [
 ]
 
 ErrorKind = Literal["unreachable", "auth", "unavailable", "not_found", "not_restorable", "invalid"]
-_KINDS: frozenset[str] = frozenset(
-    ("unreachable", "auth", "unavailable", "not_found", "not_restorable", "invalid")
-)
+_KINDS: frozenset[str] = frozenset(get_args(ErrorKind))
 
 _US = timedelta(microseconds=1)
 _IN_PROGRESS = ResultState.IN_PROGRESS
@@ -116,6 +116,11 @@ _RESTORE_PREFIX = "rs-"
 _ID_DIGITS = 8
 _BACKUP_ID = f"{_BACKUP_PREFIX}%0{_ID_DIGITS}d"  # the same as _format_id(_BACKUP_PREFIX, b)
 _new_tuple = tuple.__new__
+
+
+def _minute_of(instant_us: int) -> int:
+    return instant_us // _BUCKET_US
+
 
 _REGISTRY: dict[str, BackupSystem] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -234,6 +239,14 @@ class BackupRecord(NamedTuple):
     on_demand: bool
     message: str | None
     restores: tuple[RestoreRecord, ...]
+
+
+# A record carries its contract model's fields, in the same order: the reference plugin
+# and the process-isolation server convert one into the other field by field.
+if BackupRecord._fields != tuple(BackupResult.model_fields) or RestoreRecord._fields != tuple(
+    RestoreResult.model_fields
+):  # pragma: no cover - a broken edit of either side
+    raise ImportError("the backend's records must have their contract models' fields, in order")
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,12 +499,9 @@ class BackupSystem:
         self._vm_jobs: dict[str, dict[JobKey, _Job]] = {}
         self._job_numbers = itertools.count(1)
         self._series: dict[BackupConfiguration, _Series] = {}
-        # What is due, in (instant, seq) order: a heap of the current minute's entries and
-        # a list per later minute, heaped only when its minute comes. One heap of every
-        # job (100,000 at load-m) cost a cache miss per comparison.
-        self._heap: list[_Due] = []
-        self._later: dict[int, list[_Due]] = {}
-        self._cursor = 0  # the minute whose entries the heap holds (and every earlier one)
+        # What is due, in (instant, seq) order. A calendar queue: one heap of every job
+        # (100,000 at load-m) cost a cache miss per comparison.
+        self._due: CalendarQueue[_Due] = CalendarQueue(_minute_of)
         self._seq = itertools.count()
         self._missed: list[MissedOccurrence] = []
 
@@ -653,24 +663,10 @@ class BackupSystem:
 
     def _advance(self, now: int) -> None:
         """Materialise everything due at or before ``now``, in time order."""
-        heap = self._heap
+        pop_due = self._due.pop_due
         outages = self._outages
-        last_minute = now // _BUCKET_US
-        while True:
-            if not heap or heap[0][0] > now:
-                if self._cursor >= last_minute:
-                    break
-                self._cursor += 1  # the next minute's entries join the heap
-                entries = self._later.pop(self._cursor, None)
-                if entries is not None:
-                    if heap:
-                        for entry in entries:
-                            heappush(heap, entry)
-                    else:
-                        entries.sort()
-                        heap[:] = entries  # a sorted list is a heap
-                continue
-            at, _, job, a, b = heappop(heap)
+        while (entry := pop_due(now)) is not None:
+            at, _, job, a, b = entry
             if job is None:
                 self._finish_restore(a)
                 continue
@@ -686,18 +682,6 @@ class BackupSystem:
         if now >= self._next_forget_us and self.settings.forget_expired_after_s is not None:
             self._next_forget_us = now + _DAY_US  # a purge a day keeps its cost negligible
             self._forget_expired(now - round(self.settings.forget_expired_after_s * 1e6))
-
-    def _queue(self, entry: _Due) -> None:
-        """Queue a job's next run, or a restore's end, by its instant."""
-        minute = entry[0] // _BUCKET_US
-        if minute <= self._cursor:
-            heappush(self._heap, entry)
-        else:
-            later = self._later.get(minute)
-            if later is None:
-                self._later[minute] = [entry]
-            else:
-                later.append(entry)
 
     def _record_missed(
         self, job: _Job, occurrence: int, reason: Literal["outage", "cancelled"]
@@ -726,7 +710,7 @@ class BackupSystem:
             return
         max_delay = self._max_delay_us
         delay = min(max_delay, int(self._rng.random() * (max_delay + 1)))
-        self._queue((occurrence + delay, next(self._seq), job, job.version, occurrence))
+        self._due.push((occurrence + delay, next(self._seq), job, job.version, occurrence))
 
     def _kind_of(self, kind: _Kind) -> int:
         index = self._kind_index.get(kind)
@@ -1037,7 +1021,7 @@ class BackupSystem:
         self._vm_restore_until[vm_index] = max(
             self._vm_restore_until.get(vm_index, -1), now + duration
         )
-        self._queue((now + duration, next(self._seq), None, r, 0))
+        self._due.push((now + duration, next(self._seq), None, r, 0))
         return self._restore_record(r, now)
 
     def _changed_since(self, since: datetime | None, now: int) -> list[BackupRecord]:

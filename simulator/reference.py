@@ -202,10 +202,9 @@ def _job_key(
 
 
 _BY_CREATION = attrgetter("creation_date", "provider_id")
-# A backend record carries the result's fields, in the same order (checked here once).
-_RESULT_FIELDS = tuple(BackupResult.model_fields)
-if BackupRecord._fields != _RESULT_FIELDS:  # pragma: no cover - a broken edit of either
-    raise ImportError("BackupRecord and BackupResult must have the same fields in one order")
+# A backend record carries the result's fields, in the same order (checked on import of
+# simulator.backup_system).
+_RESULT_FIELDS = BackupRecord._fields
 
 
 def _result(record: BackupRecord) -> BackupResult:
@@ -224,16 +223,7 @@ def _result(record: BackupRecord) -> BackupResult:
 
 def _restore_result(record: RestoreRecord) -> RestoreResult:
     """A backend restore record as the contract's :class:`RestoreResult` (see ``_result``)."""
-    return RestoreResult._trusted(
-        {
-            "provider_id": record.provider_id,
-            "backup_provider_id": record.backup_provider_id,
-            "state": record.state,
-            "creation_date": record.creation_date,
-            "finish_date": record.finish_date,
-            "message": record.message,
-        }
-    )
+    return RestoreResult._trusted(record._asdict())
 
 
 class ReferencePlugin(BackupPluginBase):

@@ -14,11 +14,10 @@ O(results it touches), not O(results held):
 from __future__ import annotations
 
 import contextlib
-import heapq
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from simulator.calendar_queue import CalendarQueue
 from simulator.contract import BackupResult, ResultState
 
 __all__ = ["HeldResult", "ResultsTable", "Transition"]
@@ -82,12 +81,9 @@ class ResultsTable:
         # Backups (not restores) held IN_PROGRESS per VM: the 4.0 backup lock reads it.
         self.in_progress_by_vm: dict[str, int] = {}
         self.restore_parent: dict[str, str] = {}
-        # Expiry instants: a heap of the minutes up to _expiry_minute and a list per later
-        # minute, heaped when its minute comes. One heap of every result held cost a
-        # cache miss per comparison at fleet scale.
-        self._expiry: list[tuple[datetime, str]] = []
-        self._expiry_later: dict[int, list[tuple[datetime, str]]] = {}
-        self._expiry_minute: int | None = None
+        # Expiry instants, a calendar queue: one heap of every result held cost a cache
+        # miss per comparison at fleet scale.
+        self._expiry: CalendarQueue[tuple[datetime, str]] = CalendarQueue(_minute)
         self.removed_expired = 0
 
     def __len__(self) -> int:
@@ -142,7 +138,7 @@ class ResultsTable:
                 ]
                 expiration = result.expiration_date
                 if state is _DONE and expiration is not None:
-                    self._push_expiry(expiration, pid)
+                    self._expiry.push((expiration, pid))
         else:
             self.in_progress[pid] = None
         if result.restores:
@@ -193,10 +189,9 @@ class ResultsTable:
         Each id is handed out once; ids still held after the check are re-offered by
         :meth:`reoffer`.
         """
-        self._load_expiry(now)
         due: list[str] = []
-        while self._expiry and self._expiry[0][0] <= now:
-            _, pid = heapq.heappop(self._expiry)
+        while (entry := self._expiry.pop_due(now)) is not None:
+            pid = entry[1]
             held = self.by_id.get(pid)
             if held is not None and held.state is ResultState.DONE:
                 due.append(pid)
@@ -207,32 +202,7 @@ class ResultsTable:
         for pid in ids:
             held = self.by_id.get(pid)
             if held is not None and held.expiration_date is not None:
-                self._push_expiry(held.expiration_date, pid)
-
-    def _push_expiry(self, expiration: datetime, pid: str) -> None:
-        minute = _minute(expiration)
-        if self._expiry_minute is not None and minute <= self._expiry_minute:
-            heapq.heappush(self._expiry, (expiration, pid))
-        else:
-            later = self._expiry_later.get(minute)
-            if later is None:
-                self._expiry_later[minute] = [(expiration, pid)]
-            else:
-                later.append((expiration, pid))
-
-    def _load_expiry(self, now: datetime) -> None:
-        """Move the expiry instants of every minute up to ``now``'s into the heap."""
-        minute = _minute(now)
-        if self._expiry_minute is None:
-            minutes: Iterable[int] = sorted(m for m in self._expiry_later if m <= minute)
-        elif minute > self._expiry_minute:
-            minutes = range(self._expiry_minute + 1, minute + 1)
-        else:
-            return
-        self._expiry_minute = minute
-        for m in minutes:
-            for entry in self._expiry_later.pop(m, ()):
-                heapq.heappush(self._expiry, entry)
+                self._expiry.push((held.expiration_date, pid))
 
     def remove(self, provider_id: str) -> bool:
         """Forget an expired result. Returns False when it was not held."""

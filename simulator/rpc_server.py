@@ -323,21 +323,8 @@ def _backup_record(result: BackupResult) -> Any:
     """A ``BackupRecord`` from a validated :class:`BackupResult` (the same fields)."""
     from simulator.backup_system import BackupRecord
 
-    return BackupRecord(
-        provider_id=result.provider_id,
-        vm_uuid=result.vm_uuid,
-        name=result.name,
-        type=result.type,
-        state=result.state,
-        creation_date=result.creation_date,
-        finish_date=result.finish_date,
-        expiration_date=result.expiration_date,
-        size_bytes=result.size_bytes,
-        replication=result.replication,
-        on_demand=result.on_demand,
-        message=result.message,
-        restores=tuple(_restore_from_model(r) for r in result.restores),
-    )
+    restores = tuple(_restore_from_model(r) for r in result.restores)
+    return BackupRecord(**(dict(result) | {"restores": restores}))
 
 
 def _restore_record(value: Any) -> Any:
@@ -348,14 +335,7 @@ def _restore_record(value: Any) -> Any:
 def _restore_from_model(result: RestoreResult) -> Any:
     from simulator.backup_system import RestoreRecord
 
-    return RestoreRecord(
-        provider_id=result.provider_id,
-        backup_provider_id=result.backup_provider_id,
-        state=result.state,
-        creation_date=result.creation_date,
-        finish_date=result.finish_date,
-        message=result.message,
-    )
+    return RestoreRecord(**dict(result))
 
 
 def _job_view(job: JobRecord) -> Any:

@@ -410,3 +410,12 @@ def test_messages_decode() -> None:
     with pytest.raises(ProtocolViolation) as caught:
         decode_message(broken)
     assert caught.value.response_id == 3
+
+
+def test_the_wire_names_every_backend_error_kind() -> None:
+    from typing import get_args
+
+    from simulator.backup_system import ErrorKind
+    from simulator.rpc_protocol import BACKEND_ERROR_KINDS
+
+    assert get_args(ErrorKind) == BACKEND_ERROR_KINDS

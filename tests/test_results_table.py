@@ -81,3 +81,31 @@ def test_an_in_progress_result_seen_again_raises_nothing_and_its_end_raises_one_
     assert table.in_progress_for_vm("vm-1") == 0 and "bk-1" not in table.in_progress
     assert not table.upsert(_done("bk-1", _T0 + timedelta(days=1)), 4.0)
     assert table.by_id["bk-1"].final_seen == 3.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 10_000)),  # (push?, instant or step)
+        max_size=120,
+    )
+)
+def test_a_calendar_queue_pops_what_one_heap_would(script: list[tuple[bool, int]]) -> None:
+    import heapq
+
+    from simulator.calendar_queue import CalendarQueue
+
+    queue: CalendarQueue[tuple[int, int]] = CalendarQueue(lambda t: t // 60)
+    heap: list[tuple[int, int]] = []
+    now = 0
+    for seq, (push, value) in enumerate(script):
+        if push:
+            entry = (max(0, now - 300) + value, seq)  # re-offers may lie in the past
+            queue.push(entry)
+            heapq.heappush(heap, entry)
+        else:
+            now += value // 10
+            while heap and heap[0][0] <= now:
+                assert queue.pop_due(now) == heapq.heappop(heap)
+            assert queue.pop_due(now) is None
+    assert len(queue) == len(heap)

@@ -1,0 +1,80 @@
+"""A priority queue of timed entries that stays small where it is busy: a calendar queue.
+
+At fleet scale one heap of every queued entry (100,000 jobs, a million expiry instants)
+costs a cache miss per comparison, about 10 µs a pop. Here only the entries of the
+minutes already reached are in a heap; each later minute is a plain list, heaped when
+its minute comes. Entries come out in exactly the order one heap would give them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["CalendarQueue"]
+
+#: An entry: a tuple whose first item is its instant; tuples compare in order.
+E = TypeVar("E", bound=tuple[Any, ...])
+
+
+class CalendarQueue(Generic[E]):
+    """Entries ordered as tuples, by their first item, the instant.
+
+    ``minute_of`` maps an instant to its bucket (any non-decreasing integer function of
+    the instant, a minute in practice). Instants must be comparable with the ``now``
+    given to :meth:`pop_due`.
+    """
+
+    __slots__ = ("_heap", "_later", "_loaded", "_minute_of")
+
+    def __init__(self, minute_of: Callable[[Any], int]) -> None:
+        self._minute_of = minute_of
+        self._heap: list[E] = []
+        self._later: dict[int, list[E]] = {}
+        self._loaded: int | None = None  # the last bucket moved into the heap
+
+    def __len__(self) -> int:
+        return len(self._heap) + sum(len(entries) for entries in self._later.values())
+
+    def push(self, entry: E) -> None:
+        """Queue ``entry``."""
+        minute = self._minute_of(entry[0])
+        if self._loaded is not None and minute <= self._loaded:
+            heapq.heappush(self._heap, entry)
+            return
+        later = self._later.get(minute)
+        if later is None:
+            self._later[minute] = [entry]
+        else:
+            later.append(entry)
+
+    def pop_due(self, now: Any) -> E | None:
+        """The first entry whose instant is at or before ``now`` (removed), or ``None``."""
+        heap = self._heap
+        if not heap or heap[0][0] > now:
+            self._load(self._minute_of(now))
+            if not heap or heap[0][0] > now:
+                return None
+        return heapq.heappop(heap)
+
+    def _load(self, minute: int) -> None:
+        """Move the entries of every bucket up to ``minute`` into the heap."""
+        if self._loaded is None:
+            minutes: Iterable[int] = sorted(m for m in self._later if m <= minute)
+        elif minute > self._loaded:
+            minutes = range(self._loaded + 1, minute + 1)
+        else:
+            return
+        self._loaded = minute
+        heap = self._heap
+        for m in minutes:
+            entries = self._later.pop(m, None)
+            if entries is None:
+                continue
+            if heap:
+                for entry in entries:
+                    heapq.heappush(heap, entry)
+            else:
+                entries.sort()
+                heap[:] = entries  # a sorted list is a heap
