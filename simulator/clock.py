@@ -29,10 +29,17 @@ class SimClock:
             raise ValueError(f"start must be timezone-aware, got naive {start.isoformat()}")
         self.env = env
         self.start = start.astimezone(UTC)
+        # One-entry cache: a task or a check asks the time many times at one instant.
+        self._at: float | None = None
+        self._instant = self.start
 
     def now(self) -> datetime:
         """The current simulated instant, aware UTC."""
-        return self.start + timedelta(seconds=float(self.env.now))
+        t = float(self.env.now)
+        if t != self._at:
+            self._at = t
+            self._instant = self.start + timedelta(seconds=t)
+        return self._instant
 
     def at(self, seconds: float) -> datetime:
         """The instant ``seconds`` of simulated time after the start."""
