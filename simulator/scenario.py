@@ -569,7 +569,7 @@ class PlatformSpec(_Spec):
     vdcs: int = Field(
         default=1,
         ge=1,
-        description="Virtual datacenters per datacenter; VMs are assigned round-robin.",
+        description="Virtual datacenters of the fleet; VMs are assigned round-robin.",
     )
     lock_vm_during_backup: bool = Field(
         default=True,
@@ -780,7 +780,9 @@ class FleetSpec(_Spec):
 
     vms: int = Field(ge=1, description="How many VMs the fleet has.")
     datacenters: int = Field(
-        default=1, ge=1, description="Datacenters; each has its own backup manager."
+        default=1,
+        ge=1,
+        description="Datacenters the hypervisors are spread over; one backup manager serves all.",
     )
     hypervisors_per_datacenter: int = Field(
         default=4, ge=1, description="Hypervisors per datacenter."
