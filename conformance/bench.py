@@ -172,6 +172,30 @@ def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
     return result
 
 
+#: The probe: a fixed, small simulation timed just before and after each benchmark.
+PROBE_SCENARIO, PROBE_DAYS = "load-s", 1.0
+
+
+def _probe(timeout_s: float = 300.0) -> float | None:
+    """Seconds that the probe's simulation took, or None if it did not finish.
+
+    This machine's speed drifts by a quarter and more within an hour (other tenants).
+    The probe measures the same kind of work as the benchmarks, so a reader can tell
+    a slower machine from slower code: compare wall times between runs only when their
+    probes agree, or scale them by the probes' ratio.
+    """
+    cmd = [sys.executable, "-m", "conformance.bench", "--child", PROBE_SCENARIO]
+    cmd += ["--days", repr(PROBE_DAYS)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        return None
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(figures["sim_s"])
+
+
 # ---------------------------------------------------------------------- the doc
 
 
@@ -252,6 +276,13 @@ def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str
     return ("met" if ok else "**not met**"), _fmt(value, 3 if value < 10 else 1)
 
 
+def _probe_text(r: dict[str, Any]) -> str:
+    before, after = r.get("probe_before_s"), r.get("probe_after_s")
+    if before is None and after is None:
+        return "-"
+    return f"{_fmt(before, 2)} / {_fmt(after, 2)}"
+
+
 def render_section(results: dict[str, dict[str, Any]], started: datetime, load: str) -> str:
     """The measured section of docs/performance.md, markers included."""
     lines = [
@@ -262,8 +293,8 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
         f"{platform.system()} {platform.machine()}; load average at the start {load}.",
         "",
         "| benchmark | scenario | wall (s) | CPU (s) | peak RSS (MB) | VM-days / wall s "
-        "| SimPy events | backups | events / backup | checks | overruns | status |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| SimPy events | backups | events / backup | checks | overruns | probe (s) | status |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for bench in BENCHMARKS:
         r = results.get(bench.name)
@@ -284,6 +315,7 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
                     _fmt(r.get("events_per_backup"), 3),
                     _fmt(r.get("checks")),
                     _fmt(r.get("overruns")),
+                    _probe_text(r),
                     status_text(r),
                 ]
             )
@@ -403,7 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.render_only or (args.only and bench.name not in args.only):
             continue
         sys.stderr.write(f"bench {bench.name}: {bench.what} ...\n")
+        probe_before = _probe()
         results[bench.name] = _derived(_run_measured(bench, args.timeout))
+        results[bench.name]["probe_before_s"] = probe_before
+        results[bench.name]["probe_after_s"] = _probe()
         results[bench.name]["run"] = f"{started:%Y-%m-%d %H:%M}"
         results[bench.name]["load_avg"] = load
         r = results[bench.name]

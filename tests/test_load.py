@@ -247,7 +247,12 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
         "load-m": {**ok, "wall_s": 900.0, "peak_rss_mb": 1100.0, "events_per_backup": 0.1},
         "load-l": {"status": "exit -15", "wall_s": 1458.0, "peak_rss_mb": 5275.0},
     }
+    results["load-m"].update(probe_before_s=1.5, probe_after_s=1.625)
     section = render_section(results, _now(), "1.00, 1.00, 1.00")
+    load_m_row = next(line for line in section.splitlines() if line.startswith("| load-m |"))
+    assert "| 1.50 / 1.62 |" in load_m_row  # the machine's speed around the run
+    fleet_row = next(line for line in section.splitlines() if line.startswith("| fleet-10k |"))
+    assert fleet_row.count("|") == load_m_row.count("|") and "| - |" in fleet_row
     assert "| fleet-10k in < 30 s wall | 12.0 | met |" in section
     assert "| load-m in <= 120 s wall | 900.0 | **not met** |" in section
     assert "| load-m in <= 2 GB peak memory | 1,100.0 | met |" in section
@@ -258,6 +263,18 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
     text = doc.read_text()
     assert "old" not in text and text.endswith("tail\n")
     assert previous_results(doc)["load-l"]["status"] == "exit -15"
+
+
+def test_the_bench_probe_times_a_real_simulation_and_reports_a_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conformance import bench
+
+    monkeypatch.setattr(bench, "PROBE_DAYS", 0.05)
+    seconds = bench._probe()
+    assert seconds is not None and 0 < seconds < 60
+    monkeypatch.setattr(bench, "PROBE_SCENARIO", "no-such-scenario")
+    assert bench._probe() is None
 
 
 def test_a_running_world_holds_off_full_collections_until_the_last_one_finishes() -> None:
