@@ -272,7 +272,7 @@ def test_the_bench_probe_times_a_real_simulation_and_reports_a_failed_one(
 
     monkeypatch.setattr(bench, "PROBE_DAYS", 0.05)
     seconds = bench._probe()
-    assert seconds is not None and 0 < seconds < 60
+    assert seconds is not None and seconds > 0  # a real run takes time; no speed bound here
     monkeypatch.setattr(bench, "PROBE_SCENARIO", "no-such-scenario")
     assert bench._probe() is None
 
