@@ -986,7 +986,8 @@ class BackupSystem:
             raise BackupSystemError(
                 "not_found", f"backup {backup_id!r} is {what}: no backup has that id"
             )
-        owner = self._vm(self._b_vm[b - self._base]).uuid
+        vm_index = self._b_vm[b - self._base]
+        owner = self._vm(vm_index).uuid
         if owner != vm_uuid:
             raise BackupSystemError(
                 "not_found", f"backup {backup_id} belongs to VM {owner}, not to VM {vm_uuid}"
@@ -1009,7 +1010,7 @@ class BackupSystem:
         )
         r = len(self._r_backup)
         self._r_backup.append(b)
-        self._r_vm.append(self._b_vm[b - self._base])
+        self._r_vm.append(vm_index)
         self._restoring[b] = self._restoring.get(b, 0) + 1
         self._r_creation.append(now)
         self._r_finish.append(now + duration)
@@ -1017,7 +1018,6 @@ class BackupSystem:
         self._r_verified.append(0)
         self._b_restores.setdefault(b, []).append(r)
         self._r_finish_buckets.setdefault((now + duration) // _BUCKET_US, array("I")).append(r)
-        vm_index = self._b_vm[b - self._base]
         self._vm_restore_until[vm_index] = max(
             self._vm_restore_until.get(vm_index, -1), now + duration
         )

@@ -64,6 +64,13 @@ def _minute(instant: datetime) -> int:
     return (instant - _EPOCH) // _ONE_MINUTE
 
 
+def _restores_of(held: HeldResult) -> dict[str, ResultState]:
+    """``held``'s restores by id, made on first use (most backups never have one)."""
+    if held.restores is None:
+        held.restores = {}
+    return held.restores
+
+
 def _event_for(result: BackupResult) -> str:
     if not result.on_demand:
         return "SCHEDULED_BACKUP"
@@ -150,9 +157,7 @@ class ResultsTable:
     def _upsert_restores(
         self, result: BackupResult, held: HeldResult, out: list[Transition]
     ) -> None:
-        restores = held.restores
-        if restores is None:
-            restores = held.restores = {}
+        restores = _restores_of(held)
         for restore in result.restores:
             before = restores.get(restore.provider_id)
             restores[restore.provider_id] = restore.state
@@ -177,9 +182,7 @@ class ResultsTable:
         self.restore_parent[restore_id] = backup_id
         parent = self.by_id.get(backup_id)
         if parent is not None:
-            if parent.restores is None:
-                parent.restores = {}
-            parent.restores[restore_id] = state
+            _restores_of(parent)[restore_id] = state
         if not state.is_final:
             self.in_progress[restore_id] = None
 

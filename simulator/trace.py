@@ -69,18 +69,21 @@ class TraceWriter:
         return bool(self._listeners) or (self._file is not None and kind in self._kinds)
 
     def count(self, kind: str) -> int:
-        """Number a line nobody reads (see :meth:`wants`) and return its ``seq``."""
+        """Number and count a line of ``kind`` and return its ``seq``, writing nothing.
+
+        Hot paths call it for a line nobody reads (see :meth:`wants`); :meth:`emit`
+        numbers every line through it.
+        """
         self.seq += 1
         self.counts[kind] = self.counts.get(kind, 0) + 1
         return self.seq
 
     def emit(self, kind: str, t: float, **fields: Any) -> int:
         """Record one line and return its ``seq``."""
-        self.seq += 1
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+        seq = self.count(kind)
         if not self.wants(kind):
-            return self.seq  # nobody reads this line: number it, build nothing
-        record: dict[str, Any] = {"seq": self.seq, "t": round(t, 6), "kind": kind}
+            return seq  # nobody reads this line: number it, build nothing
+        record: dict[str, Any] = {"seq": seq, "t": round(t, 6), "kind": kind}
         for key, value in fields.items():
             record[key] = _round(value)
         if self._file is not None and kind in self._kinds:
