@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from simulator import backup_system
 from simulator.backup_system import (
@@ -202,9 +202,6 @@ def _job_key(
 
 
 _BY_CREATION = attrgetter("creation_date", "provider_id")
-# A backend record carries the result's fields, in the same order (checked on import of
-# simulator.backup_system).
-_RESULT_FIELDS = BackupRecord._fields
 
 
 def _result(record: BackupRecord) -> BackupResult:
@@ -215,10 +212,41 @@ def _result(record: BackupRecord) -> BackupResult:
     largest single cost of ``bpcert load``). A plugin translating a real backend's
     answers should construct its results normally, so that pydantic checks them.
     """
-    values: dict[str, Any] = dict(zip(_RESULT_FIELDS, record, strict=True))
-    if record.restores:
-        values["restores"] = tuple(_restore_result(r) for r in record.restores)
-    return BackupResult._trusted(values)
+    # A backend record carries the result's fields in the same order (checked on import
+    # of simulator.backup_system), so it unpacks by position; a dict display is three
+    # times faster than dict(zip(fields, record)).
+    (
+        provider_id,
+        vm_uuid,
+        name,
+        backup_type,
+        state,
+        creation_date,
+        finish_date,
+        expiration_date,
+        size_bytes,
+        replication,
+        on_demand,
+        message,
+        restores,
+    ) = record
+    return BackupResult._trusted(
+        {
+            "provider_id": provider_id,
+            "vm_uuid": vm_uuid,
+            "name": name,
+            "type": backup_type,
+            "state": state,
+            "creation_date": creation_date,
+            "finish_date": finish_date,
+            "expiration_date": expiration_date,
+            "size_bytes": size_bytes,
+            "replication": replication,
+            "on_demand": on_demand,
+            "message": message,
+            "restores": tuple(_restore_result(r) for r in restores) if restores else (),
+        }
+    )
 
 
 def _restore_result(record: RestoreRecord) -> RestoreResult:
