@@ -747,11 +747,14 @@ class Platform:
     def _upsert(self, results: Iterable[BackupResult], now: float) -> int:
         """Upsert results, raise their events, keep their VMs' backup locks current.
 
-        Returns how many there were. One loop for a whole answer: a check at fleet
-        scale upserts hundreds of thousands a day.
+        Returns how many there were. One loop for a whole answer, with the lock update
+        inline: a check at fleet scale upserts hundreds of thousands a day.
         """
-        upsert = self.results.upsert
-        held_by_id = self.results.by_id
+        table = self.results
+        upsert = table.upsert
+        held_by_id = table.by_id
+        in_progress_by_vm = table.in_progress_by_vm
+        backup_locked = self._backup_locked
         lock = self.settings.lock_vm_during_backup
         count = 0
         for result in results:
@@ -764,7 +767,13 @@ class Platform:
             if lock:
                 # The VM the platform holds the result for: an UNKNOWN answer may not say.
                 held = held_by_id.get(result.provider_id)
-                self._set_backup_lock(held.vm_uuid if held is not None else result.vm_uuid)
+                vm = held.vm_uuid if held is not None else result.vm_uuid
+                # Since 4.0 the VM stays locked while the backup system backs it up.
+                busy = in_progress_by_vm.get(vm, 0)
+                if busy:
+                    backup_locked[vm] = busy
+                elif backup_locked.pop(vm, None) is not None:
+                    self._dispatch(vm)
         return count
 
     def _raise(self, transitions: list[Transition], now: float) -> None:
@@ -772,6 +781,7 @@ class Platform:
         trace = self.trace
         traced = trace.wants("event")
         events = self.events
+        hooks = self.hooks.transition
         for tr in transitions:
             events[tr.event] = events.get(tr.event, 0) + 1
             if traced:
@@ -785,12 +795,5 @@ class Platform:
                 )
             else:
                 trace.count("event")
-            for hook in self.hooks.transition:
+            for hook in hooks:
                 hook(tr, now)
-
-    def _set_backup_lock(self, vm: str) -> None:
-        busy = self.results.in_progress_for_vm(vm)
-        if busy:
-            self._backup_locked[vm] = busy
-        elif self._backup_locked.pop(vm, None) is not None:
-            self._dispatch(vm)
