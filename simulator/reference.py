@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import ClassVar
 
 from simulator import backup_system
@@ -202,6 +202,7 @@ def _job_key(
 
 
 _BY_CREATION = attrgetter("creation_date", "provider_id")
+_RECORD_ORDER = itemgetter(*map(BackupRecord._fields.index, ("creation_date", "provider_id")))
 
 
 def _result(record: BackupRecord) -> BackupResult:
@@ -414,9 +415,11 @@ class ReferencePlugin(BackupPluginBase):
             current = session.get([pid for pid in asked if pid not in by_id])
         for record in current.values():  # a restore id is answered by its backup
             by_id[record.provider_id] = record
-        results = [_result(record) for record in by_id.values()]
+        # Ordered as records, before conversion: a key on a tuple costs a third of one on
+        # a model, and the window comes nearly sorted.
+        results = [_result(record) for record in sorted(by_id.values(), key=_RECORD_ORDER)]
         now = self.now()
-        results.extend(
+        unknown = [
             BackupResult(
                 provider_id=provider_id,
                 vm_uuid="",
@@ -428,8 +431,10 @@ class ReferencePlugin(BackupPluginBase):
             )
             for provider_id in asked
             if provider_id not in current and provider_id not in by_id
-        )
-        results.sort(key=_BY_CREATION)
+        ]
+        if unknown:
+            results.extend(unknown)
+            results.sort(key=_BY_CREATION)
         return results
 
     def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
