@@ -840,45 +840,66 @@ class BackupSystem:
         )
 
     def _backup_record(self, b: int, now: int) -> BackupRecord:
-        # Every check builds one per result in its window: positional arguments, the
-        # state and dates inline, the name's tail cached per kind.
-        j = b - self._base
-        k = self._b_kind[j]
-        kind = self._kinds[k]
-        vm_index = self._b_vm[j]
-        label = self._vm_labels[vm_index] or self._vm(vm_index)
+        return self._backup_records((b,), now)[0]
+
+    def _backup_records(self, indexes: Iterable[int], now: int) -> list[BackupRecord]:
+        """The records of backups ``indexes`` as of ``now``, in that order.
+
+        Every check builds one per result in its window, so the loop reads the columns
+        through locals, builds the tuple positionally and caches the name's tail per kind.
+        """
+        base = self._base
+        kinds = self._kinds
+        kind_suffix = self._kind_suffix
+        b_kind, b_vm, b_creation = self._b_kind, self._b_vm, self._b_creation
+        b_finish, b_failed, b_size = self._b_finish, self._b_failed, self._b_size
+        b_restores = self._b_restores
+        labels = self._vm_labels
         start = self._start
-        finish = self._b_finish[j]
-        restores = self._b_restores.get(b)
-        if finish > now:
-            state, finish_date, expiration_date, size = _IN_PROGRESS, None, None, 0
-            message = None
-        else:
-            failed = self._b_failed[j]
-            state = _FAILED if failed else _DONE
-            finish_date = start + finish * _US
-            expiration_date = start + (finish + kind.retention_us) * _US
-            size = self._b_size[j]
-            message = "simulated backup failure" if failed else None
-        # tuple.__new__ skips the named tuple's Python-level __new__ (a third of the cost).
-        return _new_tuple(
-            BackupRecord,
-            (
-                _BACKUP_ID % (b + 1),
-                label.uuid,
-                f"{label.name}-{self._kind_suffix[k]}",
-                kind.type,
-                state,
-                start + self._b_creation[j] * _US,
-                finish_date,
-                expiration_date,
-                size,
-                kind.replication,
-                kind.policy_code is None,
-                message,
-                () if restores is None else tuple(self._restore_record(r, now) for r in restores),
-            ),
-        )
+        out: list[BackupRecord] = []
+        append = out.append
+        for b in indexes:
+            j = b - base
+            k = b_kind[j]
+            kind = kinds[k]
+            vm_index = b_vm[j]
+            label = labels[vm_index] or self._vm(vm_index)
+            finish = b_finish[j]
+            restores = b_restores.get(b)
+            if finish > now:
+                state, finish_date, expiration_date, size = _IN_PROGRESS, None, None, 0
+                message = None
+            else:
+                failed = b_failed[j]
+                state = _FAILED if failed else _DONE
+                finish_date = start + finish * _US
+                expiration_date = start + (finish + kind.retention_us) * _US
+                size = b_size[j]
+                message = "simulated backup failure" if failed else None
+            # tuple.__new__ skips the named tuple's Python-level __new__ (a third of the cost).
+            append(
+                _new_tuple(
+                    BackupRecord,
+                    (
+                        _BACKUP_ID % (b + 1),
+                        label.uuid,
+                        f"{label.name}-{kind_suffix[k]}",
+                        kind.type,
+                        state,
+                        start + b_creation[j] * _US,
+                        finish_date,
+                        expiration_date,
+                        size,
+                        kind.replication,
+                        kind.policy_code is None,
+                        message,
+                        ()
+                        if restores is None
+                        else tuple(self._restore_record(r, now) for r in restores),
+                    ),
+                )
+            )
+        return out
 
     # -------------------------------------------------- operations (server side)
 
@@ -1029,7 +1050,7 @@ class BackupSystem:
         if since is None:
             self.records_examined += count - base
             live = [b for b in range(base, count) if self._expiration(b) > now]
-            return [self._backup_record(b, now) for b in live]
+            return self._backup_records(live, now)
         s = self._to_us("since", since)
         # Created in the window: a contiguous range. Only backups created before it can
         # be added by a finish or a restore in the window: a small set, sorted apart.
@@ -1056,9 +1077,8 @@ class BackupSystem:
                 if s <= self._r_finish[r] <= now and base <= self._r_backup[r] < first:
                     earlier.add(self._r_backup[r])
         self.records_examined += examined
-        record = self._backup_record
-        out = [record(b, now) for b in sorted(earlier)]
-        out.extend([record(b, now) for b in range(first, count)])
+        out = self._backup_records(sorted(earlier), now)
+        out.extend(self._backup_records(range(first, count), now))
         return out
 
     def _lookup(self, provider_id: str) -> int | None:
