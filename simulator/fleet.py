@@ -40,6 +40,8 @@ _MASK62 = (1 << 62) - 1
 _MASK64 = (1 << 64) - 1
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _FEISTEL_ROUNDS = 4
+#: How many uuids the fleet remembers (both ways) before it starts afresh.
+_UUID_CACHE_SIZE = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,11 @@ class Fleet:
         self._restores: dict[tuple[int, int], list[tuple[float, int, str]]] = {}
         self._generations = 0
         self._last: tuple[int, bytes] = (-1, b"")
+        # Recently derived uuids, both ways: one task asks for its VM's uuid, the VM's info
+        # and the index behind the uuid several times. Bounded, so memory does not grow
+        # with the fleet.
+        self._uuids: dict[int, str] = {}
+        self._indexes: dict[str, int] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -199,6 +206,9 @@ class Fleet:
         It is a keyed 122-bit permutation (a Feistel network) of ``i``, so
         :meth:`index_of` inverts it in O(1) without a lookup table.
         """
+        cached = self._uuids.get(i)
+        if cached is not None:
+            return cached
         self._check(i)
         left, right = i >> 61, i & _MASK61
         for key in self._round_keys:  # _round, inlined: every task asks for a uuid
@@ -210,13 +220,25 @@ class Fleet:
         # Spread the 122 bits around the uuid4 version nibble and variant bits.
         n = (y >> 74) << 80 | 0x4 << 76 | ((y >> 62) & 0xFFF) << 64 | 0b10 << 62 | (y & _MASK62)
         h = f"{n:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        uuid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        self._remember(i, uuid)
+        return uuid
+
+    def _remember(self, i: int, uuid: str) -> None:
+        if len(self._uuids) >= _UUID_CACHE_SIZE:  # start afresh: cheaper than an LRU
+            self._uuids.clear()
+            self._indexes.clear()
+        self._uuids[i] = uuid
+        self._indexes[uuid] = i
 
     def index_of(self, uuid: str) -> int:
         """The index of the VM whose uuid is ``uuid``; ``KeyError`` naming it otherwise.
 
         Only the canonical lower-case form that :meth:`uuid` returns is recognised.
         """
+        cached = self._indexes.get(uuid) if isinstance(uuid, str) else None
+        if cached is not None:
+            return cached
         if not isinstance(uuid, str) or not _CANONICAL_UUID.match(uuid):
             raise KeyError(f"{uuid!r} is not a VM uuid of this fleet (not a canonical uuid)")
         n = int(uuid.replace("-", ""), 16)
@@ -229,6 +251,7 @@ class Fleet:
         i = (left << 61) | right
         if i >= self._size:
             raise KeyError(f"{uuid!r} is not a VM uuid of this fleet")
+        self._remember(i, uuid)
         return i
 
     # ------------------------------------------------------------------- traits

@@ -37,6 +37,22 @@ def test_uuids_are_unique_uuid4_strings_and_index_of_inverts_them(fleet: Fleet) 
     assert [fleet.index_of(u) for u in uuids] == list(range(fleet.size))
 
 
+def test_uuids_stay_the_same_and_invertible_past_the_bounded_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("simulator.fleet._UUID_CACHE_SIZE", 8)
+    small = Fleet.generate(random.Random(5), vms=100)
+    fresh = Fleet.generate(random.Random(5), vms=100)
+    order = list(range(100)) * 2
+    random.Random(1).shuffle(order)
+    for i in order:
+        u = small.uuid(i)
+        assert small.index_of(u) == i
+        assert len(small._uuids) <= 8 and len(small._indexes) <= 8
+    assert [small.uuid(i) for i in range(100)] == [fresh.uuid(i) for i in range(100)]
+    assert [fresh.index_of(small.uuid(i)) for i in range(100)] == list(range(100))
+
+
 @pytest.mark.parametrize("bad", ["", "not-a-uuid", "00000000-0000-0000-0000-000000000000", "{x}"])
 def test_index_of_an_unknown_uuid_is_a_key_error_naming_it(fleet: Fleet, bad: str) -> None:
     with pytest.raises(KeyError) as info:
