@@ -265,15 +265,16 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
     assert previous_results(doc)["load-l"]["status"] == "exit -15"
 
 
-def test_the_bench_probe_times_a_real_simulation_and_reports_a_failed_one(
+def test_the_bench_probe_times_its_fixed_work_and_reports_a_failed_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from conformance import bench
 
-    monkeypatch.setattr(bench, "PROBE_DAYS", 0.05)
+    assert "simulator" not in bench.PROBE_CODE and "conformance" not in bench.PROBE_CODE
+    monkeypatch.setattr(bench, "PROBE_ITEMS", 20_000)
     seconds = bench._probe()
-    assert seconds is not None and seconds > 0  # a real run takes time; no speed bound here
-    monkeypatch.setattr(bench, "PROBE_SCENARIO", "no-such-scenario")
+    assert seconds is not None and seconds > 0  # real work takes time; no speed bound here
+    monkeypatch.setattr(bench, "PROBE_CODE", "raise SystemExit(3)")
     assert bench._probe() is None
 
 
