@@ -252,20 +252,26 @@ class ContractModel(BaseModel):
         ``model_construct`` stores, at a tenth of its cost. Plugins should construct
         models normally.
         """
-        model = cls.__new__(cls)
-        _object_setattr(model, "__dict__", values)
+        model = _new_object(cls)
+        _set_dict(model, values)
         # One set shared by the class's trusted models: pydantic copies it before any
         # change (model_copy), and every field is set.
         fields_set = _TRUSTED_FIELDS_SET.get(cls)
         if fields_set is None:
             fields_set = _TRUSTED_FIELDS_SET[cls] = set(cls.model_fields)
-        _object_setattr(model, "__pydantic_fields_set__", fields_set)
-        _object_setattr(model, "__pydantic_extra__", None)
-        _object_setattr(model, "__pydantic_private__", None)
+        _set_fields_set(model, fields_set)
+        _set_extra(model, None)
+        _set_private(model, None)
         return model
 
 
-_object_setattr = object.__setattr__
+# BaseModel's slots, set through their descriptors: half the cost of object.__setattr__,
+# which looks each name up first. A pydantic without these slots fails here, on import.
+_new_object = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _TRUSTED_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
 
 
