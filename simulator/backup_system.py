@@ -386,7 +386,17 @@ class _Series:
     period ends.
     """
 
-    __slots__ = ("anchors", "config", "ends", "origin", "start_us", "timeless", "until_us")
+    __slots__ = (
+        "anchors",
+        "config",
+        "ends",
+        "last_answer",
+        "last_query",
+        "origin",
+        "start_us",
+        "timeless",
+        "until_us",
+    )
 
     def __init__(self, config: BackupConfiguration, origin: datetime, first_query_us: int) -> None:
         self.config = config
@@ -397,6 +407,10 @@ class _Series:
         self.until_us = self.start_us
         self.anchors: list[int] = []
         self.ends: list[int] = []
+        # The last query and its answer: the jobs of one configuration ask the same
+        # question in a row, one after each backup of a shared occurrence.
+        self.last_query: tuple[int, int] = (-1, -1)
+        self.last_answer: int | None = None
 
     def _extend(self) -> None:
         a, b = self.until_us, self.until_us + _CHUNK_US
@@ -419,6 +433,14 @@ class _Series:
             raise ValueError(f"query at {t_us} precedes the series start {self.start_us}")
         if not self.timeless:
             placement_us = 0
+        query = (t_us, placement_us)
+        if query == self.last_query:
+            return self.last_answer
+        answer = self._next(t_us, placement_us)
+        self.last_query, self.last_answer = query, answer
+        return answer
+
+    def _next(self, t_us: int, placement_us: int) -> int | None:
         # Cover the query first: anchors older than t_us may start a period still open.
         while self.until_us <= t_us:
             self._extend()
