@@ -1099,9 +1099,7 @@ class BackupSystem:
                 if s <= self._r_finish[r] <= now and base <= self._r_backup[r] < first:
                     earlier.add(self._r_backup[r])
         self.records_examined += examined
-        out = self._backup_records(sorted(earlier), now)
-        out.extend(self._backup_records(range(first, count), now))
-        return out
+        return self._backup_records(itertools.chain(sorted(earlier), range(first, count)), now)
 
     def _lookup(self, provider_id: str) -> int | None:
         """The backup index behind a backup id, or behind a restore id's parent.
