@@ -177,11 +177,12 @@ def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
 #: test: a probe that ran bpcert would speed up with every optimisation and hide it. Like
 #: a load run it builds, indexes and drops many small objects over a large working set.
 PROBE_CODE = """
-import random, time
+import random, sys, time
+items = int(sys.argv[1])
 start = time.perf_counter()
 rng = random.Random(0)
 held = {}
-for i in range(PROBE_ITEMS):
+for i in range(items):
     key = f"bk-{i:08d}"
     held[key] = (key, rng.random(), [i])
     if i % 3 == 0:
@@ -199,10 +200,9 @@ def _probe(timeout_s: float = 300.0) -> float | None:
     can tell a slower machine from slower code: compare wall times between runs only when
     their probes agree, or scale them by the probes' ratio.
     """
-    code = PROBE_CODE.replace("PROBE_ITEMS", str(PROBE_ITEMS))
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", PROBE_CODE, str(PROBE_ITEMS)],
             capture_output=True,
             text=True,
             timeout=timeout_s,
