@@ -43,7 +43,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -54,12 +54,13 @@ from reports.model import (
     GrowthPoint,
     HistogramData,
     LoadMetrics,
+    OperationStats,
     PluginInfo,
     RunReport,
     ScenarioSummary,
 )
 from simulator.metrics import StreamingHistogram
-from simulator.scenario import Scenario, load_scenario
+from simulator.scenario import Scenario, load_scenario, split_by_datacenter
 from simulator.world import World
 
 __all__ = [
@@ -72,10 +73,14 @@ __all__ = [
     "LoadResult",
     "add_load_parsers",
     "build_load_scenario",
+    "default_datacenters",
     "fit_growth",
     "load_run_report",
     "parse_policy_mix",
+    "resident_memory_mb",
+    "run_datacenter",
     "run_load_job",
+    "run_load_scenario",
     "run_sweep",
     "sweep_jobs",
     "sweep_run_report",
@@ -99,6 +104,9 @@ _GROUPS: dict[str, tuple[str, ...]] = {"night": NIGHT_POLICIES, "hourly": HOURLY
 _NONE = "none"
 _MIX_EXAMPLE = "night:0.9,night+hourly:0.1"
 _DAY_S = 86400.0
+#: ``bpcert load`` puts at most this many VMs in a datacenter unless told otherwise:
+#: load-m's density (100,000 VMs over four datacenters).
+VMS_PER_DATACENTER = 25_000
 
 LatencyMode = Literal["measured", "fixed"]
 
@@ -206,6 +214,11 @@ def parse_policy_mix(
 # ---------------------------------------------------------------------- scenario
 
 
+def default_datacenters(vms: int) -> int:
+    """The datacenters ``bpcert load`` spreads ``vms`` over: at most 25,000 VMs in each."""
+    return max(1, math.ceil(vms / VMS_PER_DATACENTER))
+
+
 def build_load_scenario(
     vms: int,
     days: float,
@@ -215,15 +228,27 @@ def build_load_scenario(
     seed: int | None = None,
     latency: LatencyMode = "measured",
     latency_factor: float = 1.0,
+    datacenters: int | None = None,
 ) -> Scenario:
     """The load template with the fleet, duration, check delay, mix, seed and latency given.
 
     The share of VMs deployed at the start and the workload per VM are the template's:
-    its rates (per day, for its 5,000 VMs) are scaled to ``vms``. Raises
-    :class:`LoadError` for values that cannot make a scenario.
+    its rates (per day, for its 5,000 VMs) are scaled to ``vms``. The VMs are spread
+    over ``datacenters`` (default :func:`default_datacenters`), each with a backup
+    manager of its own when there are several. Raises :class:`LoadError` for values
+    that cannot make a scenario.
     """
     if isinstance(vms, bool) or not isinstance(vms, int) or vms < 1:
         raise LoadError(f"--vms must be a whole number of VMs >= 1, got {vms!r}")
+    if datacenters is None:
+        datacenters = default_datacenters(vms)
+    if isinstance(datacenters, bool) or not isinstance(datacenters, int) or datacenters < 1:
+        raise LoadError(f"--datacenters must be a whole number >= 1, got {datacenters!r}")
+    if datacenters > vms:
+        raise LoadError(
+            f"--datacenters ({datacenters}) must not exceed --vms ({vms}): "
+            "every datacenter needs at least one VM"
+        )
     if not (math.isfinite(days) and days > 0):
         raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
     if not (math.isfinite(check_delay_s) and check_delay_s > 0):
@@ -248,6 +273,8 @@ def build_load_scenario(
         data["seed"] = seed
     data["duration"] = days * _DAY_S
     data["fleet"]["vms"] = vms
+    data["fleet"]["datacenters"] = datacenters
+    data["fleet"]["backup_managers"] = "per-datacenter" if datacenters > 1 else "one"
     data["fleet"]["deployed_at_start"] = min(vms, round(vms * share))
     if policy_mix is not None:
         codes = [p.code for p in base.policies]
@@ -284,6 +311,8 @@ class LoadJob:
     properties: tuple[tuple[str, str], ...] | None = None
     trace_level: Literal["calls", "off"] = "off"
     trace_path: str | None = None
+    #: Datacenters, each with its own backup manager; None: :func:`default_datacenters`.
+    datacenters: int | None = None
 
     def scenario(self) -> Scenario:
         """The scenario this job runs."""
@@ -295,6 +324,7 @@ class LoadJob:
             seed=self.seed,
             latency=self.latency,
             latency_factor=self.latency_factor,
+            datacenters=self.datacenters,
         )
 
     def replay(self) -> str:
@@ -311,10 +341,12 @@ class LoadJob:
             parts += ["--latency-factor", f"{self.latency_factor:g}"]
         if self.isolation != "in-process":
             parts += ["--isolation", self.isolation]
+        if self.datacenters is not None:
+            parts += ["--datacenters", str(self.datacenters)]
         return shlex.join(parts)
 
 
-def _peak_rss_mb() -> float:
+def _peakresident_memory_mb() -> float:
     """This process's peak resident set size, in MB (ru_maxrss is KiB on Linux)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
@@ -343,6 +375,11 @@ class LoadResult:
     peak_rss_mb: float
     sim_events: int
     backups_taken: int
+    #: Datacenters simulated, each a world with its own backup manager.
+    datacenters: int = 1
+    #: Resident memory (MB) at the end of each simulated day: of the one world's process,
+    #: or, with several datacenters, of the largest of their processes that day.
+    memory_by_day_mb: list[float] = field(default_factory=list)
 
     @property
     def vm_days(self) -> float:
@@ -372,21 +409,38 @@ def _exact_p95(durations: Sequence[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def run_load_job(
-    job: LoadJob,
-    *,
-    progress: Callable[[float], None] | None = None,
-    run_dir: Path | None = None,
-) -> LoadResult:
-    """Run one load job in this process and measure it (no conformance probes).
+def resident_memory_mb() -> float:
+    """This process's resident memory now, in MB (0 where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
-    Module-level and free of closures, so executors in other processes can run it.
-    """
+
+@dataclass
+class _WorldRun:
+    """What one world of a load run measured, with the raw figures a merge needs."""
+
+    result: LoadResult
+    check_durations: list[float] | None  # None when the metrics kept only some checks
+    latency_s: dict[str, StreamingHistogram]
+    wall_ms: dict[str, StreamingHistogram]
+    outcomes: dict[str, dict[str, int]]
+
+
+def _run_world(
+    job: LoadJob,
+    scenario: Scenario,
+    *,
+    trace: Path | None,
+    progress: Callable[[float], None] | None,
+    run_dir: Path | None,
+) -> _WorldRun:
+    """Run one world of ``scenario`` in this process and measure it."""
     from conformance.runner import resolve_plugin
 
-    scenario = job.scenario()
     plugin = resolve_plugin(job.plugin, isolation=job.isolation, call_timeout_s=job.call_timeout_s)
-    trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
     cpu0 = time.process_time()
     world = World(
         scenario,
@@ -396,14 +450,31 @@ def run_load_job(
         properties=dict(job.properties) if job.properties is not None else None,
         call_timeout_s=job.call_timeout_s,
     )
-    world.run(progress=progress)
+    end = world.duration_s
+    step = max(end / 200.0, 60.0)
+    # Progress steps, and the end of every simulated day for the memory by day.
+    stops = sorted(
+        {*(min(end, i * step) for i in range(1, math.ceil(end / step) + 1))}
+        | {min(end, d * _DAY_S) for d in range(1, math.ceil(end / _DAY_S) + 1)}
+    )
+    memory_by_day: list[float] = []
+    world.start()
+    try:
+        for t in stops:
+            world.advance(t)
+            if t % _DAY_S == 0 or t == end:
+                memory_by_day.append(resident_memory_mb())
+            if progress is not None:
+                progress(t)
+    finally:
+        world.finish()
     cpu_s = time.process_time() - cpu0
     m = world.metrics
     durations = [c.end - c.start for c in m.checks]
     complete = len(m.checks) == world.platform.checks
     hist = m.check_duration_s
     p95 = _exact_p95(durations) if complete else (hist.quantile(0.95) if hist.count else None)
-    return LoadResult(
+    result = LoadResult(
         job=job,
         seed=world.seed,
         summary=scenario_summary(world, trace, run_dir),
@@ -420,10 +491,216 @@ def run_load_job(
         lock_wait_s=m.lock_wait_s,
         wall_s=world.wall_seconds,
         cpu_s=cpu_s,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=_peakresident_memory_mb(),
         sim_events=world.sim_events,
         backups_taken=world.backup_system.backups_taken,
+        memory_by_day_mb=memory_by_day,
     )
+    return _WorldRun(
+        result,
+        durations if complete else None,
+        dict(m.latency_s),
+        dict(m.wall_ms),
+        {op: dict(n) for op, n in m.outcomes.items()},
+    )
+
+
+def _datacenter_trace(trace: str | None, index: int) -> Path | None:
+    """Datacenter ``index``'s trace: ``trace.jsonl`` becomes ``trace-dc1.jsonl``, ..."""
+    if trace is None:
+        return None
+    path = Path(trace)
+    return path.with_name(f"{path.stem}-dc{index + 1}{path.suffix}")
+
+
+def run_datacenter(job: LoadJob, scenario: Scenario, index: int) -> _WorldRun:
+    """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
+
+    Module-level, so a process pool can run it; each datacenter writes its own trace.
+    """
+    trace = _datacenter_trace(job.trace_path, index) if job.trace_level != "off" else None
+    return _run_world(job, scenario, trace=trace, progress=None, run_dir=None)
+
+
+def run_load_job(
+    job: LoadJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    run_dir: Path | None = None,
+    workers: int | None = None,
+) -> LoadResult:
+    """Run one load job and measure it (no conformance probes): see :func:`run_load_scenario`.
+
+    Module-level and free of closures, so executors in other processes can run it.
+    """
+    return run_load_scenario(
+        job.scenario(), job, progress=progress, run_dir=run_dir, workers=workers
+    )
+
+
+def run_load_scenario(
+    scenario: Scenario,
+    job: LoadJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    run_dir: Path | None = None,
+    workers: int | None = None,
+) -> LoadResult:
+    """Run ``scenario`` as a load run of ``job``'s plugin and settings, and measure it.
+
+    A scenario with a backup manager per datacenter runs as one world per datacenter
+    (:func:`~simulator.scenario.split_by_datacenter`): they share nothing, so they run
+    on ``workers`` processes at once (default: the CPU count; 0 runs them here, one
+    after the other), and their figures are merged. Each world is deterministic, and
+    the merge is in datacenter order, so the result does not depend on ``workers``.
+    """
+    parts = split_by_datacenter(scenario)
+    if len(parts) == 1:
+        trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+        return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
+    wall0 = time.perf_counter()
+    cpu0 = time.process_time()
+    concurrency = min(len(parts), workers if workers is not None else (os.cpu_count() or 1))
+    pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
+    with pool:
+        futures = [pool.submit(run_datacenter, job, part, k) for k, part in enumerate(parts)]
+        for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
+            if progress is not None:
+                progress(scenario.duration * done / len(parts))
+        runs = [f.result() for f in futures]
+    return _merge_runs(
+        job,
+        scenario,
+        runs,
+        wall_s=time.perf_counter() - wall0,
+        cpu_s=time.process_time() - cpu0,
+        concurrency=concurrency,
+        run_dir=run_dir,
+    )
+
+
+def _sum_counts(dicts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for d in dicts:
+        for key, n in d.items():
+            total[key] = total.get(key, 0) + n
+    return total
+
+
+def _merge_runs(
+    job: LoadJob,
+    scenario: Scenario,
+    runs: Sequence[_WorldRun],
+    *,
+    wall_s: float,
+    cpu_s: float,
+    concurrency: int,
+    run_dir: Path | None,
+) -> LoadResult:
+    """One result for a load run of several datacenters, merged in datacenter order."""
+    results = [r.result for r in runs]
+    parts = [r.summary for r in results]
+    ops = sorted({op for r in runs for op in r.latency_s})
+    operations = []
+    for op in ops:
+        outcomes = _sum_counts(r.outcomes.get(op, {}) for r in runs)
+        operations.append(
+            OperationStats(
+                op=op,
+                calls=sum(outcomes.values()),
+                outcomes=outcomes,
+                latency_s=HistogramData.from_histogram(
+                    _merge(r.latency_s[op] for r in runs if op in r.latency_s)
+                ),
+                wall_ms=HistogramData.from_histogram(
+                    _merge(r.wall_ms[op] for r in runs if op in r.wall_ms)
+                ),
+            )
+        )
+    freshness = _merge(r.freshness_s for r in results)
+    lock_wait = _merge(r.lock_wait_s for r in results)
+    check_duration = _merge(r.check_duration_s for r in results)
+    all_durations: list[float] | None = []
+    for r in runs:
+        if r.check_durations is None or all_durations is None:
+            all_durations = None
+        else:
+            all_durations.extend(r.check_durations)
+    traces = [p.trace_file for p in parts if p.trace_file]
+    trace_file: str | None = None
+    if traces and run_dir is not None:
+        trace_file = ", ".join(_relative(Path(t), run_dir) for t in traces)
+    elif traces:
+        trace_file = ", ".join(traces)
+    summary = ScenarioSummary(
+        name=scenario.name,
+        seed=scenario.seed,
+        duration_s=scenario.duration,
+        vms=sum(p.vms for p in parts),
+        check_delay_s=scenario.platform.check_delay,
+        tasks=_sum_counts(p.tasks for p in parts),
+        rejections=_sum_counts(p.rejections for p in parts),
+        rollbacks=sum(p.rollbacks for p in parts),
+        events=_sum_counts(p.events for p in parts),
+        checks=sorted((c for p in parts for c in p.checks), key=lambda c: (c.start, c.end)),
+        checks_total=sum(p.checks_total for p in parts),
+        check_overruns=sum(p.check_overruns for p in parts),
+        results_seen=sum(p.results_seen for p in parts),
+        operations=operations,
+        freshness_s=HistogramData.from_histogram(freshness),
+        queue_depth=sorted(pt for p in parts for pt in p.queue_depth),
+        lock_wait_s=sorted(pt for p in parts for pt in p.lock_wait_s),
+        lock_wait_hist=HistogramData.from_histogram(lock_wait),
+        outages=parts[0].outages,
+        trace_file=trace_file,
+        wall_seconds=wall_s,
+        sim_events=sum(p.sim_events for p in parts),
+        backups_taken=sum(p.backups_taken for p in parts),
+    )
+    peaks = sorted((r.peak_rss_mb for r in results), reverse=True)
+    # At most `concurrency` worlds were resident at once, next to this process.
+    peak = (
+        _peakresident_memory_mb() + sum(peaks[: max(1, concurrency)])
+        if concurrency
+        else _peakresident_memory_mb()
+    )
+    days = max(len(r.memory_by_day_mb) for r in results)
+    memory = [
+        max(r.memory_by_day_mb[d] for r in results if d < len(r.memory_by_day_mb))
+        for d in range(days)
+    ]
+    return LoadResult(
+        job=job,
+        seed=scenario.seed,
+        summary=summary,
+        plugin=results[0].plugin,
+        check_duration_s=check_duration,
+        check_p95_s=_exact_p95(all_durations)
+        if all_durations is not None
+        else (check_duration.quantile(0.95) if check_duration.count else None),
+        check_max_s=check_duration.max,
+        checks=sum(r.checks for r in results),
+        checks_failed=sum(r.checks_failed for r in results),
+        overruns=sum(r.overruns for r in results),
+        results_per_check=_merge(r.results_per_check for r in results),
+        freshness_s=freshness,
+        queue_wait_s=_merge(r.queue_wait_s for r in results),
+        lock_wait_s=lock_wait,
+        wall_s=wall_s,
+        cpu_s=cpu_s + (sum(r.cpu_s for r in results) if concurrency else 0.0),
+        peak_rss_mb=peak,
+        sim_events=sum(r.sim_events for r in results),
+        backups_taken=sum(r.backups_taken for r in results),
+        datacenters=len(results),
+        memory_by_day_mb=memory,
+    )
+
+
+def _relative(path: Path, run_dir: Path) -> str:
+    try:
+        return str(path.relative_to(run_dir))
+    except ValueError:
+        return str(path)
 
 
 # ---------------------------------------------------------------------- sweeps
@@ -460,12 +737,17 @@ def sweep_jobs(
     """The grid of jobs, ordered by check delay, fleet size, then seed.
 
     ``options`` are the other :class:`LoadJob` fields (``policy_mix``, ``latency``, ...).
+    ``datacenters`` defaults to 1 here: the growth of one backup manager's check cost is
+    what a sweep measures.
     """
     sizes = sorted(set(vms))
     delays = sorted(set(check_delays))
     seed_list = list(dict.fromkeys(seeds))
     if not sizes or not delays or not seed_list:
         raise LoadError("a sweep needs at least one fleet size, one check delay and one seed")
+    # A growth measurement wants one backup manager whose load grows with the fleet.
+    if options.get("datacenters") is None:
+        options["datacenters"] = 1
     return [
         LoadJob(plugin=plugin, vms=n, days=days, check_delay_s=d, seed=s, **options)
         for d in delays
@@ -486,7 +768,8 @@ def run_sweep(
     completes; the list returned is in job order whatever the order of completion.
     """
     pool = executor if executor is not None else InlineExecutor()
-    futures = {pool.submit(run_load_job, job): i for i, job in enumerate(jobs)}
+    # A job's datacenters run in its own worker, one after the other: no pool in a pool.
+    futures = {pool.submit(run_load_job, job, workers=0): i for i, job in enumerate(jobs)}
     results: dict[int, LoadResult] = {}
     for future in concurrent.futures.as_completed(futures):
         result = future.result()
@@ -561,7 +844,14 @@ def _load_notes(r: LoadResult) -> list[str]:
     ops = ", ".join(
         f"{op.op} p95 {_fmt_s(op.latency_s.p95)} (n={op.calls})" for op in r.summary.operations
     )
-    return [
+    notes: list[str] = []
+    if r.datacenters > 1:
+        notes.append(
+            f"datacenters: {r.datacenters}, each with its own backup manager, Virtual Factory "
+            "and periodic check, simulated as worlds of their own; the figures below are "
+            "over all of them, and peak memory adds up the processes resident at once"
+        )
+    notes += [
         f"checks: {r.checks}, {r.overruns} over the {r.job.check_delay_s:g} s interval, "
         f"{r.checks_failed} failed; duration p50 {_fmt_s(_q(r.check_duration_s, 0.5))}, "
         f"p95 {_fmt_s(r.check_p95_s)}, max {_fmt_s(r.check_max_s)}",
@@ -578,6 +868,7 @@ def _load_notes(r: LoadResult) -> list[str]:
             else " (reproducible)"
         ),
     ]
+    return notes
 
 
 def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> RunReport:
@@ -800,6 +1091,21 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
     common(load)
     load.add_argument("--vms", type=int, required=True, help="fleet size (VMs)")
     load.add_argument(
+        "--datacenters",
+        type=int,
+        default=None,
+        help="datacenters, each with its own backup manager, Virtual Factory and check "
+        f"(default: one per {VMS_PER_DATACENTER:,} VMs); they share nothing, so they run "
+        "in parallel",
+    )
+    load.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes simulating datacenters at once (default: the CPU count); "
+        "0 runs them in this process",
+    )
+    load.add_argument(
         "--check-delay",
         type=float,
         default=600.0,
@@ -876,6 +1182,7 @@ def _job_from(args: argparse.Namespace, out: Path | None) -> LoadJob:
         properties=_properties(args),
         trace_level=args.trace_level,
         trace_path=str(out / "trace.jsonl") if out is not None else None,
+        datacenters=args.datacenters,
     )
 
 
@@ -935,19 +1242,27 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     started = datetime.now(UTC)
     try:
         probe = LoadJob(
-            plugin=args.plugin, vms=args.vms, days=args.days, check_delay_s=args.check_delay
+            plugin=args.plugin,
+            vms=args.vms,
+            days=args.days,
+            check_delay_s=args.check_delay,
+            datacenters=args.datacenters,
         )
         probe.scenario()
     except LoadError as exc:
         raise _usage(str(exc)) from None
+    if args.workers is not None and args.workers < 0:
+        raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
     out: Path = args.out or Path("out") / f"load-{args.vms}vms"
     job = _job_from(args, out)
     total = job.days * _DAY_S
     wall0 = time.perf_counter()
     with SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar:
-        result = run_load_job(job, progress=bar.update, run_dir=out)
+        result = run_load_job(job, progress=bar.update, run_dir=out, workers=args.workers)
     report = load_run_report(result, started=started, wall_s=time.perf_counter() - wall0)
     trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+    if result.datacenters > 1:
+        trace = None  # one trace per datacenter, named in the summary
     paths = write_report(report, out, trace_path=trace)
     console.print(scenario_table(result.summary))
     _print_load(report, console)

@@ -30,7 +30,7 @@ from simulator.plugin_loader import (
     load_plugin,
     validate_plugin_class,
 )
-from simulator.scenario import Scenario, load_scenario
+from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.trace import TraceLevel
 from simulator.world import World
 
@@ -125,6 +125,19 @@ def run_scenario(
     return ScenarioRun(world, sink, scenario_summary(world, trace_path, run_dir), auditor)
 
 
+def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
+    """Refuse a scenario with a backup manager per datacenter: conformance runs simulate one."""
+    fleet = scenario.fleet
+    if fleet.backup_managers == "per-datacenter" and fleet.datacenters > 1:
+        raise ScenarioError(
+            scenario.name if isinstance(ref, Scenario) else str(ref),
+            f"a conformance run simulates one backup manager, and this scenario gives each "
+            f"of its {fleet.datacenters} datacenters one; use `bpcert load`-style load runs "
+            "for it, or set backup_managers: one",
+            field="fleet.backup_managers",
+        )
+
+
 def _skip_reason(rule: Rule, plugin: LoadedPlugin, used_fake_backend: bool) -> str | None:
     unsupported = frozenset(getattr(plugin.plugin_class, "unsupported_operations", ()))
     missing = sorted(op.value for op in rule.needs_operations if op in unsupported)
@@ -207,8 +220,12 @@ def run(
     loaded = resolve_plugin(plugin, isolation=isolation, call_timeout_s=call_timeout_s)
     selected = select_rules(rules, skip)
     runs: list[ScenarioRun] = []
-    for ref in scenarios:
-        scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
+    loaded_scenarios = [
+        ref if isinstance(ref, Scenario) else load_scenario(ref) for ref in scenarios
+    ]
+    for ref, scenario in zip(scenarios, loaded_scenarios, strict=True):
+        _one_backup_manager(scenario, ref)
+    for scenario in loaded_scenarios:
         trace = None
         if out is not None:
             # One scenario writes its trace at the top of the run directory.

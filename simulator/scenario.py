@@ -26,6 +26,7 @@ The built-in scenarios are the ``*.yaml`` files of the ``scenarios`` package
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.resources
 import math
 import os
@@ -78,11 +79,13 @@ __all__ = [
     "TimelineEntry",
     "WorkloadSpec",
     "builtin_scenarios",
+    "datacenter_seed",
     "dump_scenario",
     "format_duration",
     "load_scenario",
     "load_scenario_text",
     "parse_duration",
+    "split_by_datacenter",
 ]
 
 # ------------------------------------------------------------------------ durations
@@ -782,7 +785,16 @@ class FleetSpec(_Spec):
     datacenters: int = Field(
         default=1,
         ge=1,
-        description="Datacenters the hypervisors are spread over; one backup manager serves all.",
+        description="Datacenters the hypervisors are spread over (see backup_managers).",
+    )
+    backup_managers: Literal["one", "per-datacenter"] = Field(
+        default="one",
+        description=(
+            "'one': one backup manager, Virtual Factory and periodic check serve every "
+            "datacenter. 'per-datacenter': each datacenter has its own, as in Abiquo, so "
+            "the datacenters share nothing and are simulated as worlds of their own "
+            "(load runs only; see split_by_datacenter)."
+        ),
     )
     hypervisors_per_datacenter: int = Field(
         default=4, ge=1, description="Hypervisors per datacenter."
@@ -1343,3 +1355,79 @@ def dump_scenario(scenario: Scenario, *, comment: str | None = None) -> str:
         header = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
         return header + body
     return body
+
+
+# ------------------------------------------------------------------ datacenters
+
+
+def _round_robin_share(count: int, parts: int, k: int) -> int:
+    """How many of ``range(count)`` fall to part ``k`` when dealt round-robin."""
+    return count // parts + (1 if k < count % parts else 0)
+
+
+def datacenter_seed(seed: int, datacenter: int) -> int:
+    """The seed of datacenter ``datacenter``'s world: fixed by the scenario's seed."""
+    digest = hashlib.sha256(f"bpcert-datacenter:{seed}:{datacenter}".encode()).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+def split_by_datacenter(scenario: Scenario) -> list[Scenario]:
+    """One scenario per datacenter, for ``backup_managers: per-datacenter``.
+
+    With a backup manager per datacenter, the datacenters share nothing but the API,
+    so each is a world of its own. VMs are dealt to datacenters round-robin by index
+    (VM ``i`` is VM ``i // D`` of datacenter ``i % D``), which keeps "the first
+    ``deployed_at_start`` VMs are deployed" and moves timeline entries with their VM.
+    Workload rates and virtual datacenters are shared out in proportion; policies,
+    platform settings, latency and faults (a backup-system outage hits every backup
+    manager) are the same in each. Datacenter ``k`` is named ``NAME-dcK`` (from 1) and
+    seeded by :func:`datacenter_seed`. A scenario with one backup manager, or one
+    datacenter, is returned alone and unchanged.
+    """
+    fleet = scenario.fleet
+    parts = fleet.datacenters
+    if fleet.backup_managers == "one" or parts == 1:
+        return [scenario]
+    if fleet.vms < parts:
+        raise ValueError(
+            f"{fleet.vms} VMs cannot fill {parts} datacenters with a backup manager each"
+        )
+    deployed = fleet.deployed_initially
+    vdcs = scenario.platform.vdcs
+    out: list[Scenario] = []
+    for k in range(parts):
+        vms = _round_robin_share(fleet.vms, parts, k)
+        share = vms / fleet.vms
+        timeline = tuple(
+            item.model_copy(update={"vm": item.vm // parts})
+            for item in scenario.workload.timeline
+            if item.vm % parts == k
+        )
+        rates = scenario.workload.rates.model_copy(
+            update={
+                name: value * share for name, value in scenario.workload.rates.model_dump().items()
+            }
+        )
+        out.append(
+            scenario.model_copy(
+                update={
+                    "name": f"{scenario.name}-dc{k + 1}",
+                    "seed": datacenter_seed(scenario.seed, k),
+                    "fleet": fleet.model_copy(
+                        update={
+                            "vms": vms,
+                            "datacenters": 1,
+                            "backup_managers": "one",
+                            "deployed_at_start": _round_robin_share(deployed, parts, k),
+                        }
+                    ),
+                    "platform": scenario.platform.model_copy(
+                        update={"vdcs": max(1, _round_robin_share(vdcs, parts, k))}
+                    ),
+                    "workload": scenario.workload.model_copy(
+                        update={"rates": rates, "timeline": timeline}
+                    ),
+                }
+            )
+        )
+    return out

@@ -225,6 +225,13 @@ class World:
         seed: int | None = None,
         component_classes: Mapping[str, type] | None = None,
     ) -> None:
+        if scenario.fleet.backup_managers == "per-datacenter" and scenario.fleet.datacenters > 1:
+            raise ValueError(
+                f"scenario {scenario.name!r} gives each of its {scenario.fleet.datacenters} "
+                "datacenters a backup manager: one world simulates one backup manager, so "
+                "run one world per datacenter (simulator.scenario.split_by_datacenter; "
+                "`bpcert load` does this)"
+            )
         self.scenario = scenario
         self.plugin_class = plugin_class
         self.seed = scenario.seed if seed is None else seed
