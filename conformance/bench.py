@@ -30,6 +30,7 @@ import resource
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCHMARKS", "Benchmark", "main", "render_section"]
+__all__ = ["BENCHMARKS", "Benchmark", "interpreter", "main", "render_section"]
 
 _MB = 1e6
 BEGIN = "<!-- bench:begin -->"
@@ -296,13 +297,30 @@ def _probe_text(r: dict[str, Any]) -> str:
     return f"{_fmt(before, 2)} / {_fmt(after, 2)}"
 
 
+def interpreter() -> str:
+    """Which Python ran the benchmarks: version, where it is installed, how it is linked.
+
+    Builds differ by a quarter here (docs/performance.md). An interpreter that runs from
+    a shared ``libpython`` (pyenv's default build) is slower than one with libpython
+    linked into the executable (Debian's); sysconfig's ``Py_ENABLE_SHARED`` cannot tell
+    them apart, since Debian ships a shared library too, so this reads the process's
+    own memory map.
+    """
+    text = f"Python {platform.python_version()} from {sysconfig.get_config_var('BINDIR') or '?'}"
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return text
+    return text + (" (shared libpython)" if "libpython" in maps else " (libpython linked in)")
+
+
 def render_section(results: dict[str, dict[str, Any]], started: datetime, load: str) -> str:
     """The measured section of docs/performance.md, markers included."""
     lines = [
         BEGIN,
         "",
         f"Measured by `python -m conformance.bench` on {started:%Y-%m-%d %H:%M} UTC: "
-        f"{os.cpu_count()} CPUs (`nproc`), Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs (`nproc`), {interpreter()}, "
         f"{platform.system()} {platform.machine()}; load average at the start {load}.",
         "",
         "| benchmark | scenario | datacenters | wall (s) | CPU (s) | peak RSS (MB) "

@@ -132,8 +132,9 @@ def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
         raise ScenarioError(
             scenario.name if isinstance(ref, Scenario) else str(ref),
             f"a conformance run simulates one backup manager, and this scenario gives each "
-            f"of its {fleet.datacenters} datacenters one; use `bpcert load`-style load runs "
-            "for it, or set backup_managers: one",
+            f"of its {fleet.datacenters} datacenters one; load runs simulate it, a world per "
+            "datacenter (`bpcert load --datacenters N`, conformance.load.run_load_scenario), "
+            "or set backup_managers: one",
             field="fleet.backup_managers",
         )
 

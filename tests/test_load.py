@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -325,3 +326,11 @@ def test_the_load_scenarios_purge_expired_backups_and_level_off() -> None:
         world.finish()
     assert world.backup_system.backups_purged > 0
     assert max(kept[4:]) < 1.3 * min(kept[4:]), kept
+
+
+def test_the_bench_names_the_interpreter_and_how_libpython_is_linked() -> None:
+    from conformance.bench import interpreter
+
+    text = interpreter()
+    assert text.startswith(f"Python {platform.python_version()} from ")
+    assert text.endswith(("(shared libpython)", "(libpython linked in)"))
