@@ -77,7 +77,6 @@ __all__ = [
     "fit_growth",
     "load_run_report",
     "parse_policy_mix",
-    "resident_memory_mb",
     "run_datacenter",
     "run_load_job",
     "run_load_scenario",
@@ -346,7 +345,7 @@ class LoadJob:
         return shlex.join(parts)
 
 
-def _peakresident_memory_mb() -> float:
+def _peak_rss_mb() -> float:
     """This process's peak resident set size, in MB (ru_maxrss is KiB on Linux)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
@@ -409,7 +408,7 @@ def _exact_p95(durations: Sequence[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def resident_memory_mb() -> float:
+def _rss_mb() -> float:
     """This process's resident memory now, in MB (0 where /proc is missing)."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
@@ -463,7 +462,7 @@ def _run_world(
         for t in stops:
             world.advance(t)
             if t % _DAY_S == 0 or t == end:
-                memory_by_day.append(resident_memory_mb())
+                memory_by_day.append(_rss_mb())
             if progress is not None:
                 progress(t)
     finally:
@@ -491,7 +490,7 @@ def _run_world(
         lock_wait_s=m.lock_wait_s,
         wall_s=world.wall_seconds,
         cpu_s=cpu_s,
-        peak_rss_mb=_peakresident_memory_mb(),
+        peak_rss_mb=_peak_rss_mb(),
         sim_events=world.sim_events,
         backups_taken=world.backup_system.backups_taken,
         memory_by_day_mb=memory_by_day,
@@ -659,11 +658,7 @@ def _merge_runs(
     )
     peaks = sorted((r.peak_rss_mb for r in results), reverse=True)
     # At most `concurrency` worlds were resident at once, next to this process.
-    peak = (
-        _peakresident_memory_mb() + sum(peaks[: max(1, concurrency)])
-        if concurrency
-        else _peakresident_memory_mb()
-    )
+    peak = _peak_rss_mb() + sum(peaks[: max(1, concurrency)]) if concurrency else _peak_rss_mb()
     days = max(len(r.memory_by_day_mb) for r in results)
     memory = [
         max(r.memory_by_day_mb[d] for r in results if d < len(r.memory_by_day_mb))
