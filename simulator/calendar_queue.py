@@ -64,6 +64,39 @@ class CalendarQueue(Generic[E]):
             entry = self._pop_loaded(now)
         return entry
 
+    def pop_all_due(self, now: Any) -> list[E]:
+        """Every entry whose instant is at or before ``now`` (removed), in order.
+
+        The same entries, in the same order, as calling :meth:`pop_due` until it gives
+        ``None``, without a call per entry: the platform drains its expiry queue this way
+        at every check.
+        """
+        self._load(self._minute_of(now))
+        out: list[E] = []
+        append = out.append
+        run = self._run
+        heap = self._heap
+        i = self._cursor
+        n = len(run)
+        while True:
+            if i < n:
+                head = run[i]
+                if heap and heap[0] < head:
+                    if heap[0][0] > now:
+                        break
+                    append(heapq.heappop(heap))
+                    continue
+                if head[0] > now:
+                    break
+                append(head)
+                i += 1
+            elif heap and heap[0][0] <= now:
+                append(heapq.heappop(heap))
+            else:
+                break
+        self._cursor = i
+        return out
+
     def _pop_loaded(self, now: Any) -> E | None:
         """The first due entry among the minutes already loaded (removed), or ``None``."""
         heap = self._heap

@@ -698,9 +698,10 @@ class Platform:
                 if expired_call.ok:
                     confirmed = set(expired_call.result)
                     keep = []
+                    remove = self.results.remove
                     for pid in due:
                         if pid in confirmed:
-                            removed += int(self.results.remove(pid))
+                            removed += remove(pid)
                         else:
                             keep.append(pid)
                     self.results.reoffer(keep)

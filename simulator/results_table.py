@@ -13,7 +13,6 @@ O(results it touches), not O(results held):
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -193,11 +192,12 @@ class ResultsTable:
         :meth:`reoffer`.
         """
         due: list[str] = []
-        while (entry := self._expiry.pop_due(now)) is not None:
-            pid = entry[1]
-            held = self.by_id.get(pid)
-            if held is not None and held.state is ResultState.DONE:
-                due.append(pid)
+        append = due.append
+        by_id = self.by_id
+        for _, pid in self._expiry.pop_all_due(now):
+            held = by_id.get(pid)
+            if held is not None and held.state is _DONE:
+                append(pid)
         return due
 
     def reoffer(self, ids: list[str]) -> None:
@@ -214,12 +214,15 @@ class ResultsTable:
             return False
         ids = self.by_vm.get(held.vm_uuid)
         if ids is not None:
-            with contextlib.suppress(ValueError):
+            # try/except, not contextlib.suppress: every expired result passes here.
+            try:  # noqa: SIM105
                 ids.remove(provider_id)
+            except ValueError:
+                pass
             if not ids:
                 del self.by_vm[held.vm_uuid]
         self.in_progress.pop(provider_id, None)
-        if held.state is ResultState.IN_PROGRESS:
+        if held.state is _IN_PROGRESS:
             self._count_in_progress(held.vm_uuid, -1)
         self.removed_expired += 1
         return True

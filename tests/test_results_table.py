@@ -86,11 +86,14 @@ def test_an_in_progress_result_seen_again_raises_nothing_and_its_end_raises_one_
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.booleans(), st.integers(0, 10_000)),  # (push?, instant or step)
+        # (push?, instant or step, drain with pop_all_due rather than pop_due?)
+        st.tuples(st.booleans(), st.integers(0, 10_000), st.booleans()),
         max_size=120,
     )
 )
-def test_a_calendar_queue_pops_what_one_heap_would(script: list[tuple[bool, int]]) -> None:
+def test_a_calendar_queue_pops_what_one_heap_would(
+    script: list[tuple[bool, int, bool]],
+) -> None:
     import heapq
 
     from simulator.calendar_queue import CalendarQueue
@@ -98,14 +101,19 @@ def test_a_calendar_queue_pops_what_one_heap_would(script: list[tuple[bool, int]
     queue: CalendarQueue[tuple[int, int]] = CalendarQueue(lambda t: t // 60)
     heap: list[tuple[int, int]] = []
     now = 0
-    for seq, (push, value) in enumerate(script):
+    for seq, (push, value, bulk) in enumerate(script):
         if push:
             entry = (max(0, now - 300) + value, seq)  # re-offers may lie in the past
             queue.push(entry)
             heapq.heappush(heap, entry)
         else:
             now += value // 10
+            due = []
             while heap and heap[0][0] <= now:
-                assert queue.pop_due(now) == heapq.heappop(heap)
+                due.append(heapq.heappop(heap))
+            if bulk:
+                assert queue.pop_all_due(now) == due
+            else:
+                assert [queue.pop_due(now) for _ in due] == due
             assert queue.pop_due(now) is None
     assert len(queue) == len(heap)
