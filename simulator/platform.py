@@ -756,6 +756,7 @@ class Platform:
         held_by_id = table.by_id
         in_progress_by_vm = table.in_progress_by_vm
         backup_locked = self._backup_locked
+        waiting = self._waiting
         lock = self.settings.lock_vm_during_backup
         count = 0
         for result in results:
@@ -773,8 +774,8 @@ class Platform:
                 busy = in_progress_by_vm.get(vm, 0)
                 if busy:
                     backup_locked[vm] = busy
-                elif backup_locked.pop(vm, None) is not None:
-                    self._dispatch(vm)
+                elif backup_locked.pop(vm, None) is not None and vm in waiting:
+                    self._dispatch(vm)  # a task was waiting for the backup to end
         return count
 
     def _raise(self, transitions: list[Transition], now: float) -> None:
