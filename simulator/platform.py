@@ -753,7 +753,6 @@ class Platform:
         """
         table = self.results
         upsert = table.upsert
-        held_by_id = table.by_id
         in_progress_by_vm = table.in_progress_by_vm
         backup_locked = self._backup_locked
         waiting = self._waiting
@@ -768,8 +767,7 @@ class Platform:
                 continue  # a final result seen again: nothing to raise, no lock to change
             if lock:
                 # The VM the platform holds the result for: an UNKNOWN answer may not say.
-                held = held_by_id.get(result.provider_id)
-                vm = held.vm_uuid if held is not None else result.vm_uuid
+                vm = table.last_vm_uuid
                 # Since 4.0 the VM stays locked while the backup system backs it up.
                 busy = in_progress_by_vm.get(vm, 0)
                 if busy:

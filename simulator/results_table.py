@@ -81,6 +81,9 @@ class ResultsTable:
 
     def __init__(self) -> None:
         self.by_id: dict[str, HeldResult] = {}
+        #: The VM of the result the last :meth:`upsert` touched, as held: an UNKNOWN
+        #: answer may not name it. Saves the caller a second lookup by id.
+        self.last_vm_uuid = ""
         self.by_vm: dict[str, list[str]] = {}
         # Insertion-ordered (a dict, not a set) so the order never depends on hashing.
         self.in_progress: dict[str, None] = {}
@@ -107,7 +110,7 @@ class ResultsTable:
         held = self.by_id.get(pid)
         if held is None:
             was_final = was_in_progress = False
-            vm_uuid = result.vm_uuid
+            vm_uuid = self.last_vm_uuid = result.vm_uuid
             held = HeldResult(
                 pid,
                 vm_uuid,
@@ -126,6 +129,7 @@ class ResultsTable:
             else:
                 ids.append(pid)
         else:
+            self.last_vm_uuid = held.vm_uuid
             was_in_progress = held.state is _IN_PROGRESS
             was_final = not was_in_progress
             held.state = state
