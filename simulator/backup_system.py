@@ -1138,7 +1138,7 @@ class BackupSystem:
             seen.add(provider_id)
             examined += 1
             # _parse_id(_BACKUP_PREFIX, provider_id, count), inlined.
-            if type(provider_id) is not str or not provider_id.startswith(prefix):
+            if not isinstance(provider_id, str) or not provider_id.startswith(prefix):
                 continue
             digits = provider_id[skip:]
             if not digits.isdigit() or not digits.isascii():
