@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = _console()
     err = Console(stderr=True, highlight=False)
-    from conformance.load import LOAD_COMMANDS
+    from conformance.load import LOAD_COMMANDS, WorkerDied
 
     commands: dict[str, Callable[[argparse.Namespace, Console], int]] = {
         **_COMMANDS,
@@ -291,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, PluginSpecError, ScenarioError) as exc:
         err.print(f"bpcert {args.command}: error: {exc}", markup=False)
         return int(ExitCode.USAGE)
+    except WorkerDied as exc:
+        err.print(f"bpcert {args.command}: error: {exc}", markup=False)
+        return int(ExitCode.HARNESS_ERROR)
     except KeyboardInterrupt:
         err.print("bpcert: interrupted", markup=False)
         return int(ExitCode.INTERRUPTED)

@@ -18,7 +18,9 @@ class ExitCode(IntEnum):
     OK = 0
     #: At least one rule failed: the plugin does not conform (findings are in the report).
     FINDINGS = 1
-    #: bpcert itself failed: an unexpected internal error. Please report it.
+    #: bpcert itself failed: an unexpected internal error (please report it), or a
+    #: worker process of a load run or sweep died (out of memory, killed, or ended by an
+    #: in-process plugin), so the run could not complete.
     HARNESS_ERROR = 3
     #: A usage error: bad flags, a malformed scenario, an unknown or malformed plugin.
     USAGE = 4

@@ -43,6 +43,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,7 @@ __all__ = [
     "LoadError",
     "LoadJob",
     "LoadResult",
+    "WorkerDied",
     "add_load_parsers",
     "build_load_scenario",
     "default_datacenters",
@@ -115,6 +117,21 @@ T = TypeVar("T")
 
 class LoadError(ValueError):
     """A load or sweep request that cannot run as given (a usage error, exit code 4)."""
+
+
+class WorkerDied(RuntimeError):
+    """A process simulating a datacenter or a sweep job ended abruptly (exit code 3).
+
+    Out of memory, killed from outside, or ended by an in-process plugin (``os._exit``, a
+    crash in native code): the run cannot be completed, and nothing in bpcert raised.
+    """
+
+
+_DIED = (
+    "a process {what} ended abruptly: it ran out of memory, was killed, or the plugin "
+    "ended it (os._exit, a crash in native code). Run with --isolation process to keep "
+    "a crashing plugin out of bpcert's processes, or with --workers 0 to see it here."
+)
 
 
 # ---------------------------------------------------------------------- policy mix
@@ -563,10 +580,13 @@ def run_load_scenario(
     pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
     with pool:
         futures = [pool.submit(run_datacenter, job, part, k) for k, part in enumerate(parts)]
-        for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
-            if progress is not None:
-                progress(scenario.duration * done / len(parts))
-        runs = [f.result() for f in futures]
+        try:
+            for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
+                if progress is not None:
+                    progress(scenario.duration * done / len(parts))
+            runs = [f.result() for f in futures]
+        except BrokenProcessPool:
+            raise WorkerDied(_DIED.format(what="simulating a datacenter")) from None
     return _merge_runs(
         job,
         scenario,
@@ -763,6 +783,17 @@ def run_sweep(
     completes; the list returned is in job order whatever the order of completion.
     """
     pool = executor if executor is not None else InlineExecutor()
+    try:
+        return _run_sweep(jobs, pool, on_result)
+    except BrokenProcessPool:
+        raise WorkerDied(_DIED.format(what="running a sweep job")) from None
+
+
+def _run_sweep(
+    jobs: Sequence[LoadJob],
+    pool: Executor,
+    on_result: Callable[[LoadResult], None] | None,
+) -> list[LoadResult]:
     # A job's datacenters run in its own worker, one after the other: no pool in a pool.
     futures = {pool.submit(run_load_job, job, workers=0): i for i, job in enumerate(jobs)}
     results: dict[int, LoadResult] = {}

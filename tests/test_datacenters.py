@@ -198,3 +198,15 @@ def test_bad_datacenter_arguments_are_usage_errors(
     assert main(["load", *args, "--out", str(tmp_path), "--quiet"]) == ExitCode.USAGE
     assert message in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_datacenter_process_that_dies_is_a_clear_harness_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["load", "--plugin", "tests.plugins.process_exit:ExitsInListResults"]
+    args += ["--vms", "20", "--days", "0.1", "--datacenters", "2", "--workers", "2"]
+    assert main([*args, "--out", str(tmp_path), "--quiet"]) == ExitCode.HARNESS_ERROR
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a process simulating a datacenter ended abruptly" in err
+    assert "--isolation process" in err and "Traceback" not in err
+    assert not (tmp_path / "report.json").exists()
