@@ -70,12 +70,6 @@ def _restores_of(held: HeldResult) -> dict[str, ResultState]:
     return held.restores
 
 
-def _event_for(result: BackupResult) -> str:
-    if not result.on_demand:
-        return "SCHEDULED_BACKUP"
-    return "BACKUP_WITH_REPLICATION_FINISH" if result.replication else "BACKUP_FINISH"
-
-
 class ResultsTable:
     """Backup results by provider id, with the indexes the periodic check needs."""
 
@@ -138,14 +132,25 @@ class ResultsTable:
             if in_progress and was_in_progress and not result.restores:
                 return out  # still running: the indexes already say so
         if was_in_progress is not in_progress:
-            self._count_in_progress(held.vm_uuid, -1 if was_in_progress else 1)
+            # _count_in_progress(held.vm_uuid, ±1), inlined: most upserts pass here.
+            vm = held.vm_uuid
+            by_vm = self.in_progress_by_vm
+            count = by_vm.get(vm, 0) + (-1 if was_in_progress else 1)
+            if count > 0:
+                by_vm[vm] = count
+            else:
+                by_vm.pop(vm, None)
         if not in_progress:
             self.in_progress.pop(pid, None)
             if not was_final:
                 held.final_seen = t
-                out = [
-                    Transition(_event_for(result), pid, result.vm_uuid, state, result.finish_date)
-                ]
+                if not result.on_demand:  # _event_for(result), inlined
+                    event = "SCHEDULED_BACKUP"
+                elif result.replication:
+                    event = "BACKUP_WITH_REPLICATION_FINISH"
+                else:
+                    event = "BACKUP_FINISH"
+                out = [Transition(event, pid, result.vm_uuid, state, result.finish_date)]
                 expiration = result.expiration_date
                 if state is _DONE and expiration is not None:
                     self._expiry.push((expiration, pid))
