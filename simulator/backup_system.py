@@ -532,6 +532,8 @@ class BackupSystem:
         self._kind_suffix: list[str] = []
         # Per kind: (low, high - low) of the fraction of the disks a backup copies.
         self._kind_size: list[tuple[float, float]] = []
+        # Per kind: its retention as a timedelta, added to a finish date per record.
+        self._kind_retention: list[timedelta] = []
         self._kind_index: dict[_Kind, int] = {}
         # Backups, one column per field: a million of them must stay cheap.
         # Backup b lives at column index b - _base: backups purged by _forget_expired
@@ -747,6 +749,7 @@ class BackupSystem:
             self._kind_suffix.append(suffix)
             low, high = _SIZE_FACTOR[kind.type]
             self._kind_size.append((low, high - low))
+            self._kind_retention.append(kind.retention_us * _US)
         return index
 
     def _disk_sequences(self, vm_index: int, kind: _Kind) -> tuple[int, ...]:
@@ -873,6 +876,7 @@ class BackupSystem:
         base = self._base
         kinds = self._kinds
         kind_suffix = self._kind_suffix
+        kind_retention = self._kind_retention
         b_kind, b_vm, b_creation = self._b_kind, self._b_vm, self._b_creation
         b_finish, b_failed, b_size = self._b_finish, self._b_failed, self._b_size
         b_restores = self._b_restores
@@ -895,7 +899,7 @@ class BackupSystem:
                 failed = b_failed[j]
                 state = _FAILED if failed else _DONE
                 finish_date = start + finish * _US
-                expiration_date = start + (finish + kind.retention_us) * _US
+                expiration_date = finish_date + kind_retention[k]
                 size = b_size[j]
                 message = "simulated backup failure" if failed else None
             # tuple.__new__ skips the named tuple's Python-level __new__ (a third of the cost).
