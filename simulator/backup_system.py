@@ -118,6 +118,9 @@ _BACKUP_ID = f"{_BACKUP_PREFIX}%0{_ID_DIGITS}d"  # the same as _format_id(_BACKU
 _new_tuple = tuple.__new__
 
 
+_DEFINED_HOUR = Periodicity.DEFINED_HOUR
+
+
 def _minute_of(instant_us: int) -> int:
     return instant_us // _BUCKET_US
 
@@ -573,6 +576,7 @@ class BackupSystem:
         self._max_delay_us = int(self.settings.start_delay_max_s * 1e6)
         self._min_duration_us = int(self.settings.min_duration_s * 1e6)
         self._throughput = self.settings.throughput_bytes_per_s
+        self._failure_probability = self.settings.failure_probability
 
     def __repr__(self) -> str:
         return f"BackupSystem(endpoint={self.endpoint!r}, user={self.user!r})"
@@ -718,7 +722,7 @@ class BackupSystem:
     def _schedule_next(self, job: _Job, from_us: int) -> None:
         config = job.configuration
         occurrence: int | None
-        if config.subtype is Periodicity.DEFINED_HOUR:
+        if config.subtype is _DEFINED_HOUR:
             if config.time is None:
                 occurrence = None  # no period to place it in: the system never runs it
             else:
@@ -769,7 +773,7 @@ class BackupSystem:
         low, span = self._kind_size[kind_index]
         rnd = self._rng.random
         size = int(capacity * (low + span * rnd()))
-        failed = rnd() < self.settings.failure_probability
+        failed = rnd() < self._failure_probability
         duration = int(size / self._throughput * 1e6)
         if duration < self._min_duration_us:
             duration = self._min_duration_us
