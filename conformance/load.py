@@ -343,6 +343,19 @@ class LoadJob:
             datacenters=self.datacenters,
         )
 
+    def trace_file(self, datacenter: int | None = None) -> Path | None:
+        """Where the run writes its trace, or None when it writes none.
+
+        Datacenter ``k`` of a run of several writes its own: ``trace.jsonl`` becomes
+        ``trace-dc1.jsonl``, ``trace-dc2.jsonl``, ...
+        """
+        if self.trace_path is None or self.trace_level == "off":
+            return None
+        path = Path(self.trace_path)
+        if datacenter is None:
+            return path
+        return path.with_name(f"{path.stem}-dc{datacenter + 1}{path.suffix}")
+
     def replay(self) -> str:
         """The ``bpcert load`` command that runs this job again."""
         parts = ["bpcert", "load", "--plugin", self.plugin, "--vms", str(self.vms)]
@@ -521,21 +534,15 @@ def _run_world(
     )
 
 
-def _datacenter_trace(trace: str | None, index: int) -> Path | None:
-    """Datacenter ``index``'s trace: ``trace.jsonl`` becomes ``trace-dc1.jsonl``, ..."""
-    if trace is None:
-        return None
-    path = Path(trace)
-    return path.with_name(f"{path.stem}-dc{index + 1}{path.suffix}")
-
-
-def run_datacenter(job: LoadJob, scenario: Scenario, index: int) -> _WorldRun:
+def run_datacenter(
+    job: LoadJob, scenario: Scenario, index: int, run_dir: Path | None = None
+) -> _WorldRun:
     """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
 
     Module-level, so a process pool can run it; each datacenter writes its own trace.
     """
-    trace = _datacenter_trace(job.trace_path, index) if job.trace_level != "off" else None
-    return _run_world(job, scenario, trace=trace, progress=None, run_dir=None)
+    trace = job.trace_file(datacenter=index)
+    return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir)
 
 
 def run_load_job(
@@ -572,14 +579,16 @@ def run_load_scenario(
     """
     parts = split_by_datacenter(scenario)
     if len(parts) == 1:
-        trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+        trace = job.trace_file()
         return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
     concurrency = min(len(parts), workers if workers is not None else (os.cpu_count() or 1))
     pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
     with pool:
-        futures = [pool.submit(run_datacenter, job, part, k) for k, part in enumerate(parts)]
+        futures = [
+            pool.submit(run_datacenter, job, part, k, run_dir) for k, part in enumerate(parts)
+        ]
         try:
             for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
                 if progress is not None:
@@ -646,11 +655,7 @@ def _merge_runs(
         else:
             all_durations.extend(r.check_durations)
     traces = [p.trace_file for p in parts if p.trace_file]
-    trace_file: str | None = None
-    if traces and run_dir is not None:
-        trace_file = ", ".join(_relative(Path(t), run_dir) for t in traces)
-    elif traces:
-        trace_file = ", ".join(traces)
+    trace_file = ", ".join(traces) if traces else None
     summary = ScenarioSummary(
         name=scenario.name,
         seed=scenario.seed,
@@ -709,13 +714,6 @@ def _merge_runs(
         datacenters=len(results),
         memory_by_day_mb=memory,
     )
-
-
-def _relative(path: Path, run_dir: Path) -> str:
-    try:
-        return str(path.relative_to(run_dir))
-    except ValueError:
-        return str(path)
 
 
 # ---------------------------------------------------------------------- sweeps
@@ -1286,7 +1284,7 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     with SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar:
         result = run_load_job(job, progress=bar.update, run_dir=out, workers=args.workers)
     report = load_run_report(result, started=started, wall_s=time.perf_counter() - wall0)
-    trace = Path(job.trace_path) if job.trace_path and job.trace_level != "off" else None
+    trace = job.trace_file()
     if result.datacenters > 1:
         trace = None  # one trace per datacenter, named in the summary
     paths = write_report(report, out, trace_path=trace)

@@ -128,7 +128,7 @@ def run_scenario(
 def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
     """Refuse a scenario with a backup manager per datacenter: conformance runs simulate one."""
     fleet = scenario.fleet
-    if fleet.backup_managers == "per-datacenter" and fleet.datacenters > 1:
+    if fleet.manager_per_datacenter:
         raise ScenarioError(
             scenario.name if isinstance(ref, Scenario) else str(ref),
             f"a conformance run simulates one backup manager, and this scenario gives each "

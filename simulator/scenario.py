@@ -849,6 +849,11 @@ class FleetSpec(_Spec):
         return self
 
     @property
+    def manager_per_datacenter(self) -> bool:
+        """Several datacenters, each with its own backup manager: a world apiece."""
+        return self.backup_managers == "per-datacenter" and self.datacenters > 1
+
+    @property
     def deployed_initially(self) -> int:
         """How many VMs (the first ones) are deployed at t=0."""
         return self.vms if self.deployed_at_start is None else self.deployed_at_start
@@ -1386,7 +1391,7 @@ def split_by_datacenter(scenario: Scenario) -> list[Scenario]:
     """
     fleet = scenario.fleet
     parts = fleet.datacenters
-    if fleet.backup_managers == "one" or parts == 1:
+    if not fleet.manager_per_datacenter:
         return [scenario]
     if fleet.vms < parts:
         raise ValueError(

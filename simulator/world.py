@@ -229,7 +229,7 @@ class World:
         seed: int | None = None,
         component_classes: Mapping[str, type] | None = None,
     ) -> None:
-        if scenario.fleet.backup_managers == "per-datacenter" and scenario.fleet.datacenters > 1:
+        if scenario.fleet.manager_per_datacenter:
             raise ValueError(
                 f"scenario {scenario.name!r} gives each of its {scenario.fleet.datacenters} "
                 "datacenters a backup manager: one world simulates one backup manager, so "
