@@ -472,8 +472,11 @@ def _parse_id(prefix: str, value: object, count: int) -> int | None:
     digits = value[len(prefix) :]
     if not digits.isdigit() or not digits.isascii():
         return None
+    # Canonical as _format_id writes it: zero-padded to _ID_DIGITS, no other leading zero.
+    if len(digits) != _ID_DIGITS and (len(digits) < _ID_DIGITS or digits[0] == "0"):
+        return None
     index = int(digits) - 1
-    if not 0 <= index < count or _format_id(prefix, index) != value:
+    if not 0 <= index < count:
         return None
     return index
 
@@ -1132,27 +1135,20 @@ class BackupSystem:
         return out
 
     def _expired(self, ids: Iterable[str], now: int) -> list[str]:
-        # Every check asks about the done results due: the id is parsed and the
-        # expiration computed inline, the columns read through locals.
+        # Every check asks about the done results due: the expiration is computed
+        # inline, from the columns read through locals.
         out: list[str] = []
         seen: set[str] = set()
         count, base = self._count, self._base
         finish, kind_of, kinds = self._b_finish, self._b_kind, self._kinds
-        prefix, skip = _BACKUP_PREFIX, len(_BACKUP_PREFIX)
         examined = 0
         for provider_id in ids:
             if provider_id in seen:
                 continue
             seen.add(provider_id)
             examined += 1
-            # _parse_id(_BACKUP_PREFIX, provider_id, count), inlined.
-            if not isinstance(provider_id, str) or not provider_id.startswith(prefix):
-                continue
-            digits = provider_id[skip:]
-            if not digits.isdigit() or not digits.isascii():
-                continue
-            b = int(digits) - 1
-            if not 0 <= b < count or _BACKUP_ID % (b + 1) != provider_id:
+            b = _parse_id(_BACKUP_PREFIX, provider_id, count)
+            if b is None:
                 continue
             if b < base:
                 out.append(provider_id)  # a purged backup had expired

@@ -132,14 +132,7 @@ class ResultsTable:
             if in_progress and was_in_progress and not result.restores:
                 return out  # still running: the indexes already say so
         if was_in_progress is not in_progress:
-            # _count_in_progress(held.vm_uuid, ±1), inlined: most upserts pass here.
-            vm = held.vm_uuid
-            by_vm = self.in_progress_by_vm
-            count = by_vm.get(vm, 0) + (-1 if was_in_progress else 1)
-            if count > 0:
-                by_vm[vm] = count
-            else:
-                by_vm.pop(vm, None)
+            self._count_in_progress(held.vm_uuid, -1 if was_in_progress else 1)
         if not in_progress:
             self.in_progress.pop(pid, None)
             if not was_final:

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from simulator.backup_system import (
@@ -687,3 +689,17 @@ def test_a_failed_restore_touches_no_disk_and_is_not_judged(world: World) -> Non
     assert {seq: world.fleet.disk_content(3, seq, 2 * DAY) for seq in before} == before
     [record] = session.get([backup.provider_id]).values()
     assert record.restores[0].state is ResultState.FAILED and record.restores[0].message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**10), st.integers(0, 12), st.integers(1, 10**10))
+def test_an_id_parses_only_in_the_form_the_system_writes(
+    number: int, width: int, count: int
+) -> None:
+    from simulator.backup_system import _format_id, _parse_id
+
+    text = f"bk-{str(number).zfill(width)}"
+    canonical = number >= 1 and _format_id("bk-", number - 1) == text
+    expected = number - 1 if canonical and number - 1 < count else None
+    assert _parse_id("bk-", text, count) == expected
+    assert _parse_id("rs-", text, count) is None
