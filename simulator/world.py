@@ -205,12 +205,18 @@ class RunMetrics:
             # and thousands of them kept here would make memory grow with the run.
             self.checks.append(replace(check, list_call=None, expired_call=None))
 
-    def on_transition(self, tr: Transition, t: float) -> None:
+    def on_transitions(self, transitions: list[Transition], t: float) -> None:
         """Freshness: how long after a backup finished the platform saw it final."""
-        if tr.finish_date is not None and tr.event != "RESTORE_FINISH":
-            # Once per backup result: the clock's start is kept here, not asked for.
-            seen_after = t - (tr.finish_date - self.clock_start).total_seconds()
-            self.freshness_s.add(seen_after if seen_after > 0.0 else 0.0)
+        start = self.clock_start
+        fresh: list[float] = []
+        append = fresh.append
+        for tr in transitions:
+            finish = tr.finish_date
+            if finish is not None and tr.event != "RESTORE_FINISH":
+                # Once per backup result: the clock's start is kept here, not asked for.
+                seen_after = t - (finish - start).total_seconds()
+                append(seen_after if seen_after > 0.0 else 0.0)
+        self.freshness_s.add_many(fresh)
 
 
 class World:
@@ -357,7 +363,7 @@ class World:
         self.platform.hooks.check_end.append(
             lambda c: self.metrics.on_check(c, self.settings.check_delay_s)
         )
-        self.platform.hooks.transition.append(self.metrics.on_transition)
+        self.platform.hooks.transition.append(self.metrics.on_transitions)
         self.platform.hooks.queue_depth.append(self.metrics.queue_depth.add)
         self.finishers: list[Callable[[World], None]] = []
         self.wall_seconds = 0.0
