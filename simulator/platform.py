@@ -698,14 +698,8 @@ class Platform:
                 )
                 if expired_call.ok:
                     confirmed = set(expired_call.result)
-                    keep = []
-                    remove = self.results.remove
-                    for pid in due:
-                        if pid in confirmed:
-                            removed += remove(pid)
-                        else:
-                            keep.append(pid)
-                    self.results.reoffer(keep)
+                    removed = self.results.remove_many(pid for pid in due if pid in confirmed)
+                    self.results.reoffer([pid for pid in due if pid not in confirmed])
                 else:
                     ok = False
                     self.results.reoffer(due)

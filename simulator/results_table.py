@@ -14,6 +14,7 @@ O(results it touches), not O(results held):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from simulator.calendar_queue import CalendarQueue
@@ -211,23 +212,36 @@ class ResultsTable:
 
     def remove(self, provider_id: str) -> bool:
         """Forget an expired result. Returns False when it was not held."""
-        held = self.by_id.pop(provider_id, None)
-        if held is None:
-            return False
-        ids = self.by_vm.get(held.vm_uuid)
-        if ids is not None:
-            # try/except, not contextlib.suppress: every expired result passes here.
-            try:  # noqa: SIM105
-                ids.remove(provider_id)
-            except ValueError:
-                pass
-            if not ids:
-                del self.by_vm[held.vm_uuid]
-        self.in_progress.pop(provider_id, None)
-        if held.state is _IN_PROGRESS:
-            self._count_in_progress(held.vm_uuid, -1)
-        self.removed_expired += 1
-        return True
+        return self.remove_many((provider_id,)) == 1
+
+    def remove_many(self, provider_ids: Iterable[str]) -> int:
+        """Forget expired results, in order; returns how many of them were held.
+
+        One loop for a check's confirmed expirations: past the longest retention, a
+        check removes about as many results as it lists.
+        """
+        by_id, by_vm, in_progress = self.by_id, self.by_vm, self.in_progress
+        removed = 0
+        for provider_id in provider_ids:
+            held = by_id.pop(provider_id, None)
+            if held is None:
+                continue
+            vm_uuid = held.vm_uuid
+            ids = by_vm.get(vm_uuid)
+            if ids is not None:
+                # try/except, not contextlib.suppress: every expired result passes here.
+                try:  # noqa: SIM105
+                    ids.remove(provider_id)
+                except ValueError:
+                    pass
+                if not ids:
+                    del by_vm[vm_uuid]
+            in_progress.pop(provider_id, None)
+            if held.state is _IN_PROGRESS:
+                self._count_in_progress(vm_uuid, -1)
+            removed += 1
+        self.removed_expired += removed
+        return removed
 
     def _count_in_progress(self, vm_uuid: str, delta: int) -> None:
         count = self.in_progress_by_vm.get(vm_uuid, 0) + delta
