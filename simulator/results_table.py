@@ -13,8 +13,8 @@ O(results it touches), not O(results held):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from simulator.calendar_queue import CalendarQueue

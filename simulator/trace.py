@@ -29,10 +29,8 @@ _LEVEL_KINDS: dict[str, frozenset[str]] = {
 }
 
 
-def _round(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
+#: One encoder for every line: json.dumps with these options builds a new one per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class TraceWriter:
@@ -91,10 +89,9 @@ class TraceWriter:
             return seq  # nobody reads this line: number it, build nothing
         record: dict[str, Any] = {"seq": seq, "t": round(t, 6), "kind": kind}
         for key, value in fields.items():
-            record[key] = _round(value)
+            record[key] = round(value, 6) if isinstance(value, float) else value
         if self._file is not None and kind in self._kinds:
-            self._file.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False))
-            self._file.write("\n")
+            self._file.write(_ENCODE(record) + "\n")
         for listener in self._listeners:
             listener(record)
         return self.seq
