@@ -965,6 +965,8 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         peak_memory_mb=result.peak_rss_mb,
         vm_days_per_wall_s=result.vm_days_per_wall_s,
         events_per_backup=result.events_per_backup,
+        datacenters=result.datacenters,
+        memory_by_day_mb=result.memory_by_day_mb,
         flagged=flagged,
         flag_reason=reason,
     )

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 #: The version of the ``report.json`` format this code writes, ``MAJOR.MINOR``.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Floats in ``report.json`` are rounded to this many decimals, so that tiny
 #: floating-point noise never makes two equal runs differ byte for byte.
@@ -281,6 +281,19 @@ class LoadMetrics(_Model):
     peak_memory_mb: float | None = Field(default=None, json_schema_extra=_WALL)
     vm_days_per_wall_s: float | None = Field(default=None, json_schema_extra=_WALL)
     events_per_backup: float | None = None
+    datacenters: int = Field(
+        default=1,
+        ge=1,
+        description="Worlds simulated: one per datacenter with a backup manager of its own.",
+    )
+    memory_by_day_mb: list[float] = Field(
+        default_factory=list,
+        json_schema_extra=_WALL,
+        description=(
+            "Resident memory at the end of each simulated day, MB (with several "
+            "datacenters, of the largest of their processes)."
+        ),
+    )
     growth: list[GrowthPoint] = Field(default_factory=list)
     growth_exponent: float | None = Field(
         default=None, description="Fitted exponent of check cost against fleet size."

@@ -334,3 +334,16 @@ def test_the_bench_names_the_interpreter_and_how_libpython_is_linked() -> None:
     text = interpreter()
     assert text.startswith(f"Python {platform.python_version()} from ")
     assert text.endswith(("(shared libpython)", "(libpython linked in)"))
+
+
+def test_the_command_benchmark_runs_bpcert_load_itself_and_reads_its_report() -> None:
+    from conformance import bench
+
+    figures = bench._measure(f"{bench.LOAD_COMMAND}300:0.25", None, 300.0)
+    assert figures["status"] == "ok", figures.get("stderr")
+    # The figures come from the report the command wrote: its fleet, its days, its worlds.
+    assert (figures["vms"], figures["days"], figures["datacenters"]) == (300, 0.25, 1)
+    assert figures["backups"] > 0 and figures["sim_events"] > 0
+    assert figures["checks"] == 35  # one every 600 s from 600 s, before the end at 21,600 s
+    assert len(figures["memory_by_day_mb"]) == 1 and figures["memory_by_day_mb"][0] > 0
+    assert figures["cpu_s"] > 0 and figures["wall_s"] >= figures["sim_s"] > 0

@@ -266,6 +266,7 @@ def test_schema_rejects_a_typo_and_marks_wall_time_fields() -> None:
         "scenarios[].wall_seconds",
         "load.peak_memory_mb",
         "load.vm_days_per_wall_s",
+        "load.memory_by_day_mb",
     ]
 
 
