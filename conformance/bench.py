@@ -75,7 +75,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "load-cmd-100k",
         f"{LOAD_COMMAND}100000:30",
         None,
-        "bpcert load --vms 100000 --days 30 (the template, measured latency)",
+        "bpcert load --vms 100000 --days 30, as typed (the template; trace, report, plots)",
     ),
 )
 
