@@ -16,7 +16,7 @@ standard library.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["DownsampledSeries", "StreamingHistogram"]
@@ -125,45 +125,6 @@ class StreamingHistogram:
             self.min = v
         if self.max is None or v > self.max:
             self.max = v
-
-    def add_many(self, values: Iterable[float]) -> None:
-        """Record each of ``values`` in order: the same state as :meth:`add` for each.
-
-        One call for a whole batch (a check's freshness values), with the bucket
-        arithmetic inline; the sum is accumulated in the same order as single adds.
-        """
-        lowest, per_decade, top = self.lowest, self.buckets_per_decade, self._top
-        counts = self._counts
-        total, low, high = self.sum, self.min, self.max
-        zeros = n = 0
-        log10, ceil, inf = math.log10, math.ceil, math.inf
-        for value in values:
-            v = float(value)
-            if not 0.0 <= v < inf:
-                # Keep what was recorded before the bad value, as single adds would.
-                self._zeros += zeros
-                self.count += n
-                self.sum, self.min, self.max = total, low, high
-                raise ValueError(f"histogram values must be finite and >= 0, got {value!r}")
-            n += 1
-            if v == 0.0:
-                zeros += 1
-            else:
-                if v <= lowest:
-                    i = 0
-                else:
-                    i = ceil(log10(v / lowest) * per_decade - 1e-9)
-                    if i > top:
-                        i = top
-                counts[i] = counts.get(i, 0) + 1
-            total += v
-            if low is None or v < low:
-                low = v
-            if high is None or v > high:
-                high = v
-        self._zeros += zeros
-        self.count += n
-        self.sum, self.min, self.max = total, low, high
 
     @property
     def mean(self) -> float | None:

@@ -208,15 +208,13 @@ class RunMetrics:
     def on_transitions(self, transitions: list[Transition], t: float) -> None:
         """Freshness: how long after a backup finished the platform saw it final."""
         start = self.clock_start
-        fresh: list[float] = []
-        append = fresh.append
+        add = self.freshness_s.add
         for tr in transitions:
             finish = tr.finish_date
             if finish is not None and tr.event != "RESTORE_FINISH":
                 # Once per backup result: the clock's start is kept here, not asked for.
                 seen_after = t - (finish - start).total_seconds()
-                append(seen_after if seen_after > 0.0 else 0.0)
-        self.freshness_s.add_many(fresh)
+                add(seen_after if seen_after > 0.0 else 0.0)
 
 
 class World:
