@@ -89,7 +89,7 @@ def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
     A scenario with a backup manager per datacenter runs one world per datacenter, on
     as many processes at once as this machine has CPUs, exactly as ``bpcert load`` does.
     """
-    from conformance.load import LoadJob, run_load_scenario
+    from conformance.load import LoadJob, load_run_report, run_load_scenario
     from simulator.scenario import load_scenario
 
     scenario = load_scenario(scenario_name)
@@ -102,32 +102,15 @@ def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
         check_delay_s=scenario.platform.check_delay,
         latency="measured" if scenario.latency.mode == "measured" else "fixed",
     )
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     result = run_load_scenario(scenario, job)
-    figures: dict[str, Any] = {
-        "vms": result.summary.vms,
-        "days": result.summary.duration_s / 86400.0,
-        "sim_s": time.perf_counter() - t0,
-        "sim_events": result.sim_events,
-        "backups": result.backups_taken,
-        "checks": result.checks,
-        "overruns": result.overruns,
-        "results_seen": result.summary.results_seen,
-        "datacenters": result.datacenters,
-        "memory_by_day_mb": result.memory_by_day_mb,
-    }
-    if result.datacenters > 1:
-        # getrusage(RUSAGE_CHILDREN) gives the largest process's peak, not their sum.
-        figures["peak_rss_mb"] = result.peak_rss_mb
-    return figures
+    report = load_run_report(result, started=started, wall_s=time.perf_counter() - t0)
+    return _report_figures(report.model_dump(mode="json"))
 
 
-# ---------------------------------------------------------------------- measuring
-
-
-def _command_figures(report_path: Path) -> dict[str, Any]:
-    """The figures of a ``bpcert load`` run, from the report it wrote."""
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+def _report_figures(report: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark's figures from its load run's report (``report.json``'s data)."""
     load, summary = report["load"], report["scenarios"][0]
     figures: dict[str, Any] = {
         "vms": load["vms"],
@@ -142,8 +125,13 @@ def _command_figures(report_path: Path) -> dict[str, Any]:
         "memory_by_day_mb": load["memory_by_day_mb"],
     }
     if load["datacenters"] > 1:
-        figures["peak_rss_mb"] = load["peak_memory_mb"]  # the sum, as in _child
+        # getrusage(RUSAGE_CHILDREN) gives the largest process's peak, not their sum:
+        # the run's own sum of the processes resident at once is the report's.
+        figures["peak_rss_mb"] = load["peak_memory_mb"]
     return figures
+
+
+# ---------------------------------------------------------------------- measuring
 
 
 def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
@@ -182,7 +170,7 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
         if done.returncode != 0:
             out["stderr"] = done.stderr[-2000:]
         elif name.startswith(LOAD_COMMAND):
-            out.update(_command_figures(Path(tmp) / "report.json"))
+            out.update(_report_figures(json.loads((Path(tmp) / "report.json").read_text())))
         else:
             out.update(json.loads(done.stdout.strip().splitlines()[-1]))
     return out
