@@ -68,33 +68,14 @@ class CalendarQueue(Generic[E]):
         """Every entry whose instant is at or before ``now`` (removed), in order.
 
         The same entries, in the same order, as calling :meth:`pop_due` until it gives
-        ``None``, without a call per entry: the platform drains its expiry queue this way
-        at every check.
+        ``None``, with the minutes up to ``now`` loaded once: the platform drains its
+        expiry queue this way at every check.
         """
         self._load(self._minute_of(now))
         out: list[E] = []
-        append = out.append
-        run = self._run
-        heap = self._heap
-        i = self._cursor
-        n = len(run)
-        while True:
-            if i < n:
-                head = run[i]
-                if heap and heap[0] < head:
-                    if heap[0][0] > now:
-                        break
-                    append(heapq.heappop(heap))
-                    continue
-                if head[0] > now:
-                    break
-                append(head)
-                i += 1
-            elif heap and heap[0][0] <= now:
-                append(heapq.heappop(heap))
-            else:
-                break
-        self._cursor = i
+        pop_loaded = self._pop_loaded
+        while (entry := pop_loaded(now)) is not None:
+            out.append(entry)
         return out
 
     def _pop_loaded(self, now: Any) -> E | None:
