@@ -1135,12 +1135,10 @@ class BackupSystem:
         return out
 
     def _expired(self, ids: Iterable[str], now: int) -> list[str]:
-        # Every check asks about the done results due: the expiration is computed
-        # inline, from the columns read through locals.
         out: list[str] = []
         seen: set[str] = set()
         count, base = self._count, self._base
-        finish, kind_of, kinds = self._b_finish, self._b_kind, self._kinds
+        expiration = self._expiration
         examined = 0
         for provider_id in ids:
             if provider_id in seen:
@@ -1153,8 +1151,7 @@ class BackupSystem:
             if b < base:
                 out.append(provider_id)  # a purged backup had expired
                 continue
-            j = b - base
-            if finish[j] + kinds[kind_of[j]].retention_us <= now:
+            if expiration(b) <= now:
                 out.append(provider_id)
         self.records_examined += examined
         return out
