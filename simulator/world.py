@@ -21,14 +21,13 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import simpy
 
 from simulator.backup_system import BackupSystem, BackupSystemSettings
-from simulator.clock import DEFAULT_START, SimClock
+from simulator.clock import SimClock
 from simulator.contract import (
     BackupPolicy,
     ConnectionData,
@@ -167,8 +166,6 @@ class RunMetrics:
     check_overruns: int = 0
     checks_failed: int = 0
     max_checks_kept: int = 5000
-    #: The simulated start instant, from which freshness is measured (the world's clock).
-    clock_start: datetime = DEFAULT_START
 
     def on_call(self, record: CallRecord) -> None:
         """Add a call's simulated and wall latency and its outcome (not the audit's probes)."""
@@ -205,15 +202,14 @@ class RunMetrics:
             # and thousands of them kept here would make memory grow with the run.
             self.checks.append(replace(check, list_call=None, expired_call=None))
 
-    def on_transitions(self, transitions: list[Transition], t: float) -> None:
+    def on_transitions(self, transitions: list[Transition], t: float, clock: SimClock) -> None:
         """Freshness: how long after a backup finished the platform saw it final."""
-        start = self.clock_start
+        seconds = clock.seconds
         add = self.freshness_s.add
         for tr in transitions:
             finish = tr.finish_date
             if finish is not None and tr.event != "RESTORE_FINISH":
-                # Once per backup result: the clock's start is kept here, not asked for.
-                seen_after = t - (finish - start).total_seconds()
+                seen_after = t - seconds(finish)
                 add(seen_after if seen_after > 0.0 else 0.0)
 
 
@@ -355,13 +351,15 @@ class World:
                 ),
             ),
         )
-        self.metrics = RunMetrics(clock_start=self.clock.start)
+        self.metrics = RunMetrics()
         self.invoker.observers.append(self.metrics.on_call)
         self.platform.hooks.task_end.append(self.metrics.on_task)
         self.platform.hooks.check_end.append(
             lambda c: self.metrics.on_check(c, self.settings.check_delay_s)
         )
-        self.platform.hooks.transition.append(self.metrics.on_transitions)
+        self.platform.hooks.transition.append(
+            lambda transitions, t: self.metrics.on_transitions(transitions, t, self.clock)
+        )
         self.platform.hooks.queue_depth.append(self.metrics.queue_depth.add)
         self.finishers: list[Callable[[World], None]] = []
         self.wall_seconds = 0.0
