@@ -32,8 +32,9 @@ _LEVEL_KINDS: dict[str, frozenset[str]] = {
 
 
 _LINE_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
-#: The fallback for what orjson refuses (an integer beyond 64 bits, a named tuple): slower.
-_ENCODE_FALLBACK = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+#: The fallback for what orjson refuses (an integer beyond 64 bits, a named tuple, a lone
+#: surrogate in a plugin's message): slower, and ASCII so that any str can be written.
+_ENCODE_FALLBACK = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
 def _encode_line(record: dict[str, Any]) -> bytes:
@@ -45,7 +46,7 @@ def _encode_line(record: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(record, option=_LINE_OPTIONS)
     except TypeError:
-        return (_ENCODE_FALLBACK(record) + "\n").encode("utf-8")
+        return (_ENCODE_FALLBACK(record) + "\n").encode("ascii")
 
 
 class TraceWriter:

@@ -249,8 +249,9 @@ def test_large_builtin_scenarios_run_and_repeat_byte_for_byte(tmp_path: Path, na
 
 
 def test_a_trace_line_orjson_cannot_encode_is_still_written_as_json(tmp_path: Path) -> None:
-    # orjson refuses integers beyond 64 bits and named tuples; the writer falls back to
-    # the json module for that line rather than losing it or failing the run.
+    # orjson refuses integers beyond 64 bits, named tuples and lone surrogates (a plugin's
+    # message may hold one); the writer falls back to the json module for that line
+    # rather than losing it or failing the run.
     from collections import namedtuple
 
     from simulator.trace import TraceWriter
@@ -260,7 +261,9 @@ def test_a_trace_line_orjson_cannot_encode_is_still_written_as_json(tmp_path: Pa
     with TraceWriter(path, level="calls") as trace:
         trace.emit("call", 1.0000004, op="listResults", size=2**70, detail="ü")
         trace.emit("call", 2.0, op="listResults", args=pair(1, 0.5), start=4.2e-05)
+        trace.emit("call", 3.0, op="executeBackup", detail="bad \udce9 byte")
     lines = read_trace(path)
-    assert [line["seq"] for line in lines] == [1, 2]
+    assert [line["seq"] for line in lines] == [1, 2, 3]
     assert lines[0]["t"] == 1.0 and lines[0]["size"] == 2**70 and lines[0]["detail"] == "ü"
     assert lines[1]["args"] == [1, 0.5] and lines[1]["start"] == 4.2e-05
+    assert lines[2]["detail"] == "bad \udce9 byte"
