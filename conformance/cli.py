@@ -12,6 +12,7 @@ Exit codes (:class:`conformance.exit_codes.ExitCode`): 0 conformant or completed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
@@ -274,10 +275,25 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
 }
 
 
+def _tolerate_unencodable_output() -> None:
+    """Print what the terminal cannot encode as an escape instead of failing on it.
+
+    A plugin's message can hold a lone surrogate (bytes decoded with
+    ``surrogateescape``); on a strict UTF-8 terminal printing it would end the run with
+    a traceback after the reports were written.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            # A stream that cannot change now is left as it is.
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bpcert`` with ``argv``; return the exit code (see :class:`ExitCode`)."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    _tolerate_unencodable_output()
     console = _console()
     err = Console(stderr=True, highlight=False)
     from conformance.load import LOAD_COMMANDS, WorkerDied

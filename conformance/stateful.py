@@ -737,14 +737,16 @@ def _write_failure(
         )
     )
     replay = _replay_command(path, plugin)
-    path.write_text(dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, None)))
+    # UTF-8 whatever the locale; a finding may quote a plugin's message, lone surrogates
+    # and all, which is written as its escape rather than failing the suite.
+    text = dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, None))
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")
     reproduced: frozenset[str] | None = None
     if verify:
         again = run_scenario(path, plugin, call_timeout_s=call_timeout_s)
         reproduced = frozenset(again.sink.totals) & frozenset(example.sink.totals)
-        path.write_text(
-            dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, reproduced))
-        )
+        text = dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, reproduced))
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
     return path, replay, reproduced
 
 

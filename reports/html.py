@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.json_writer import atomic_write
+from reports.json_writer import atomic_write, utf8
 from reports.junit import failure_message
 from reports.model import (
     Finding,
@@ -443,4 +443,4 @@ def render_html(report: RunReport, plots: Sequence[Plot] | None = None) -> str:
 
 def write_html(report: RunReport, path: Path, plots: Sequence[Plot] | None = None) -> Path:
     """Write ``report.html`` at ``path``; return ``path``."""
-    return atomic_write(path, render_html(report, plots).encode("utf-8"))
+    return atomic_write(path, utf8(render_html(report, plots)))

@@ -12,7 +12,17 @@ from pathlib import Path
 
 from reports.model import RunReport, to_json
 
-__all__ = ["atomic_write", "write_json"]
+__all__ = ["atomic_write", "utf8", "write_json"]
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate written as its ``\\uXXXX`` escape.
+
+    A plugin's message can hold one (bytes decoded with ``surrogateescape``); strict
+    UTF-8 would fail the whole report on it. In JSON the escape reads back as the same
+    character; in HTML, XML and Markdown it shows as text.
+    """
+    return text.encode("utf-8", "backslashreplace")
 
 
 def atomic_write(path: Path, data: bytes) -> Path:
@@ -33,4 +43,4 @@ def atomic_write(path: Path, data: bytes) -> Path:
 
 def write_json(report: RunReport, path: Path) -> Path:
     """Write ``report`` as ``report.json`` at ``path``; return ``path``."""
-    return atomic_write(path, to_json(report).encode("utf-8"))
+    return atomic_write(path, utf8(to_json(report)))

@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from reports.json_writer import atomic_write
+from reports.json_writer import atomic_write, utf8
 from reports.model import Finding, RuleResult, RunReport
 
 __all__ = ["JUNIT_XSD", "junit_xml", "write_junit"]
@@ -196,4 +196,4 @@ def junit_xml(report: RunReport) -> str:
 
 def write_junit(report: RunReport, path: Path) -> Path:
     """Write ``junit.xml`` for ``report`` at ``path``; return ``path``."""
-    return atomic_write(path, junit_xml(report).encode("utf-8"))
+    return atomic_write(path, utf8(junit_xml(report)))

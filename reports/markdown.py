@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.json_writer import atomic_write
+from reports.json_writer import atomic_write, utf8
 from reports.model import RuleResult, RunReport
 
 __all__ = ["summary_markdown", "write_markdown"]
@@ -116,4 +116,4 @@ def summary_markdown(report: RunReport) -> str:
 
 def write_markdown(report: RunReport, path: Path) -> Path:
     """Write ``summary.md`` for ``report`` at ``path``; return ``path``."""
-    return atomic_write(path, summary_markdown(report).encode("utf-8"))
+    return atomic_write(path, utf8(summary_markdown(report)))

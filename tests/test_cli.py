@@ -196,3 +196,21 @@ def test_misbehaving_process_plugins_get_findings_without_hanging_the_run(
     assert result.returncode == ExitCode.FINDINGS, result.stderr
     failing = {r["id"] for r in _report(out)["rules"] if r["status"] == "fail"}
     assert rule in failing
+
+
+def test_a_plugin_message_with_undecodable_bytes_is_reported_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The message holds a lone surrogate, which strict UTF-8 refuses: every file of the
+    # run must still be written, and report.json must read back with the message in it.
+    plugin = "tests.plugins.undecodable_message:UndecodableMessage"
+    args = ["run", "on-demand", "--plugin", plugin, "--quiet", "--out", str(tmp_path)]
+    assert main(args) in (ExitCode.OK, ExitCode.FINDINGS)
+    assert "Traceback" not in capsys.readouterr().err
+    for name in ("trace.jsonl", "report.json", "report.html", "junit.xml", "summary.md"):
+        assert (tmp_path / name).is_file(), name
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert "backup tool said: \udce9chec" in json.dumps(report, ensure_ascii=False)
+    trace = (tmp_path / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+    details = [json.loads(line).get("detail") or "" for line in trace]
+    assert any("backup tool said: \udce9chec" in detail for detail in details)
