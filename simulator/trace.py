@@ -86,7 +86,7 @@ class TraceWriter:
         """Number and count a line of ``kind`` and return its ``seq``, writing nothing.
 
         Hot paths call it for a line nobody reads (see :meth:`wants`); :meth:`emit`
-        numbers its lines the same way.
+        numbers every line through it.
         """
         self.seq += 1
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -100,22 +100,17 @@ class TraceWriter:
 
     def emit(self, kind: str, t: float, **fields: Any) -> int:
         """Record one line and return its ``seq``."""
-        # count() and wants() inlined: this runs for every line of the run.
-        seq = self.seq = self.seq + 1
-        counts = self.counts
-        counts[kind] = counts.get(kind, 0) + 1
-        file = self._file if kind in self._kinds else None
-        listeners = self._listeners
-        if file is None and not listeners:
+        seq = self.count(kind)
+        if not self.wants(kind):
             return seq  # nobody reads this line: number it, build nothing
         record: dict[str, Any] = {"seq": seq, "t": round(t, 6), "kind": kind}
         record.update(fields)
         for key, value in fields.items():
             if isinstance(value, float):
                 record[key] = round(value, 6)
-        if file is not None:
-            file.write(_encode_line(record))
-        for listener in listeners:
+        if self._file is not None and kind in self._kinds:
+            self._file.write(_encode_line(record))
+        for listener in self._listeners:
             listener(record)
         return seq
 
