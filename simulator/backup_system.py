@@ -1146,12 +1146,8 @@ class BackupSystem:
             seen.add(provider_id)
             examined += 1
             b = _parse_id(_BACKUP_PREFIX, provider_id, count)
-            if b is None:
-                continue
-            if b < base:
-                out.append(provider_id)  # a purged backup had expired
-                continue
-            if expiration(b) <= now:
+            # A purged backup (b < base) had expired.
+            if b is not None and (b < base or expiration(b) <= now):
                 out.append(provider_id)
         self.records_examined += examined
         return out
