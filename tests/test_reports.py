@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -288,6 +289,21 @@ def test_floats_are_rounded_and_counters_sorted() -> None:
     assert list(data["scenarios"][0]["tasks"]) == ["alpha", "zeta"]
 
 
+def test_report_json_refuses_a_number_json_cannot_hold() -> None:
+    # The models refuse one; a copy made without validation can still carry it.
+    report = _report().model_copy(update={"wall_seconds": float("nan")})
+    with pytest.raises(ValueError, match="cannot hold nan"):
+        to_json(report)
+
+
+def test_report_json_has_the_indented_layout_of_the_json_module(any_report: RunReport) -> None:
+    text = to_json(any_report)
+    reference = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    # The same lines, indentation and keys; only the spelling of a number may differ.
+    number = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+    assert number.sub("N", text) == number.sub("N", reference)
+
+
 def test_strip_wall_time_makes_two_runs_comparable() -> None:
     a = json.loads(to_json(_load_report()))
     other = _load_report()
@@ -561,6 +577,31 @@ def test_plots_are_png_deterministic_and_skip_empty_data() -> None:
     assert [(p.name, p.png) for p in load_only] == [(p.name, p.png) for p in plots[-2:]]
     empty = ScenarioSummary(name="empty run", seed=1, duration_s=0)
     assert render_plots(_report(scenarios=[empty])) == []
+
+
+def test_plots_drawn_in_forked_processes_are_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = _load_report()
+    here = render_plots(report, workers=1)
+    forked = render_plots(report, workers=2)
+    assert [(p.name, p.title, p.png) for p in forked] == [(p.name, p.title, p.png) for p in here]
+    # With another thread running, forking is not safe: the plots are drawn here.
+    import reports.plots as plots_module
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("forked although another thread was running")
+
+    monkeypatch.setattr(plots_module, "ProcessPoolExecutor", no_pool)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        drawn = render_plots(report, workers=2)
+    finally:
+        release.set()
+        other.join()
+    assert [p.png for p in drawn] == [p.png for p in here]
 
 
 def test_write_report_writes_every_file(tmp_path: Path) -> None:
