@@ -25,8 +25,14 @@ from __future__ import annotations
 
 import io
 import math
+import multiprocessing
+import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +41,7 @@ from typing import Any
 from reports.json_writer import atomic_write
 from reports.model import HistogramData, LoadMetrics, RunReport, ScenarioSummary
 
-__all__ = ["Plot", "render_plots", "write_plots"]
+__all__ = ["Plot", "render_plots", "warm_up", "write_plots"]
 
 _SIZE = (8.0, 3.6)
 _DPI = 100
@@ -341,9 +347,18 @@ def _load_results(load: LoadMetrics) -> bytes | None:
 # ---------------------------------------------------------------------- public
 
 
-def render_plots(report: RunReport) -> list[Plot]:
-    """Render every plot that has data, in a fixed order; names are unique file stems."""
-    plots: list[Plot] = []
+@dataclass(frozen=True)
+class _PlotJob:
+    name: str
+    title: str
+    scenario_index: int | None
+    draw: Callable[[Any], bytes | None]
+    data: Any
+
+
+def _plot_jobs(report: RunReport) -> list[_PlotJob]:
+    """Every plot a report may have, in a fixed order; names are unique file stems."""
+    jobs: list[_PlotJob] = []
     used: set[str] = set()
     for index, scenario in enumerate(report.scenarios):
         base = _slug(scenario.name)
@@ -352,10 +367,8 @@ def render_plots(report: RunReport) -> list[Plot]:
             stem, n = f"{base}-{n}", n + 1
         used.add(stem)
         for key, what, draw in _SCENARIO_PLOTS:
-            png = draw(scenario)
-            if png is not None:
-                title = f"{scenario.name}: {what}"
-                plots.append(Plot(f"{stem}-{key}", title, png, index))
+            title = f"{scenario.name}: {what}"
+            jobs.append(_PlotJob(f"{stem}-{key}", title, index, draw, scenario))
     if report.load is not None:
         for key, what, draw_load in (
             (
@@ -365,10 +378,83 @@ def render_plots(report: RunReport) -> list[Plot]:
             ),
             ("results", "results per check", _load_results),
         ):
-            png = draw_load(report.load)
-            if png is not None:
-                plots.append(Plot(f"load-{key}", f"load: {what}", png))
-    return plots
+            jobs.append(_PlotJob(f"load-{key}", f"load: {what}", None, draw_load, report.load))
+    return jobs
+
+
+def warm_up() -> None:
+    """Import matplotlib and draw one small figure, so that later plots start at once.
+
+    About 0.7 s, once per process: the import, the font list, the Agg renderer and the
+    parser of the tick labels' math text. ``bpcert load`` calls it on a core that no
+    datacenter needs any more; :func:`render_plots` calls it before it forks.
+    """
+    global _warm
+    if _warm:
+        return
+    with _figure() as (fig, (ax,)):
+        ax.plot([0.001, 1.0], [0.0, 1.0], label="warm-up")
+        ax.set_xscale("log")
+        ax.set_title("warm-up")
+        ax.legend()
+        _png(fig)
+    _warm = True
+
+
+_warm = False
+
+#: The jobs a forked renderer draws: set just before the fork, so that the children
+#: inherit them instead of receiving a pickled copy of the report.
+_forked_jobs: list[_PlotJob] = []
+
+
+def _draw_forked(index: int) -> bytes | None:
+    job = _forked_jobs[index]
+    return job.draw(job.data)
+
+
+def _fork_is_safe() -> bool:
+    # Forking copies only the calling thread: another thread could hold a lock the
+    # children need. macOS forbids fork after some system frameworks have loaded.
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _draw_all(jobs: Sequence[_PlotJob], workers: int) -> list[bytes | None]:
+    """Each job's PNG (or None), in order: in ``workers`` forked processes when it pays."""
+    if workers < 2 or len(jobs) < 2 or not _fork_is_safe():
+        return [job.draw(job.data) for job in jobs]
+    warm_up()  # once here, not once per child
+    global _forked_jobs
+    _forked_jobs = list(jobs)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            return list(pool.map(_draw_forked, range(len(jobs))))
+    except BrokenProcessPool:
+        return [job.draw(job.data) for job in jobs]  # a child died: draw them here
+    finally:
+        _forked_jobs = []
+
+
+def render_plots(report: RunReport, *, workers: int | None = None) -> list[Plot]:
+    """Render every plot that has data, in a fixed order; names are unique file stems.
+
+    The plots are drawn in ``workers`` processes at once (default: the CPU count),
+    forked from this one when that is safe (Linux, a single thread), else one after
+    the other here. Either way the bytes are the same.
+    """
+    jobs = _plot_jobs(report)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    pngs = _draw_all(jobs, count)
+    return [
+        Plot(job.name, job.title, png, job.scenario_index)
+        for job, png in zip(jobs, pngs, strict=True)
+        if png is not None
+    ]
 
 
 def write_plots(

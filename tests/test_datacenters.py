@@ -210,3 +210,29 @@ def test_a_datacenter_process_that_dies_is_a_clear_harness_error(
     assert "a process simulating a datacenter ended abruptly" in err
     assert "--isolation process" in err and "Traceback" not in err
     assert not (tmp_path / "report.json").exists()
+
+
+def test_the_idle_core_hook_runs_once_when_a_cpu_has_no_datacenter_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = LoadJob(plugin="reference", vms=600, days=0.25, seed=4, latency="fixed", datacenters=3)
+    scenario = job.scenario()
+    seen: list[str] = []
+
+    def progress(t: float) -> None:
+        seen.append("done")
+
+    # Two CPUs, two workers, three datacenters: both CPUs are busy until one finishes.
+    monkeypatch.setattr("conformance.load.os.cpu_count", lambda: 2)
+    run_load_scenario(
+        scenario, job, workers=2, progress=progress, on_idle_core=lambda: seen.append("idle")
+    )
+    # The first to end frees a CPU for the third; the second to end leaves one idle.
+    assert seen == ["done", "done", "idle", "done"]
+    # More CPUs than workers: one is idle from the start.
+    seen.clear()
+    monkeypatch.setattr("conformance.load.os.cpu_count", lambda: 4)
+    run_load_scenario(
+        scenario, job, workers=2, progress=progress, on_idle_core=lambda: seen.append("idle")
+    )
+    assert seen[0] == "idle" and seen.count("idle") == 1 and seen.count("done") == 3
