@@ -622,24 +622,33 @@ class Invoker:
     ) -> CallRecord:
         end = float(self.env.now)
         wall_ms = wall_s * 1000.0
-        seq = self.trace.emit(
-            "call",
-            end,
-            component=component,
-            op=op,
-            vm=vm,
-            start=start,
-            end=end,
-            wall_ms=round(wall_ms, 3) if self.trace_wall_time else None,
-            outcome=raw.outcome,
-            error_code=raw.error_code,
-            detail=raw.detail,
-            connect=raw.connect,
-            disconnect=raw.disconnect,
-            task=task,
-            check=check,
-            protocol_violations=list(violations) or None,
-        )
+        trace = self.trace
+        if trace.wants("call"):
+            # Built whole (see TraceWriter.emit_record): a line for every plugin call.
+            end_us = round(end, 6)
+            seq = trace.emit_record(
+                {
+                    "seq": 0,
+                    "t": end_us,
+                    "kind": "call",
+                    "component": component,
+                    "op": op,
+                    "vm": vm,
+                    "start": round(start, 6),
+                    "end": end_us,
+                    "wall_ms": round(wall_ms, 3) if self.trace_wall_time else None,
+                    "outcome": raw.outcome,
+                    "error_code": raw.error_code,
+                    "detail": raw.detail,
+                    "connect": raw.connect,
+                    "disconnect": raw.disconnect,
+                    "task": task,
+                    "check": check,
+                    "protocol_violations": list(violations) or None,
+                }
+            )
+        else:
+            seq = trace.count("call")
         record = CallRecord(
             seq=seq,
             component=component,

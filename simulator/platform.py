@@ -45,7 +45,7 @@ from simulator.contract import (
 )
 from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
 from simulator.results_table import ResultsTable, Transition
-from simulator.trace import TraceWriter
+from simulator.trace import TraceWriter, microseconds
 
 __all__ = [
     "REJECTION_CODES",
@@ -502,22 +502,30 @@ class Platform:
         task.ended = float(self.env.now)
         self.tasks_by_status[task.status] = self.tasks_by_status.get(task.status, 0) + 1
         if task.status != "rejected":
-            self.trace.emit(
-                "task",
-                self.env.now,
-                task=task.id,
-                type=task.kind,
-                vm=task.vm_uuid,
-                submitted=task.submitted,
-                start=task.started,
-                end=task.ended,
-                status=task.status,
-                code=task.code,
-                detail=task.detail,
-                lock_wait=task.lock_wait,
-                queue_wait=task.queue_wait,
-                jobs=task.jobs,
-            )
+            trace = self.trace
+            if trace.wants("task"):
+                # Built whole (see TraceWriter.emit_record): a line for every task.
+                trace.emit_record(
+                    {
+                        "seq": 0,
+                        "t": microseconds(self.env.now),
+                        "kind": "task",
+                        "task": task.id,
+                        "type": task.kind,
+                        "vm": task.vm_uuid,
+                        "submitted": microseconds(task.submitted),
+                        "start": microseconds(task.started),
+                        "end": microseconds(task.ended),
+                        "status": task.status,
+                        "code": task.code,
+                        "detail": task.detail,
+                        "lock_wait": microseconds(task.lock_wait),
+                        "queue_wait": microseconds(task.queue_wait),
+                        "jobs": task.jobs,
+                    }
+                )
+            else:
+                trace.count("task")
         for hook in self.hooks.task_end:
             hook(task)
         event = self._end_events.pop(task.id, None)

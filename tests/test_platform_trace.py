@@ -267,3 +267,31 @@ def test_a_trace_line_orjson_cannot_encode_is_still_written_as_json(tmp_path: Pa
     assert lines[0]["t"] == 1.0 and lines[0]["size"] == 2**70 and lines[0]["detail"] == "ü"
     assert lines[1]["args"] == [1, 0.5] and lines[1]["start"] == 4.2e-05
     assert lines[2]["detail"] == "bad \udce9 byte"
+
+
+def test_a_line_built_whole_is_the_line_emit_writes(tmp_path: Path) -> None:
+    # emit_record is the hot path's way to write emit's line; the bytes, the numbering
+    # and what listeners get must not tell the two apart.
+    from simulator.trace import TraceWriter, microseconds
+
+    fields = {"vm": "v-1", "start": 1.00000049, "end": 2.0000004, "n": 3, "w": None}
+    written: list[bytes] = []
+    heard: list[list[dict[str, object]]] = []
+    for whole in (False, True):
+        path = tmp_path / f"trace-{whole}.jsonl"
+        got: list[dict[str, object]] = []
+        with TraceWriter(path, level="calls") as trace:
+            trace.subscribe(got.append)
+            trace.count("lock")
+            if whole:
+                record = {"seq": None, "t": microseconds(2.0000004), "kind": "call"}
+                record.update({k: microseconds(v) for k, v in fields.items()})
+                assert trace.emit_record(record) == 2
+            else:
+                assert trace.emit("call", 2.0000004, **fields) == 2
+            assert trace.counts["call"] == 1
+        written.append(path.read_bytes())
+        heard.append(got)
+    assert written[0] == written[1]
+    assert heard[0] == heard[1]
+    assert read_trace(tmp_path / "trace-True.jsonl")[0]["start"] == 1.0
