@@ -415,10 +415,12 @@ def _draw_forked(index: int) -> bytes | None:
 
 def _fork_is_safe() -> bool:
     # Forking copies only the calling thread: another thread could hold a lock the
-    # children need. macOS forbids fork after some system frameworks have loaded.
+    # children need. macOS forbids fork after some system frameworks have loaded. A
+    # daemonic process (a multiprocessing.Pool worker) may not have children.
     return (
         sys.platform.startswith("linux")
         and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
         and "fork" in multiprocessing.get_all_start_methods()
     )
 

@@ -63,12 +63,12 @@ class _FullCollectionsHeld:
     A full collection walks every live container object. At fleet scale the platform
     holds hundreds of thousands of results, and CPython's default thresholds made these
     walks take a third of a run's time. A young collection walks every object that has
-    survived since the last one, and what survives is what the world holds for days,
-    so young collections cost in proportion to their number too. The simulation makes
-    almost no reference cycles (a few hundred objects in three days of ``load-m``), so
-    young collections wait for a net growth of a million objects, and full ones until
-    the last running world finishes. Holds nest: the thresholds are restored when the
-    last one ends.
+    survived since the last one, and what survives is what the world holds for days:
+    a higher threshold saves nothing until it exceeds what a world grows by in a run.
+    The simulation makes almost no reference cycles (a few hundred objects in three
+    days of ``load-m``), so young collections wait for a net growth of a million
+    objects, and full ones until the last running world finishes. Holds nest: the
+    thresholds are restored when the last one ends.
     """
 
     def __init__(self) -> None:

@@ -703,3 +703,17 @@ def test_docs_list_the_same_wall_time_fields_as_the_code() -> None:
     section = docs.split("### Wall-time fields", 1)[1].split("\n#", 1)[0]
     listed = re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE)
     assert listed == WALL_TIME_FIELDS
+
+
+def _plots_in_a_pool_worker(report: RunReport) -> list[bytes]:
+    return [p.png for p in render_plots(report, workers=2)]
+
+
+def test_plots_are_drawn_in_a_daemonic_pool_worker_without_forking() -> None:
+    # A multiprocessing.Pool worker is daemonic and may not start processes of its own.
+    import multiprocessing
+
+    report = _load_report()
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        drawn = pool.apply(_plots_in_a_pool_worker, (report,))
+    assert drawn == [p.png for p in render_plots(report, workers=1)]
