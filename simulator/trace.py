@@ -105,19 +105,14 @@ class TraceWriter:
 
     def emit(self, kind: str, t: float, **fields: Any) -> int:
         """Record one line and return its ``seq``."""
-        seq = self.count(kind)
         if not self.wants(kind):
-            return seq  # nobody reads this line: number it, build nothing
-        record: dict[str, Any] = {"seq": seq, "t": round(t, 6), "kind": kind}
+            return self.count(kind)  # nobody reads this line: number it, build nothing
+        record: dict[str, Any] = {"seq": 0, "t": round(t, 6), "kind": kind}
         record.update(fields)
         for key, value in fields.items():
             if isinstance(value, float):
                 record[key] = round(value, 6)
-        if self._file is not None and kind in self._kinds:
-            self._file.write(_encode_line(record))
-        for listener in self._listeners:
-            listener(record)
-        return seq
+        return self.emit_record(record)
 
     def emit_record(self, record: dict[str, Any]) -> int:
         """Record one line the caller built whole, and return its ``seq``.
