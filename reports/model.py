@@ -454,13 +454,7 @@ def report_json_schema() -> dict[str, Any]:
 
 
 def _round_floats(value: Any) -> Any:
-    # Exact type tests first: a load report holds tens of thousands of check records.
-    kind = type(value)
-    if kind is dict:
-        return {k: _round_floats(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [_round_floats(v) for v in value]
-    if kind is float or isinstance(value, float):
+    if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"a report cannot hold {value!r}: JSON has no such number")
         r = round(value, FLOAT_DECIMALS)
