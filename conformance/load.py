@@ -601,9 +601,9 @@ def run_load_scenario(
         return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
-    concurrency = min(len(parts), workers if workers is not None else (os.cpu_count() or 1))
-    pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
     cpus = os.cpu_count() or 1
+    concurrency = min(len(parts), workers if workers is not None else cpus)
+    pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
     idle_hook = on_idle_core
 
     def call_when_idle(done: int) -> None:
