@@ -89,22 +89,14 @@ def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
     A scenario with a backup manager per datacenter runs one world per datacenter, on
     as many processes at once as this machine has CPUs, exactly as ``bpcert load`` does.
     """
-    from conformance.load import LoadJob, load_run_report, run_load_scenario
-    from simulator.scenario import load_scenario
+    from conformance.load import LoadJob, load_run_report, run_load_job
 
-    scenario = load_scenario(scenario_name)
-    if days is not None:
-        scenario = scenario.model_copy(update={"duration": days * 86400.0})
-    job = LoadJob(
-        plugin="simulator.reference:ReferencePlugin",
-        vms=scenario.fleet.vms,
-        days=scenario.duration / 86400.0,
-        check_delay_s=scenario.platform.check_delay,
-        latency="measured" if scenario.latency.mode == "measured" else "fixed",
+    job = LoadJob.for_scenario(
+        scenario_name, plugin="simulator.reference:ReferencePlugin", days=days
     )
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    result = run_load_scenario(scenario, job)
+    result = run_load_job(job)
     report = load_run_report(result, started=started, wall_s=time.perf_counter() - t0)
     return _report_figures(report.model_dump(mode="json"))
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import dataclasses
 import difflib
 import gc
 import math
@@ -51,6 +52,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
+
+from pydantic import ValidationError
 
 from conformance.exit_codes import ExitCode
 from conformance.summary import plugin_info, scenario_summary
@@ -86,6 +89,7 @@ __all__ = [
     "run_load_job",
     "run_load_scenario",
     "run_sweep",
+    "scenario_for_load",
     "sweep_jobs",
     "sweep_run_report",
 ]
@@ -112,7 +116,8 @@ _DAY_S = 86400.0
 #: load-m's density (100,000 VMs over four datacenters).
 VMS_PER_DATACENTER = 25_000
 
-LatencyMode = Literal["measured", "fixed"]
+#: A scenario's latency modes; the load template takes only "measured" and "fixed".
+ScenarioLatency = Literal["measured", "fixed", "distribution"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -245,7 +250,7 @@ def build_load_scenario(
     check_delay_s: float = 600.0,
     policy_mix: str | None = None,
     seed: int | None = None,
-    latency: LatencyMode = "measured",
+    latency: ScenarioLatency = "measured",
     latency_factor: float = 1.0,
     datacenters: int | None = None,
 ) -> Scenario:
@@ -310,6 +315,58 @@ def build_load_scenario(
     return Scenario.model_validate(data)
 
 
+def scenario_for_load(
+    ref: str,
+    *,
+    days: float | None = None,
+    check_delay_s: float | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """A built-in scenario (by name) or a YAML file, to run as a load run as it stands.
+
+    ``days``, ``check_delay_s`` and ``seed`` replace the scenario's duration, check
+    delay and seed when given; everything else (fleet, datacenters, policies,
+    workload, latency) is the scenario's. A malformed file raises
+    :class:`~simulator.scenario.ScenarioError` naming its line and field; a value that
+    cannot make a scenario raises :class:`LoadError`.
+    """
+    if days is not None and not (math.isfinite(days) and days > 0):
+        raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
+    if check_delay_s is not None and not (math.isfinite(check_delay_s) and check_delay_s > 0):
+        raise LoadError(
+            f"--check-delay must be a positive number of seconds (Abiquo's default is 600), "
+            f"got {check_delay_s!r}"
+        )
+    base = load_scenario(ref)
+    # A job carries the scenario's own values back here; those are no change.
+    if days is not None and math.isclose(days * _DAY_S, base.duration, rel_tol=1e-12):
+        days = None
+    if check_delay_s is not None and check_delay_s == base.platform.check_delay:
+        check_delay_s = None
+    if seed is not None and seed == base.seed:
+        seed = None
+    if days is None and check_delay_s is None and seed is None:
+        return base
+    data = base.model_dump()
+    if days is not None:
+        data["duration"] = days * _DAY_S
+    if check_delay_s is not None:
+        data["platform"]["check_delay"] = check_delay_s
+    if seed is not None:
+        data["seed"] = seed
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        # e.g. a scripted event of the scenario that a shorter --days leaves out
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise LoadError(
+            f"scenario {ref!r} cannot run with the values given: "
+            + (f"{where}: {message}" if where else message)
+        ) from None
+
+
 # ---------------------------------------------------------------------- one job
 
 
@@ -323,7 +380,7 @@ class LoadJob:
     check_delay_s: float = 600.0
     seed: int | None = None
     policy_mix: str | None = None
-    latency: LatencyMode = "measured"
+    latency: ScenarioLatency = "measured"
     latency_factor: float = 1.0
     isolation: Literal["in-process", "process"] = "in-process"
     call_timeout_s: float = 10.0
@@ -332,9 +389,51 @@ class LoadJob:
     trace_path: str | None = None
     #: Datacenters, each with its own backup manager; None: :func:`default_datacenters`.
     datacenters: int | None = None
+    #: A built-in scenario's name or a YAML file, run as it stands instead of the load
+    #: template (``bpcert load --scenario``); see :meth:`for_scenario`.
+    scenario_ref: str | None = None
+
+    @classmethod
+    def for_scenario(
+        cls,
+        ref: str,
+        *,
+        plugin: str,
+        days: float | None = None,
+        check_delay_s: float | None = None,
+        seed: int | None = None,
+        **settings: Any,
+    ) -> LoadJob:
+        """A job that runs scenario ``ref`` (a built-in name or a YAML file) as a load run.
+
+        Its fleet size, duration, check delay and latency are read from the scenario,
+        with ``days``, ``check_delay_s`` and ``seed`` replacing the scenario's when
+        given. ``settings`` are the other fields (isolation, trace, properties, ...).
+        Raises what :func:`scenario_for_load` raises.
+        """
+        scenario = scenario_for_load(ref, days=days, check_delay_s=check_delay_s, seed=seed)
+        latency = scenario.latency
+        return cls(
+            plugin=plugin,
+            vms=scenario.fleet.vms,
+            days=scenario.duration / _DAY_S,
+            check_delay_s=scenario.platform.check_delay,
+            seed=seed,
+            latency=latency.mode,
+            latency_factor=latency.factor if latency.mode == "measured" else 1.0,
+            scenario_ref=ref,
+            **settings,
+        )
 
     def scenario(self) -> Scenario:
         """The scenario this job runs."""
+        if self.scenario_ref is not None:
+            return scenario_for_load(
+                self.scenario_ref,
+                days=self.days,
+                check_delay_s=self.check_delay_s,
+                seed=self.seed,
+            )
         return build_load_scenario(
             self.vms,
             self.days,
@@ -361,8 +460,16 @@ class LoadJob:
 
     def replay(self) -> str:
         """The ``bpcert load`` command that runs this job again."""
+        if self.scenario_ref is not None:
+            parts = ["bpcert", "load", "--plugin", self.plugin, "--scenario", self.scenario_ref]
+            parts += ["--days", _exact(self.days), "--check-delay", _exact(self.check_delay_s)]
+            if self.seed is not None:
+                parts += ["--seed", str(self.seed)]
+            if self.isolation != "in-process":
+                parts += ["--isolation", self.isolation]
+            return shlex.join(parts)
         parts = ["bpcert", "load", "--plugin", self.plugin, "--vms", str(self.vms)]
-        parts += ["--days", f"{self.days:g}", "--check-delay", f"{self.check_delay_s:g}"]
+        parts += ["--days", _exact(self.days), "--check-delay", _exact(self.check_delay_s)]
         if self.policy_mix is not None:
             parts += ["--policy-mix", self.policy_mix]
         if self.seed is not None:
@@ -376,6 +483,12 @@ class LoadJob:
         if self.datacenters is not None:
             parts += ["--datacenters", str(self.datacenters)]
         return shlex.join(parts)
+
+
+def _exact(value: float) -> str:
+    """``value`` as short as ``:g`` writes it, or in full where that would round it."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def _peak_rss_mb() -> float:
@@ -1156,13 +1269,20 @@ _MIX_HELP = (
 )
 
 
-def _load_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--days", type=float, default=1.0, help="simulated days (default 1)")
+def _load_options(p: argparse.ArgumentParser, *, unset: bool = False) -> None:
+    # unset: the defaults are None, so that `load` can tell which options were given
+    # (the template's fleet options do not go with --scenario) and fill in the rest.
+    p.add_argument(
+        "--days",
+        type=float,
+        default=None if unset else 1.0,
+        help="simulated days (default 1; with --scenario, the scenario's duration)",
+    )
     p.add_argument("--policy-mix", default=None, help=_MIX_HELP)
     p.add_argument(
         "--latency",
         choices=("measured", "fixed"),
-        default="measured",
+        default=None if unset else "measured",
         help="measured (default): a call's simulated duration is its wall time x "
         "--latency-factor, so a slow plugin makes long checks (not byte-reproducible); "
         "fixed: the template's 50 ms a call (reproducible)",
@@ -1170,7 +1290,7 @@ def _load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--latency-factor",
         type=float,
-        default=1.0,
+        default=None if unset else 1.0,
         help="measured latency: simulated seconds per wall second (default 1)",
     )
 
@@ -1181,12 +1301,21 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         "load",
         help="load-test polling at fleet scale (one fleet size)",
         description="Run the load template (scenarios/load-s.yaml) at the fleet size given "
-        "and report check durations against the interval, results per check, freshness, "
-        "Virtual Factory waits, call latency, peak memory and simulation speed. Exit code 1 "
-        "when a check overran its interval.",
+        "(--vms), or a scenario as it stands (--scenario, e.g. load-m), and report check "
+        "durations against the interval, results per check, freshness, Virtual Factory "
+        "waits, call latency, peak memory and simulation speed. Exit code 1 when a check "
+        "overran its interval.",
     )
     common(load)
-    load.add_argument("--vms", type=int, required=True, help="fleet size (VMs)")
+    fleet = load.add_mutually_exclusive_group(required=True)
+    fleet.add_argument("--vms", type=int, help="fleet size (VMs) of the load template")
+    fleet.add_argument(
+        "--scenario",
+        default=None,
+        help="run this built-in scenario (load-s, load-m, load-l, ...) or YAML file as a "
+        "load run instead of the template; it sets the fleet, datacenters, policies, "
+        "workload and latency, and --days, --check-delay and --seed may change its own",
+    )
     load.add_argument(
         "--datacenters",
         type=int,
@@ -1205,10 +1334,11 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
     load.add_argument(
         "--check-delay",
         type=float,
-        default=600.0,
-        help="seconds between the end of a check and the next (default 600)",
+        default=None,
+        help="seconds between the end of a check and the next (default 600; with "
+        "--scenario, the scenario's)",
     )
-    _load_options(load)
+    _load_options(load, unset=True)
     load.add_argument(
         "--trace-level",
         choices=("calls", "off"),
@@ -1264,23 +1394,57 @@ def _check_mix(text: str | None) -> None:
             raise _usage(str(exc)) from None
 
 
-def _job_from(args: argparse.Namespace, out: Path | None) -> LoadJob:
-    return LoadJob(
-        plugin=args.plugin,
-        vms=args.vms,
-        days=args.days,
-        check_delay_s=args.check_delay,
-        seed=args.seed,
-        policy_mix=args.policy_mix,
-        latency=args.latency,
-        latency_factor=args.latency_factor,
-        isolation=args.isolation,
-        call_timeout_s=args.call_timeout,
-        properties=_properties(args),
-        trace_level=args.trace_level,
-        trace_path=str(out / "trace.jsonl") if out is not None else None,
-        datacenters=args.datacenters,
-    )
+#: Options that shape the load template; a scenario given with --scenario sets them itself.
+_TEMPLATE_ONLY = ("policy_mix", "datacenters", "latency", "latency_factor")
+
+
+def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
+    """The job ``bpcert load`` was asked for, and its run directory; usage errors raised."""
+    settings: dict[str, Any] = {
+        "isolation": args.isolation,
+        "call_timeout_s": args.call_timeout,
+        "properties": _properties(args),
+        "trace_level": args.trace_level,
+    }
+    try:
+        if args.scenario is not None:
+            given = [name for name in _TEMPLATE_ONLY if getattr(args, name) is not None]
+            if given:
+                flags = ", ".join("--" + name.replace("_", "-") for name in given)
+                raise LoadError(
+                    f"{flags} shape{'s' if len(given) == 1 else ''} the load template and "
+                    f"cannot go with --scenario: {args.scenario!r} sets "
+                    f"{'it' if len(given) == 1 else 'them'} itself (edit a copy of its YAML "
+                    "to change that)"
+                )
+            job = LoadJob.for_scenario(
+                args.scenario,
+                plugin=args.plugin,
+                days=args.days,
+                check_delay_s=args.check_delay,
+                seed=args.seed,
+                **settings,
+            )
+            out = args.out or Path("out") / f"load-{job.scenario().name}"
+        else:
+            _check_mix(args.policy_mix)
+            job = LoadJob(
+                plugin=args.plugin,
+                vms=args.vms,
+                days=1.0 if args.days is None else args.days,
+                check_delay_s=600.0 if args.check_delay is None else args.check_delay,
+                seed=args.seed,
+                policy_mix=args.policy_mix,
+                latency="measured" if args.latency is None else args.latency,
+                latency_factor=1.0 if args.latency_factor is None else args.latency_factor,
+                datacenters=args.datacenters,
+                **settings,
+            )
+            job.scenario()  # refuses values that cannot make a scenario
+            out = args.out or Path("out") / f"load-{args.vms}vms"
+    except LoadError as exc:
+        raise _usage(str(exc)) from None
+    return dataclasses.replace(job, trace_path=str(out / "trace.jsonl")), out
 
 
 def _print_load(report: RunReport, console: Any) -> None:
@@ -1344,23 +1508,10 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     from reports.render import write_report
     from reports.terminal import SimProgress, scenario_table
 
-    _check_mix(args.policy_mix)
     started = datetime.now(UTC)
-    try:
-        probe = LoadJob(
-            plugin=args.plugin,
-            vms=args.vms,
-            days=args.days,
-            check_delay_s=args.check_delay,
-            datacenters=args.datacenters,
-        )
-        probe.scenario()
-    except LoadError as exc:
-        raise _usage(str(exc)) from None
+    job, out = _load_job(args)
     if args.workers is not None and args.workers < 0:
         raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
-    out: Path = args.out or Path("out") / f"load-{args.vms}vms"
-    job = _job_from(args, out)
     total = job.days * _DAY_S
     wall0 = time.perf_counter()
     with SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar:

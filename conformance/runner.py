@@ -132,9 +132,8 @@ def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
         raise ScenarioError(
             scenario.name if isinstance(ref, Scenario) else str(ref),
             f"a conformance run simulates one backup manager, and this scenario gives each "
-            f"of its {fleet.datacenters} datacenters one; load runs simulate it, a world per "
-            "datacenter (`bpcert load --datacenters N`, conformance.load.run_load_scenario), "
-            "or set backup_managers: one",
+            f"of its {fleet.datacenters} datacenters one; a load run simulates it, a world "
+            f"per datacenter (bpcert load --scenario {ref}), or set backup_managers: one",
             field="fleet.backup_managers",
         )
 
