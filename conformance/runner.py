@@ -129,11 +129,12 @@ def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
     """Refuse a scenario with a backup manager per datacenter: conformance runs simulate one."""
     fleet = scenario.fleet
     if fleet.manager_per_datacenter:
+        label = scenario.name if isinstance(ref, Scenario) else str(ref)
         raise ScenarioError(
-            scenario.name if isinstance(ref, Scenario) else str(ref),
+            label,
             f"a conformance run simulates one backup manager, and this scenario gives each "
             f"of its {fleet.datacenters} datacenters one; a load run simulates it, a world "
-            f"per datacenter (bpcert load --scenario {ref}), or set backup_managers: one",
+            f"per datacenter (bpcert load --scenario {label}), or set backup_managers: one",
             field="fleet.backup_managers",
         )
 
