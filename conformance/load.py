@@ -243,6 +243,17 @@ def default_datacenters(vms: int) -> int:
     return max(1, math.ceil(vms / VMS_PER_DATACENTER))
 
 
+def _check_days_and_delay(days: float | None, check_delay_s: float | None) -> None:
+    """Refuse a duration or check delay that is not a positive number (None: not given)."""
+    if days is not None and not (math.isfinite(days) and days > 0):
+        raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
+    if check_delay_s is not None and not (math.isfinite(check_delay_s) and check_delay_s > 0):
+        raise LoadError(
+            f"--check-delay must be a positive number of seconds (Abiquo's default is 600), "
+            f"got {check_delay_s!r}"
+        )
+
+
 def build_load_scenario(
     vms: int,
     days: float,
@@ -273,13 +284,7 @@ def build_load_scenario(
             f"--datacenters ({datacenters}) must not exceed --vms ({vms}): "
             "every datacenter needs at least one VM"
         )
-    if not (math.isfinite(days) and days > 0):
-        raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
-    if not (math.isfinite(check_delay_s) and check_delay_s > 0):
-        raise LoadError(
-            f"--check-delay must be a positive number of seconds (Abiquo's default is 600), "
-            f"got {check_delay_s!r}"
-        )
+    _check_days_and_delay(days, check_delay_s)
     if latency not in ("measured", "fixed"):
         raise LoadError(f"--latency must be 'measured' or 'fixed', got {latency!r}")
     if not (math.isfinite(latency_factor) and latency_factor > 0):
@@ -330,13 +335,7 @@ def scenario_for_load(
     :class:`~simulator.scenario.ScenarioError` naming its line and field; a value that
     cannot make a scenario raises :class:`LoadError`.
     """
-    if days is not None and not (math.isfinite(days) and days > 0):
-        raise LoadError(f"--days must be a positive number of simulated days, got {days!r}")
-    if check_delay_s is not None and not (math.isfinite(check_delay_s) and check_delay_s > 0):
-        raise LoadError(
-            f"--check-delay must be a positive number of seconds (Abiquo's default is 600), "
-            f"got {check_delay_s!r}"
-        )
+    _check_days_and_delay(days, check_delay_s)
     base = load_scenario(ref)
     # A job carries the scenario's own values back here; those are no change.
     if days is not None and math.isclose(days * _DAY_S, base.duration, rel_tol=1e-12):
