@@ -459,27 +459,22 @@ class LoadJob:
 
     def replay(self) -> str:
         """The ``bpcert load`` command that runs this job again."""
-        if self.scenario_ref is not None:
-            parts = ["bpcert", "load", "--plugin", self.plugin, "--scenario", self.scenario_ref]
-            parts += ["--days", _exact(self.days), "--check-delay", _exact(self.check_delay_s)]
-            if self.seed is not None:
-                parts += ["--seed", str(self.seed)]
-            if self.isolation != "in-process":
-                parts += ["--isolation", self.isolation]
-            return shlex.join(parts)
-        parts = ["bpcert", "load", "--plugin", self.plugin, "--vms", str(self.vms)]
+        # A scenario sets the template's options itself (and refuses them on the line).
+        template = self.scenario_ref is None
+        parts = ["bpcert", "load", "--plugin", self.plugin]
+        parts += ["--vms", str(self.vms)] if template else ["--scenario", str(self.scenario_ref)]
         parts += ["--days", _exact(self.days), "--check-delay", _exact(self.check_delay_s)]
-        if self.policy_mix is not None:
+        if template and self.policy_mix is not None:
             parts += ["--policy-mix", self.policy_mix]
         if self.seed is not None:
             parts += ["--seed", str(self.seed)]
-        if self.latency != "measured":
+        if template and self.latency != "measured":
             parts += ["--latency", self.latency]
-        elif self.latency_factor != 1.0:
+        elif template and self.latency_factor != 1.0:
             parts += ["--latency-factor", f"{self.latency_factor:g}"]
         if self.isolation != "in-process":
             parts += ["--isolation", self.isolation]
-        if self.datacenters is not None:
+        if template and self.datacenters is not None:
             parts += ["--datacenters", str(self.datacenters)]
         return shlex.join(parts)
 
