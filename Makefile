@@ -39,7 +39,7 @@ unit: $(STAMP) browser
 test: lint typecheck unit
 
 bench: $(STAMP)
-	$(BIN)/python -m conformance.bench
+	$(BIN)/python -m conformance.load.bench
 
 clean:
 	rm -rf $(VENV) out .hypothesis build *.egg-info

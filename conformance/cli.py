@@ -23,14 +23,12 @@ from typing import NoReturn
 from rich.console import Console
 
 from conformance.exit_codes import ExitCode
-from simulator.plugin_loader import PluginSpecError, installed_plugins
+from conformance.load import engine as load
+from conformance.usage import UsageError, read_properties
+from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.scenario import ScenarioError, builtin_scenarios
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """A bad command line, reported with exit code 4."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,26 +37,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
-
-
-def _read_properties(path: str | None) -> dict[str, str] | None:
-    """Read a Java-style ``.properties`` file (``key=value`` lines, ``#`` comments)."""
-    if path is None:
-        return None
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--properties {path}: cannot read it ({exc.strerror})") from None
-    props: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith(("#", "!")):
-            continue
-        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        if sep < 0:
-            raise UsageError(f"{path}:{number}: expected 'key=value', got {raw!r}")
-        props[line[:sep].strip()] = line[sep + 1 :].strip()
-    return props
 
 
 def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "reference") -> None:
@@ -128,9 +106,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("plugins", help="list the installed plugins")
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
-    from conformance.load import add_load_parsers
-
-    add_load_parsers(sub, _common)
+    load.add_load_parsers(sub, _common)
     return parser
 
 
@@ -177,7 +153,7 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
         scenarios=[args.scenario],
         seed=args.seed,
         out=out,
-        properties=_read_properties(args.properties),
+        properties=read_properties(args.properties),
         call_timeout_s=args.call_timeout,
         kind="run",
         progress=_progress_for(console, args.quiet),
@@ -189,8 +165,8 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, console: Console) -> int:
+    from conformance.properties.stateful import property_sinks
     from conformance.runner import DEFAULT_SCENARIOS, resolve_plugin, run, run_id
-    from conformance.stateful import property_sinks
     from reports.render import write_report
     from reports.terminal import print_summary
 
@@ -207,7 +183,7 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
         examples=args.examples,
         seed=args.seed,
         out=out,
-        properties=_read_properties(args.properties),
+        properties=read_properties(args.properties),
         call_timeout_s=args.call_timeout,
         kind="check",
         progress=_progress_for(console, args.quiet),
@@ -296,18 +272,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_unencodable_output()
     console = _console()
     err = Console(stderr=True, highlight=False)
-    from conformance.load import LOAD_COMMANDS, WorkerDied
 
     commands: dict[str, Callable[[argparse.Namespace, Console], int]] = {
         **_COMMANDS,
-        **LOAD_COMMANDS,
+        **load.LOAD_COMMANDS,
     }
     try:
         return commands[args.command](args, console)
     except (UsageError, PluginSpecError, ScenarioError) as exc:
         err.print(f"bpcert {args.command}: error: {exc}", markup=False)
         return int(ExitCode.USAGE)
-    except WorkerDied as exc:
+    except load.WorkerDied as exc:
         err.print(f"bpcert {args.command}: error: {exc}", markup=False)
         return int(ExitCode.HARNESS_ERROR)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.model import Finding
-from simulator.invoker import CallRecord
+from simulator.platform.invoker import CallRecord
 
 __all__ = ["MAX_FINDINGS_PER_RULE", "Sink"]
 

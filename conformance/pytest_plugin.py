@@ -56,8 +56,8 @@ class _Run:
 
     def get(self) -> Any:
         if self.report is None and self.error is None:
+            from conformance.properties.stateful import property_sinks
             from conformance.runner import DEFAULT_SCENARIOS, run
-            from conformance.stateful import property_sinks
 
             opt = self.config.getoption
             examples = int(opt("--bpcert-examples"))

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.audit import Auditor
 from conformance.exit_codes import ExitCode
 from conformance.findings import MAX_FINDINGS_PER_RULE, Sink
 from conformance.rules import FAKE_BACKEND, ISOLATED, Rule, select_rules
+from conformance.rules.audit import Auditor
 from conformance.summary import plugin_info, scenario_summary
 from reports.model import Finding, RuleResult, RunReport, ScenarioSummary
-from simulator.plugin_loader import (
+from simulator.bridge.loader import (
     Isolation,
     LoadedPlugin,
     component_classes,

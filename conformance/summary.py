@@ -12,8 +12,8 @@ from reports.model import (
     PluginInfo,
     ScenarioSummary,
 )
+from simulator.bridge.loader import LoadedPlugin
 from simulator.contract import ConnectionMetadata, Operation, PluginMetadata
-from simulator.plugin_loader import LoadedPlugin
 from simulator.world import World
 
 __all__ = ["plugin_info", "scenario_summary"]

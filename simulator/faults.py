@@ -1,6 +1,6 @@
 """Faults the harness detects while calling a plugin, as opposed to errors the plugin raises.
 
-The invoker (``simulator.invoker``) sorts every plugin call into an outcome. Plugin
+The invoker (``simulator.platform.invoker``) sorts every plugin call into an outcome. Plugin
 transports (in-process, or a child process speaking JSON-RPC) raise these to tell it
 what happened:
 

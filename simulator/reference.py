@@ -1,7 +1,7 @@
 """The reference plugin: an honest, minimal backup plugin, written the way a vendor would.
 
 It is the worked example of ``docs/contract.md``. Copy its shape, replace the calls to
-:mod:`simulator.backup_system` with calls to your backup system's API, and keep the
+:mod:`simulator.backend.backup_system` with calls to your backup system's API, and keep the
 habits it shows:
 
 - **All state lives in the backup system.** The platform builds one plugin instance per
@@ -25,8 +25,8 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import ClassVar
 
-from simulator import backup_system
-from simulator.backup_system import (
+from simulator.backend import backup_system
+from simulator.backend.backup_system import (
     BackupRecord,
     BackupSession,
     BackupSystemError,
@@ -214,7 +214,7 @@ def _result(record: BackupRecord) -> BackupResult:
     answers should construct its results normally, so that pydantic checks them.
     """
     # A backend record carries the result's fields in the same order (checked on import
-    # of simulator.backup_system), so it unpacks by position; a dict display is three
+    # of simulator.backend.backup_system), so it unpacks by position; a dict display is three
     # times faster than dict(zip(fields, record)).
     (
         provider_id,

@@ -26,7 +26,9 @@ from typing import Any, Protocol
 
 import simpy
 
-from simulator.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend.fleet import Fleet
+from simulator.bridge.loader import release_component_classes
 from simulator.clock import SimClock
 from simulator.contract import (
     BackupPolicy,
@@ -34,15 +36,13 @@ from simulator.contract import (
     ConnectionMetadata,
     FieldConstraint,
 )
-from simulator.fleet import Fleet
-from simulator.invoker import CallRecord, Invoker, LatencyModel
 from simulator.metrics import DownsampledSeries, StreamingHistogram
-from simulator.platform import CheckRecord, Platform, PlatformSettings, Task
-from simulator.plugin_loader import release_component_classes
-from simulator.results_table import Transition
+from simulator.platform.core import CheckRecord, Platform, PlatformSettings, Task
+from simulator.platform.invoker import CallRecord, Invoker, LatencyModel
+from simulator.platform.results_table import Transition
+from simulator.platform.workload import TimelineItem, Workload, WorkloadSettings
 from simulator.scenario import Scenario
 from simulator.trace import TraceLevel, TraceWriter
-from simulator.workload import TimelineItem, Workload, WorkloadSettings
 
 __all__ = ["RunMetrics", "World", "WorldObserver", "connection_data_for", "properties_for"]
 

@@ -13,13 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from simulator.backup_system import (
+from simulator.backend.backup_system import (
     BackupSession,
     BackupSystem,
     BackupSystemError,
     BackupSystemSettings,
     connect,
 )
+from simulator.backend.fleet import Fleet
+from simulator.backend.schedule import occurrences
 from simulator.clock import SimClock
 from simulator.contract import (
     BackupConfiguration,
@@ -28,8 +30,6 @@ from simulator.contract import (
     Periodicity,
     ResultState,
 )
-from simulator.fleet import Fleet
-from simulator.schedule import occurrences
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -696,7 +696,7 @@ def test_a_failed_restore_touches_no_disk_and_is_not_judged(world: World) -> Non
 def test_an_id_parses_only_in_the_form_the_system_writes(
     number: int, width: int, count: int
 ) -> None:
-    from simulator.backup_system import _format_id, _parse_id
+    from simulator.backend.backup_system import _format_id, _parse_id
 
     text = f"bk-{str(number).zfill(width)}"
     canonical = number >= 1 and _format_id("bk-", number - 1) == text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.runner import resolve_plugin, run_scenario
-from simulator.plugin_loader import component_classes
+from simulator.bridge.loader import component_classes
 
 
 def test_each_component_gets_its_own_copy_of_the_plugin_module() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.fleet import HYPERVISOR_TYPES, Fleet
+from simulator.backend.fleet import HYPERVISOR_TYPES, Fleet
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 GiB = 2**30
@@ -40,7 +40,7 @@ def test_uuids_are_unique_uuid4_strings_and_index_of_inverts_them(fleet: Fleet) 
 def test_uuids_stay_the_same_and_invertible_past_the_bounded_cache(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("simulator.fleet._UUID_CACHE_SIZE", 8)
+    monkeypatch.setattr("simulator.backend.fleet._UUID_CACHE_SIZE", 8)
     small = Fleet.generate(random.Random(5), vms=100)
     fresh = Fleet.generate(random.Random(5), vms=100)
     order = list(range(100)) * 2

@@ -13,9 +13,9 @@ MODULES = (
     "simulator",
     "simulator.contract",
     "simulator.clock",
-    "simulator.schedule",
-    "simulator.fleet",
-    "simulator.backup_system",
+    "simulator.backend.schedule",
+    "simulator.backend.fleet",
+    "simulator.backend.backup_system",
     "simulator.reference",
 )
 FORBIDDEN = ("pytest", "_pytest", "hypothesis", "matplotlib")

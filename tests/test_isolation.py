@@ -1,7 +1,7 @@
 """Plugins in their own processes: the JSON-RPC protocol, deadlines, crashes, bad answers.
 
 The misbehaving plugins live in ``examples/misbehaving/``; each speaks the protocol
-directly and breaks one rule. The reference plugin runs behind ``simulator.rpc_server``
+directly and breaks one rule. The reference plugin runs behind ``simulator.bridge.server``
 and the Node.js example plugin under ``node``; both must answer exactly what the
 in-process reference plugin answers for the same world actions.
 """
@@ -23,8 +23,11 @@ from typing import Any
 import pytest
 import simpy
 
-from simulator import backup_system
-from simulator.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend import backup_system
+from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend.fleet import Fleet
+from simulator.bridge.process import PluginLaunchError, ProcessPlugin, process_plugin_class
+from simulator.bridge.protocol import ProtocolViolation, Request, Response, decode_message
 from simulator.clock import SimClock
 from simulator.contract import (
     BackupConfiguration,
@@ -48,10 +51,7 @@ from simulator.faults import (
     PluginForeignError,
     PluginProcessCrashed,
 )
-from simulator.fleet import Fleet
-from simulator.isolation import PluginLaunchError, ProcessPlugin, process_plugin_class
 from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
-from simulator.rpc_protocol import ProtocolViolation, Request, Response, decode_message
 
 REPO = Path(__file__).resolve().parents[1]
 MISBEHAVING = REPO / "examples" / "misbehaving"
@@ -59,7 +59,7 @@ NODE_PLUGIN = REPO / "examples" / "node-plugin" / "plugin.js"
 SERVED_REFERENCE = [
     sys.executable,
     "-m",
-    "simulator.rpc_server",
+    "simulator.bridge.server",
     "simulator.reference:ReferencePlugin",
 ]
 USER, PASSWORD = "admin", "s3cret"
@@ -247,7 +247,7 @@ def test_contract_exceptions_cross_the_wire(served_reference: type[ProcessPlugin
         finally:
             plugin.close()
     # The server patched backup_system.connect in its own process only.
-    assert backup_system.connect.__module__ == "simulator.backup_system"
+    assert backup_system.connect.__module__ == "simulator.backend.backup_system"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
@@ -415,7 +415,7 @@ def test_messages_decode() -> None:
 def test_the_wire_names_every_backend_error_kind() -> None:
     from typing import get_args
 
-    from simulator.backup_system import ErrorKind
-    from simulator.rpc_protocol import BACKEND_ERROR_KINDS
+    from simulator.backend.backup_system import ErrorKind
+    from simulator.bridge.protocol import BACKEND_ERROR_KINDS
 
     assert get_args(ErrorKind) == BACKEND_ERROR_KINDS

@@ -26,9 +26,9 @@ from conformance.load import (
 )
 from reports.model import load_report
 from reports.render import write_report
-from simulator.invoker import RunQueueClock
+from simulator.platform.invoker import RunQueueClock
 
-QUADRATIC = "conformance.slow_plugins:QuadraticListResults"
+QUADRATIC = "conformance.selftest.slow_plugins:QuadraticListResults"
 
 
 # ---------------------------------------------------------------------- bpcert load
@@ -240,7 +240,7 @@ def _now() -> datetime:
 
 
 def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path) -> None:
-    from conformance.bench import previous_results, render_section, write_doc
+    from conformance.load.bench import previous_results, render_section, write_doc
 
     ok = {"status": "ok", "vms": 100_000, "days": 30.0, "sim_events": 10, "backups": 100}
     results = {
@@ -269,7 +269,7 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
 def test_the_bench_probe_times_its_fixed_work_and_reports_a_failed_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from conformance import bench
+    from conformance.load import bench
 
     assert "simulator" not in bench.PROBE_CODE and "conformance" not in bench.PROBE_CODE
     monkeypatch.setattr(bench, "PROBE_ITEMS", 20_000)
@@ -329,7 +329,7 @@ def test_the_load_scenarios_purge_expired_backups_and_level_off() -> None:
 
 
 def test_the_bench_names_the_interpreter_and_how_libpython_is_linked() -> None:
-    from conformance.bench import interpreter
+    from conformance.load.bench import interpreter
 
     text = interpreter()
     assert text.startswith(f"Python {platform.python_version()} from ")
@@ -337,7 +337,7 @@ def test_the_bench_names_the_interpreter_and_how_libpython_is_linked() -> None:
 
 
 def test_the_command_benchmark_runs_bpcert_load_itself_and_reads_its_report() -> None:
-    from conformance import bench
+    from conformance.load import bench
 
     figures = bench._measure(f"{bench.LOAD_COMMAND}300:0.25", None, 300.0)
     assert figures["status"] == "ok", figures.get("stderr")

@@ -16,7 +16,9 @@ import pytest
 import simpy
 from pydantic import SecretStr
 
-from simulator.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
+from simulator.backend.fleet import Fleet
+from simulator.backend.schedule import occurrences
 from simulator.clock import SimClock
 from simulator.contract import (
     COMPONENTS,
@@ -40,7 +42,6 @@ from simulator.contract import (
     ResultState,
     VirtualMachineInfo,
 )
-from simulator.fleet import Fleet
 from simulator.reference import (
     REFERENCE_PROPERTIES,
     REPLICATION_PROPERTY,
@@ -49,7 +50,6 @@ from simulator.reference import (
     ReferencePlugin,
     parse_properties,
 )
-from simulator.schedule import occurrences
 
 HOUR = 3600.0
 DAY = 86400.0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.contract import BackupResult, BackupType, ResultState
-from simulator.results_table import ResultsTable
+from simulator.platform.results_table import ResultsTable
 
 _T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -629,7 +629,7 @@ def test_outage_end() -> None:
 
 
 def _models() -> list[type[BaseModel]]:
-    from simulator import scenario as module
+    from simulator.scenario import model as module
 
     return [
         obj

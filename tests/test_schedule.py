@@ -1,4 +1,4 @@
-"""When each periodicity fires (the modelled firing rules of simulator.schedule)."""
+"""When each periodicity fires (the modelled firing rules of simulator.backend.schedule)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.contract import WEEKDAYS, BackupConfiguration, BackupType, Periodicity
-from simulator.schedule import (
+from simulator.backend.schedule import (
     first_occurrence_at_or_after,
     occurrences,
     parse_clock_time,
@@ -17,6 +16,7 @@ from simulator.schedule import (
     parse_offset,
     periods,
 )
+from simulator.contract import WEEKDAYS, BackupConfiguration, BackupType, Periodicity
 
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 

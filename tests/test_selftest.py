@@ -1,6 +1,6 @@
 """The harness's self-test: every mutant breaks its rule, the honest plugins break none.
 
-Each mutant of :mod:`conformance.mutants` runs through the same scenarios (the default
+Each mutant of :mod:`conformance.selftest.mutants` runs through the same scenarios (the default
 set) with the same settings as the reference plugin. The test asserts that the rule the
 mutant was written to break comes out ``fail``; on failure it prints every failing rule
 of the report, which tells "not caught" from "caught by another rule".
@@ -20,8 +20,8 @@ import pytest
 from _pytest.mark.structures import ParameterSet
 
 import conformance
-from conformance.mutants import MUTANTS, NO_MUTANT, CachedLoginPlugin
 from conformance.rules import RULES
+from conformance.selftest.mutants import MUTANTS, NO_MUTANT, CachedLoginPlugin
 from reports.model import RunReport
 from simulator.reference import ReferencePlugin
 from simulator.scenario import load_scenario
@@ -130,7 +130,7 @@ def test_cli_check_names_the_broken_rule(
         [
             "check",
             "--plugin",
-            "conformance.mutants:UpperCaseTypePlugin",
+            "conformance.selftest.mutants:UpperCaseTypePlugin",
             "--examples",
             "0",
             "--scenario",

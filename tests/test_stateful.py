@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.findings import Sink
-from conformance.runner import resolve_plugin, run_scenario
-from conformance.stateful import (
+from conformance.properties.stateful import (
     EXAMPLE_SCENARIO,
     FAILURE_FILE,
     FAILURE_SCENARIO,
@@ -20,6 +19,8 @@ from conformance.stateful import (
     property_sinks,
     run_property_suite,
 )
+from conformance.runner import resolve_plugin, run_scenario
+from simulator.bridge.loader import LoadedPlugin
 from simulator.contract import (
     BackupConfiguration,
     BackupPolicy,
@@ -30,10 +31,9 @@ from simulator.contract import (
     Periodicity,
     VirtualMachineInfo,
 )
-from simulator.plugin_loader import LoadedPlugin
+from simulator.platform.workload import shift_configuration
 from simulator.reference import ReferencePlugin
 from simulator.scenario import FleetSpec, PolicySpec, Scenario, dump_scenario, load_scenario
-from simulator.workload import shift_configuration
 
 # ------------------------------------------------------------ broken plugins
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from conformance import strategies as S
+from conformance.properties import strategies as S
+from simulator.backend.schedule import parse_defined_instant
 from simulator.contract import (
     WEEKDAYS,
     BackupConfiguration,
@@ -23,7 +24,6 @@ from simulator.contract import (
     Periodicity,
     ResultState,
 )
-from simulator.schedule import parse_defined_instant
 
 FAST = settings(
     max_examples=25,

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from simulator.backup_system import BackupRecord, RestoreRecord
+from simulator.backend.backup_system import BackupRecord, RestoreRecord
+from simulator.backend.fleet import Fleet
 from simulator.contract import BackupResult, BackupType, ResultState, VirtualMachineInfo
-from simulator.fleet import Fleet
 from simulator.reference import _result
 
 _START = datetime(2026, 1, 1, tzinfo=UTC)

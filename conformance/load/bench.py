@@ -1,4 +1,6 @@
-"""Benchmarks of the simulator at fleet scale (``make bench``, ``python -m conformance.bench``).
+"""Benchmarks of the simulator at fleet scale (``make bench``).
+
+Run as ``python -m conformance.load.bench``.
 
 Each benchmark runs one built-in scenario with the reference plugin, the trace off and
 no conformance audit, in a subprocess of its own, as a load run: a scenario with a
@@ -89,7 +91,7 @@ def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
     A scenario with a backup manager per datacenter runs one world per datacenter, on
     as many processes at once as this machine has CPUs, exactly as ``bpcert load`` does.
     """
-    from conformance.load import LoadJob, load_run_report, run_load_job
+    from conformance.load.engine import LoadJob, load_run_report, run_load_job
 
     job = LoadJob.for_scenario(
         scenario_name, plugin="simulator.reference:ReferencePlugin", days=days
@@ -140,7 +142,7 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
             cmd += ["--vms", vms, "--days", repr(days) if days is not None else load_days]
             cmd += ["--out", tmp]
         else:
-            cmd = [sys.executable, "-m", "conformance.bench", "--child", name]
+            cmd = [sys.executable, "-m", "conformance.load.bench", "--child", name]
             if days is not None:
                 cmd += ["--days", repr(days)]
         t0 = time.perf_counter()
@@ -170,7 +172,7 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
 
 def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
     """Run the measuring process for one benchmark (so RUSAGE_CHILDREN is its alone)."""
-    cmd = [sys.executable, "-m", "conformance.bench", "--measure", bench.scenario]
+    cmd = [sys.executable, "-m", "conformance.load.bench", "--measure", bench.scenario]
     cmd += ["--timeout", repr(timeout_s)]
     if bench.days is not None:
         cmd += ["--days", repr(bench.days)]
@@ -333,7 +335,7 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
     lines = [
         BEGIN,
         "",
-        f"Measured by `python -m conformance.bench` on {started:%Y-%m-%d %H:%M} UTC: "
+        f"Measured by `python -m conformance.load.bench` on {started:%Y-%m-%d %H:%M} UTC: "
         f"{os.cpu_count()} CPUs (`nproc`), {interpreter()}, "
         f"{platform.system()} {platform.machine()}; load average at the start {load}.",
         "",
@@ -444,7 +446,7 @@ def write_doc(section: str, doc: Path = DOC) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks (or, internally, one measuring process or one child)."""
-    p = argparse.ArgumentParser(prog="python -m conformance.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m conformance.load.bench", description=__doc__)
     p.add_argument("--only", action="append", default=[], help="run only this benchmark")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per benchmark")
     p.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")

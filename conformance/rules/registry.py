@@ -1,6 +1,6 @@
 """The rule registry: every rule a plugin is held to, with a stable id.
 
-Registering rules is kept apart from checking them (``conformance.checkers``) and from
+Registering rules is kept apart from checking them (``conformance.rules.checkers``) and from
 running them (``conformance.runner``), so the same rules serve the CLI, the library
 call and the pytest plugin. ``docs/rules.md`` lists the same ids; a test keeps the two
 equal.

@@ -1,7 +1,7 @@
 """The JSON-RPC 2.0 plugin protocol: message framing, schemas and wire conversions.
 
-Both ends use this module: the harness side (:mod:`simulator.isolation`) and the
-Python plugin server (:mod:`simulator.rpc_server`). ``docs/protocol.md`` is the
+Both ends use this module: the harness side (:mod:`simulator.bridge.process`) and the
+Python plugin server (:mod:`simulator.bridge.server`). ``docs/protocol.md`` is the
 normative description, written so that a plugin can be implemented in any language
 from it alone; this module is its executable form.
 
@@ -694,7 +694,7 @@ def describe_plugin_class(cls: type[Any]) -> dict[str, Any]:
 class BackendMethod(StrEnum):
     """The ``backend/*`` requests a plugin may send to use the simulated backup system.
 
-    They mirror :class:`simulator.backup_system.BackupSession` one to one.
+    They mirror :class:`simulator.backend.backup_system.BackupSession` one to one.
     """
 
     OPEN_SESSION = "backend/openSession"

@@ -51,6 +51,13 @@ from typing import Any, Literal, NamedTuple, get_args
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from simulator.backend.fleet import Fleet
+from simulator.backend.schedule import (
+    DEFAULT_TOLERANCE,
+    occurrences,
+    parse_defined_instant,
+    periods,
+)
 from simulator.calendar_queue import CalendarQueue
 from simulator.clock import SimClock
 from simulator.contract import (
@@ -64,8 +71,6 @@ from simulator.contract import (
     ResultState,
     VirtualMachineInfo,
 )
-from simulator.fleet import Fleet
-from simulator.schedule import DEFAULT_TOLERANCE, occurrences, parse_defined_instant, periods
 
 __all__ = [
     "BackupRecord",

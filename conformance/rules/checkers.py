@@ -3,7 +3,7 @@
 Checkers work black-box on any plugin: they see only what the platform sees (the
 calls, their arguments and returns, and the platform's own state), plus the scenario's
 declared faults. Rules that need the fake backup system's ground truth are in
-:mod:`conformance.audit`. Memory stays bounded by the results seen, stored compactly;
+:mod:`conformance.rules.audit`. Memory stays bounded by the results seen, stored compactly;
 nothing here keeps a plugin's return values beyond the call that produced them.
 """
 
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.findings import Sink
+from simulator.backend.schedule import occurrences, periods
 from simulator.contract import (
     BackupPluginError,
     BackupResult,
@@ -24,9 +25,8 @@ from simulator.contract import (
     RestoreResult,
     ResultState,
 )
-from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord
-from simulator.platform import CheckRecord
-from simulator.schedule import occurrences, periods
+from simulator.platform.core import CheckRecord
+from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord
 from simulator.world import World
 
 __all__ = [

@@ -6,7 +6,7 @@ kebab-case mutant name to ``(class, intended rule id)``; ``tests/test_selftest.p
 runs every mutant through the default scenarios and expects its rule to fail, and
 ``docs/mutants.md`` lists them. Run one by hand::
 
-    bpcert check --plugin conformance.mutants:SessionLeakPlugin   # exits 1 naming the rule
+    bpcert check --plugin conformance.selftest.mutants:SessionLeakPlugin   # exits 1 naming the rule
 
 Rules that no in-process mutant can break through the built-in scenarios are listed in
 :data:`NO_MUTANT` with the reason.
@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from simulator import backup_system
-from simulator.backup_system import BackupRecord, BackupSession, BackupSystemError
+from simulator.backend import backup_system
+from simulator.backend.backup_system import BackupRecord, BackupSession, BackupSystemError
 from simulator.contract import (
     BackupConfiguration,
     BackupPluginError,

@@ -24,7 +24,7 @@ from typing import Any
 import simpy
 
 from simulator.contract import BackupConfiguration, BackupPolicy, BackupSchedule, Periodicity
-from simulator.platform import Platform
+from simulator.platform.core import Platform
 from simulator.scenario import ACTIONS
 
 __all__ = ["Workload", "WorkloadSettings", "shift_configuration"]

@@ -2,10 +2,10 @@
 
 Usage::
 
-    python -m simulator.rpc_server module:Class
+    python -m simulator.bridge.server module:Class
 
 This is how the harness isolates a Python plugin (``--isolation process``): the class
-runs in this process, the harness talks to it through :mod:`simulator.isolation`, and
+runs in this process, the harness talks to it through :mod:`simulator.bridge.process`, and
 a hang or a crash of the plugin cannot take the harness down. The server:
 
 - builds the instance on ``initialize`` with a :class:`~simulator.contract.PluginContext`
@@ -14,7 +14,7 @@ a hang or a crash of the plugin cannot take the harness down. The server:
 - turns the exceptions the plugin raises into the protocol's error objects
   (``BackupPluginException``, ``ConfigurationError``, ``PluginConnectionError``, or any
   other class name, which the harness reports as foreign);
-- routes :func:`simulator.backup_system.connect` to the harness: inside this process it
+- routes :func:`simulator.backend.backup_system.connect` to the harness: inside this process it
   returns a :class:`RemoteBackupSession` whose every call is a ``backend/*`` request
   answered by the harness's fake backup system ("the harness plays the network");
 - keeps the protocol channel clean: the real stdout is reserved for protocol lines and
@@ -37,18 +37,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from simulator.contract import (
-    BackupConfiguration,
-    BackupPolicy,
-    BackupResult,
-    BackupType,
-    Connection,
-    Periodicity,
-    PluginContext,
-    RestoreResult,
-    VirtualMachineInfo,
-)
-from simulator.rpc_protocol import (
+from simulator.bridge.protocol import (
     BACKEND_ERROR_KINDS,
     MAX_LINE_BYTES,
     ApplyNewScheduleParams,
@@ -81,6 +70,17 @@ from simulator.rpc_protocol import (
     load_model,
     load_trusted,
     params_model_for,
+)
+from simulator.contract import (
+    BackupConfiguration,
+    BackupPolicy,
+    BackupResult,
+    BackupType,
+    Connection,
+    Periodicity,
+    PluginContext,
+    RestoreResult,
+    VirtualMachineInfo,
 )
 
 __all__ = ["PluginServer", "RemoteBackupSession", "RequestClock", "load_class", "main"]
@@ -280,11 +280,11 @@ class PluginServer:
     def call_backend(self, method: BackendMethod, params: dict[str, Any]) -> Any:
         """Send one ``backend/*`` request and wait for its answer.
 
-        Raises :class:`~simulator.backup_system.BackupSystemError` with the kind the
+        Raises :class:`~simulator.backend.backup_system.BackupSystemError` with the kind the
         harness answered. The harness sends nothing else while it waits for the answer
         to its own request, so any other line is logged and skipped.
         """
-        from simulator.backup_system import BackupSystemError
+        from simulator.backend.backup_system import BackupSystemError
 
         request_id = f"b{next(self._backend_numbers)}"
         self._write(encode_request(request_id, method.value, params))
@@ -321,7 +321,7 @@ def _log(text: str) -> None:
 
 def _backup_record(result: BackupResult) -> Any:
     """A ``BackupRecord`` from a validated :class:`BackupResult` (the same fields)."""
-    from simulator.backup_system import BackupRecord
+    from simulator.backend.backup_system import BackupRecord
 
     restores = tuple(_restore_from_model(r) for r in result.restores)
     return BackupRecord(**(dict(result) | {"restores": restores}))
@@ -333,14 +333,14 @@ def _restore_record(value: Any) -> Any:
 
 
 def _restore_from_model(result: RestoreResult) -> Any:
-    from simulator.backup_system import RestoreRecord
+    from simulator.backend.backup_system import RestoreRecord
 
     return RestoreRecord(**dict(result))
 
 
 def _job_view(job: JobRecord) -> Any:
     """A ``JobView`` from a validated :class:`JobRecord`."""
-    from simulator.backup_system import JobView
+    from simulator.backend.backup_system import JobView
 
     return JobView(job.vm_uuid, job.policy_code, job.configuration, job.replication)
 
@@ -350,13 +350,13 @@ def _load(annotation: Any, value: Any) -> Any:
     try:
         return load_trusted(annotation, value, "backend result")
     except WireError as exc:
-        from simulator.backup_system import BackupSystemError
+        from simulator.backend.backup_system import BackupSystemError
 
         raise BackupSystemError("invalid", f"the harness answered badly: {exc}") from None
 
 
 class RemoteBackupSession:
-    """A :class:`simulator.backup_system.BackupSession` whose calls go to the harness.
+    """A :class:`simulator.backend.backup_system.BackupSession` whose calls go to the harness.
 
     Same methods, same return types, same :class:`BackupSystemError` kinds; each call is
     one ``backend/*`` request over the protocol channel.
@@ -456,7 +456,7 @@ def _remote_connector(server: PluginServer) -> Any:
         )
         session_id = result.get("session") if isinstance(result, dict) else None
         if not isinstance(session_id, str):
-            from simulator.backup_system import BackupSystemError
+            from simulator.backend.backup_system import BackupSystemError
 
             raise BackupSystemError("invalid", f"the harness answered {result!r}, no session id")
         return RemoteBackupSession(server, session_id)
@@ -465,12 +465,12 @@ def _remote_connector(server: PluginServer) -> Any:
 
 
 def install_remote_backend(server: PluginServer) -> None:
-    """Route :func:`simulator.backup_system.connect` to the harness, in this process only.
+    """Route :func:`simulator.backend.backup_system.connect` to the harness, in this process only.
 
     Must run before the plugin's module is imported, in case it imports ``connect``
     by name.
     """
-    from simulator import backup_system
+    from simulator.backend import backup_system
 
     backup_system.connect = _remote_connector(server)
 
@@ -492,11 +492,11 @@ def load_class(spec: str) -> type[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m simulator.rpc_server module:Class``."""
+    """Entry point of ``python -m simulator.bridge.server module:Class``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] in ("-h", "--help"):
         sys.stderr.write(
-            "usage: python -m simulator.rpc_server module:Class\n"
+            "usage: python -m simulator.bridge.server module:Class\n"
             "Serves the plugin class over the JSON-RPC protocol of docs/protocol.md on stdio.\n"
         )
         return 2

@@ -18,7 +18,9 @@ from typing import Any
 import simpy
 from pydantic import SecretStr
 
-from conformance.checkers import (
+from conformance.findings import Sink
+from conformance.rules import FAKE_BACKEND
+from conformance.rules.checkers import (
     BACKEND_DOWN_CODES,
     CallChecker,
     OnDemandChecker,
@@ -26,8 +28,6 @@ from conformance.checkers import (
     PollChecker,
     ScheduleChecker,
 )
-from conformance.findings import Sink
-from conformance.rules import FAKE_BACKEND
 from simulator.contract import (
     BackupPluginError,
     BackupResult,
@@ -41,8 +41,8 @@ from simulator.contract import (
     PluginContext,
     ResultState,
 )
-from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord
-from simulator.platform import Task
+from simulator.platform.core import Task
+from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord
 from simulator.world import World
 
 __all__ = ["AUDIT_CHECK_ID", "Auditor"]

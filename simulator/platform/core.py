@@ -43,8 +43,8 @@ from simulator.contract import (
     RestoreResult,
     ResultState,
 )
-from simulator.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
-from simulator.results_table import ResultsTable, Transition
+from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
+from simulator.platform.results_table import ResultsTable, Transition
 from simulator.trace import TraceWriter, microseconds
 
 __all__ = [

@@ -1,8 +1,8 @@
 """The property-based suite: a Hypothesis state machine drives a plugin through the platform.
 
 Each example builds a small simulated world (2 to 6 VMs, 2 or 3 backup policies drawn
-from :mod:`conformance.strategies` within what the plugin supports), attaches every
-conformance checker (:class:`~conformance.audit.Auditor`), and then lets Hypothesis pick
+from :mod:`conformance.properties.strategies` within what the plugin supports), attaches every
+conformance checker (:class:`~conformance.rules.audit.Auditor`), and then lets Hypothesis pick
 user actions as rules: deploy, reconfigure, undeploy, redeploy, on-demand backup,
 restore, power off and on, time passing, and backup-system outages. Preconditions keep
 each action to the VMs in the right lifecycle phase. After every step the world runs
@@ -44,10 +44,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.audit import Auditor
 from conformance.findings import Sink
+from conformance.properties.strategies import (
+    backup_policies,
+    clock_times,
+    defined_times,
+    hourly_times,
+)
+from conformance.rules.audit import Auditor
 from conformance.runner import run_scenario
-from conformance.strategies import backup_policies, clock_times, defined_times, hourly_times
+from simulator.bridge.loader import LoadedPlugin
 from simulator.clock import DEFAULT_START
 from simulator.contract import (
     ALL_BACKUP_TYPES,
@@ -58,8 +64,8 @@ from simulator.contract import (
     BackupType,
     Periodicity,
 )
-from simulator.platform import Task
-from simulator.plugin_loader import LoadedPlugin
+from simulator.platform.core import Task
+from simulator.platform.workload import shift_configuration
 from simulator.scenario import (
     Action,
     FaultsSpec,
@@ -71,7 +77,6 @@ from simulator.scenario import (
     WorkloadSpec,
     dump_scenario,
 )
-from simulator.workload import shift_configuration
 from simulator.world import World
 
 __all__ = [

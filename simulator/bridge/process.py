@@ -20,7 +20,7 @@ stdin/stdout. The harness is isolated from the plugin:
   hands them to the invoker, which records them on the call.
 
 While it waits for an answer, the harness serves the plugin's ``backend/*`` requests
-from the in-process fake backup system (:mod:`simulator.backup_system`), so that a
+from the in-process fake backup system (:mod:`simulator.backend.backup_system`), so that a
 plugin in any language can be judged by the data rules.
 
 Determinism: nothing about the child's timing reaches the simulation. Lines are
@@ -49,13 +49,40 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from simulator.backup_system import (
+from simulator.backend.backup_system import (
     BackupRecord,
     BackupSession,
     BackupSystemError,
     JobView,
     RestoreRecord,
     connect,
+)
+from simulator.bridge.protocol import (
+    DEFAULT_PROFILE,
+    MAX_LINE_BYTES,
+    PROTOCOL_VERSION,
+    RESULT_TYPES,
+    BackendMethod,
+    ErrorCode,
+    ErrorObject,
+    HarnessMethod,
+    InitializeResult,
+    ProtocolViolation,
+    Request,
+    Response,
+    WireConnectionData,
+    WireError,
+    WireException,
+    backend_error,
+    backend_params_model_for,
+    decode_message,
+    dump_model,
+    encode_error,
+    encode_request,
+    encode_result,
+    instant_to_wire,
+    load_model,
+    load_value,
 )
 from simulator.clock import DEFAULT_START
 from simulator.contract import (
@@ -83,33 +110,6 @@ from simulator.faults import (
     PluginBadReturn,
     PluginForeignError,
     PluginProcessCrashed,
-)
-from simulator.rpc_protocol import (
-    DEFAULT_PROFILE,
-    MAX_LINE_BYTES,
-    PROTOCOL_VERSION,
-    RESULT_TYPES,
-    BackendMethod,
-    ErrorCode,
-    ErrorObject,
-    HarnessMethod,
-    InitializeResult,
-    ProtocolViolation,
-    Request,
-    Response,
-    WireConnectionData,
-    WireError,
-    WireException,
-    backend_error,
-    backend_params_model_for,
-    decode_message,
-    dump_model,
-    encode_error,
-    encode_request,
-    encode_result,
-    instant_to_wire,
-    load_model,
-    load_value,
 )
 
 __all__ = [
@@ -438,7 +438,7 @@ def _job_to_wire(job: JobView) -> dict[str, Any]:
 class BackendService:
     """Answers one plugin process's ``backend/*`` requests from the fake backup system.
 
-    Sessions are reached through :func:`simulator.backup_system.connect`, by the
+    Sessions are reached through :func:`simulator.backend.backup_system.connect`, by the
     endpoint the plugin names, exactly as an in-process plugin reaches them. The
     service remembers the sessions the process opened and did not close, so that they
     can be closed when the harness kills the process (as a backend sees a dropped

@@ -8,7 +8,7 @@ A spec is one of:
   ``docs/protocol.md`` over stdio (``exec:node examples/node-plugin/plugin.js``).
 
 With ``isolation="process"`` a Python plugin is served from a child process by
-``simulator.rpc_server``, so that a hang or a crash cannot take the harness down.
+``simulator.bridge.server``, so that a hang or a crash cannot take the harness down.
 
 Every failure is a :class:`PluginSpecError` with a message that says what was
 expected, what came and how to fix it: unknown names list the installed plugins and
@@ -235,7 +235,7 @@ def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
     argv = shlex.split(command)
     if not argv:
         raise PluginSpecError(f"plugin {spec!r}: 'exec:' needs a command, e.g. 'exec:node p.js'")
-    from simulator.isolation import process_plugin_class  # only needed for exec specs
+    from simulator.bridge.process import process_plugin_class  # only needed for exec specs
 
     try:
         return process_plugin_class(argv, label=spec, call_timeout_s=call_timeout_s)
@@ -261,7 +261,7 @@ def load_plugin(
     cls = _import_class(target)
     validate_plugin_class(cls, spec)
     if isolation == "process":
-        command = shlex.join([sys.executable, "-m", "simulator.rpc_server", target])
+        command = shlex.join([sys.executable, "-m", "simulator.bridge.server", target])
         served = _exec_class(command, spec, call_timeout_s)
         validate_plugin_class(served, spec)
         return LoadedPlugin(spec, served, "process")

@@ -5,7 +5,7 @@ passes; only the cost of an answer grows worse than linearly with its size. A lo
 in ``measured`` latency mode turns that wall time into simulated check duration, and a
 sweep over fleet sizes fits the growth exponent::
 
-    bpcert sweep --plugin conformance.slow_plugins:QuadraticListResults \\
+    bpcert sweep --plugin conformance.selftest.slow_plugins:QuadraticListResults \\
         --vms 250,500,1000,2000 --days 1 --latency measured
 """
 

@@ -1225,7 +1225,7 @@ def sweep_run_report(
 
 
 def _usage(message: str) -> Exception:
-    from conformance.cli import UsageError
+    from conformance.usage import UsageError
 
     return UsageError(message)
 
@@ -1374,9 +1374,9 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
 
 
 def _properties(args: argparse.Namespace) -> tuple[tuple[str, str], ...] | None:
-    from conformance.cli import _read_properties
+    from conformance.usage import read_properties
 
-    props = _read_properties(args.properties)
+    props = read_properties(args.properties)
     return None if props is None else tuple(sorted(props.items()))
 
 

@@ -10,7 +10,7 @@ date on every final result, expiration after creation, sizes >= 0), so that a pl
 author can use them as honest fixtures::
 
     from hypothesis import given
-    from conformance.strategies import backup_schedules, vm_infos
+    from conformance.properties.strategies import backup_schedules, vm_infos
 
     @given(vm_infos(), backup_schedules())
     def test_my_plugin_accepts_any_schedule(vm, schedule): ...

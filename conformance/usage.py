@@ -1,0 +1,32 @@
+"""Pieces the front doors and the load commands share, below both: usage errors and the
+properties-file reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["UsageError", "read_properties"]
+
+
+class UsageError(Exception):
+    """A bad command line, reported with exit code 4."""
+
+
+def read_properties(path: str | None) -> dict[str, str] | None:
+    """Read a Java-style ``.properties`` file (``key=value`` lines, ``#`` comments)."""
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--properties {path}: cannot read it ({exc.strerror})") from None
+    props: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+        if sep < 0:
+            raise UsageError(f"{path}:{number}: expected 'key=value', got {raw!r}")
+        props[line[:sep].strip()] = line[sep + 1 :].strip()
+    return props

@@ -1,0 +1,51 @@
+"""Scenarios: the strict YAML format, its loading with file/line/field errors, and the built-ins."""
+
+from __future__ import annotations
+
+from simulator.scenario.model import (
+    ACTIONS,
+    LATENCY_OPERATIONS,
+    Action,
+    DistributionSpec,
+    FaultsSpec,
+    FleetSpec,
+    OutageSpec,
+    PolicySpec,
+    PropertiesSpec,
+    Scenario,
+    ScenarioError,
+    TimelineEntry,
+    WorkloadSpec,
+    builtin_scenarios,
+    datacenter_seed,
+    dump_scenario,
+    format_duration,
+    load_scenario,
+    load_scenario_text,
+    parse_duration,
+    split_by_datacenter,
+)
+
+__all__ = [
+    "ACTIONS",
+    "LATENCY_OPERATIONS",
+    "Action",
+    "DistributionSpec",
+    "FaultsSpec",
+    "FleetSpec",
+    "OutageSpec",
+    "PolicySpec",
+    "PropertiesSpec",
+    "Scenario",
+    "ScenarioError",
+    "TimelineEntry",
+    "WorkloadSpec",
+    "builtin_scenarios",
+    "datacenter_seed",
+    "dump_scenario",
+    "format_duration",
+    "load_scenario",
+    "load_scenario_text",
+    "parse_duration",
+    "split_by_datacenter",
+]
