@@ -696,10 +696,10 @@ def test_a_failed_restore_touches_no_disk_and_is_not_judged(world: World) -> Non
 def test_an_id_parses_only_in_the_form_the_system_writes(
     number: int, width: int, count: int
 ) -> None:
-    from simulator.backend.backup_system import _format_id, _parse_id
+    from simulator.backend.records import format_id, parse_id
 
     text = f"bk-{str(number).zfill(width)}"
-    canonical = number >= 1 and _format_id("bk-", number - 1) == text
+    canonical = number >= 1 and format_id("bk-", number - 1) == text
     expected = number - 1 if canonical and number - 1 < count else None
-    assert _parse_id("bk-", text, count) == expected
-    assert _parse_id("rs-", text, count) is None
+    assert parse_id("bk-", text, count) == expected
+    assert parse_id("rs-", text, count) is None

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import simpy
 
-from simulator.backend import backup_system
+from simulator.backend import backup_system, session
 from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
 from simulator.backend.fleet import Fleet
 from simulator.bridge.process import PluginLaunchError, ProcessPlugin, process_plugin_class
@@ -247,7 +247,7 @@ def test_contract_exceptions_cross_the_wire(served_reference: type[ProcessPlugin
         finally:
             plugin.close()
     # The server patched backup_system.connect in its own process only.
-    assert backup_system.connect.__module__ == "simulator.backend.backup_system"
+    assert backup_system.connect is session.connect
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
