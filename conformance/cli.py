@@ -23,7 +23,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from conformance.exit_codes import ExitCode
-from conformance.load import engine as load
+from conformance.load import commands as load
 from conformance.usage import UsageError, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.scenario import ScenarioError, builtin_scenarios

@@ -223,7 +223,7 @@ def test_the_idle_core_hook_runs_once_when_a_cpu_has_no_datacenter_left(
         seen.append("done")
 
     # Two CPUs, two workers, three datacenters: both CPUs are busy until one finishes.
-    monkeypatch.setattr("conformance.load.engine.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("conformance.load.run.os.cpu_count", lambda: 2)
     run_load_scenario(
         scenario, job, workers=2, progress=progress, on_idle_core=lambda: seen.append("idle")
     )
@@ -231,7 +231,7 @@ def test_the_idle_core_hook_runs_once_when_a_cpu_has_no_datacenter_left(
     assert seen == ["done", "done", "idle", "done"]
     # More CPUs than workers: one is idle from the start.
     seen.clear()
-    monkeypatch.setattr("conformance.load.engine.os.cpu_count", lambda: 4)
+    monkeypatch.setattr("conformance.load.run.os.cpu_count", lambda: 4)
     run_load_scenario(
         scenario, job, workers=2, progress=progress, on_idle_core=lambda: seen.append("idle")
     )

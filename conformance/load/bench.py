@@ -91,7 +91,9 @@ def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
     A scenario with a backup manager per datacenter runs one world per datacenter, on
     as many processes at once as this machine has CPUs, exactly as ``bpcert load`` does.
     """
-    from conformance.load.engine import LoadJob, load_run_report, run_load_job
+    from conformance.load.job import LoadJob
+    from conformance.load.report import load_run_report
+    from conformance.load.run import run_load_job
 
     job = LoadJob.for_scenario(
         scenario_name, plugin="simulator.reference:ReferencePlugin", days=days

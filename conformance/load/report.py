@@ -1,0 +1,207 @@
+"""The reports of a load run (kind ``load``) and of a sweep (kind ``sweep``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from conformance.exit_codes import ExitCode
+from conformance.load.job import LoadResult
+from conformance.load.merge import merge_histograms
+from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay
+from conformance.load.template import LoadError
+from reports.model import GrowthPoint, HistogramData, LoadMetrics, PluginInfo, RunReport
+from simulator.metrics import StreamingHistogram
+
+__all__ = ["format_seconds", "load_run_report", "sweep_run_report"]
+
+
+def _q(h: StreamingHistogram, q: float) -> float | None:
+    return h.quantile(q) if h.count else None
+
+
+def _count_q(h: StreamingHistogram, q: float) -> str:
+    return "n/a" if not h.count else f"{h.quantile(q):.0f}"
+
+
+def _run_id(kind: str, plugin: PluginInfo, suffix: str) -> str:
+    who = plugin.type or plugin.spec
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in f"{kind}-{who}-{suffix}")
+
+
+def format_seconds(value: float | None) -> str:
+    """A duration as a reader takes it in: ``n/a``, milliseconds below a second, or seconds."""
+    if value is None:
+        return "n/a"
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.3g} s"
+
+
+def _load_notes(r: LoadResult) -> list[str]:
+    ops = ", ".join(
+        f"{op.op} p95 {format_seconds(op.latency_s.p95)} (n={op.calls})"
+        for op in r.summary.operations
+    )
+    notes: list[str] = []
+    if r.datacenters > 1:
+        notes.append(
+            f"datacenters: {r.datacenters}, each with its own backup manager, Virtual Factory "
+            "and periodic check, simulated as worlds of their own; the figures below are "
+            "over all of them, and peak memory adds up the processes resident at once"
+        )
+    notes += [
+        f"checks: {r.checks}, {r.overruns} over the {r.job.check_delay_s:g} s interval, "
+        f"{r.checks_failed} failed; duration p50 {format_seconds(_q(r.check_duration_s, 0.5))}, "
+        f"p95 {format_seconds(r.check_p95_s)}, max {format_seconds(r.check_max_s)}",
+        f"Virtual Factory: queue wait p95 {format_seconds(_q(r.queue_wait_s, 0.95))}, "
+        f"max {format_seconds(r.queue_wait_s.max)}; "
+        f"lock wait p95 {format_seconds(_q(r.lock_wait_s, 0.95))}",
+        f"plugin call latency (simulated): {ops or 'no calls'}",
+        f"speed: {r.wall_s:.1f} s wall, {r.cpu_s:.1f} s CPU, {r.sim_events} SimPy events for "
+        f"{r.backups_taken} backups",
+        f"latency mode: {r.job.latency}"
+        + (
+            f" (x{r.job.latency_factor:g}; durations follow wall time, so this run is not "
+            "byte-reproducible)"
+            if r.job.latency == "measured"
+            else " (reproducible)"
+        ),
+    ]
+    return notes
+
+
+def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> RunReport:
+    """The report of one load run (kind ``load``); flagged when a check overran."""
+    job = result.job
+    flagged = result.overruns > 0
+    reason = (
+        f"{result.overruns} of {result.checks} checks took longer than the "
+        f"{job.check_delay_s:g} s check interval"
+        if flagged
+        else None
+    )
+    metrics = LoadMetrics(
+        vms=job.vms,
+        days=job.days,
+        check_delay_s=job.check_delay_s,
+        overruns=result.overruns,
+        results_per_check=HistogramData.from_histogram(result.results_per_check),
+        freshness_p50_s=_q(result.freshness_s, 0.50),
+        freshness_p95_s=_q(result.freshness_s, 0.95),
+        freshness_p99_s=_q(result.freshness_s, 0.99),
+        peak_memory_mb=result.peak_rss_mb,
+        vm_days_per_wall_s=result.vm_days_per_wall_s,
+        events_per_backup=result.events_per_backup,
+        datacenters=result.datacenters,
+        memory_by_day_mb=result.memory_by_day_mb,
+        flagged=flagged,
+        flag_reason=reason,
+    )
+    return RunReport(
+        kind="load",
+        run_id=_run_id("load", result.plugin, f"{job.vms}vms-seed{result.seed}"),
+        created_at=started.isoformat(timespec="seconds"),
+        wall_seconds=wall_s,
+        plugin=result.plugin,
+        seed=result.seed,
+        replay=job.replay(),
+        verdict="completed",
+        exit_code=int(ExitCode.FINDINGS if flagged else ExitCode.OK),
+        scenarios=[result.summary],
+        load=metrics,
+        notes=_load_notes(result),
+    )
+
+
+def sweep_run_report(
+    results: Sequence[LoadResult],
+    *,
+    started: datetime,
+    wall_s: float,
+    replay: str,
+    limit: float = GROWTH_LIMIT,
+) -> RunReport:
+    """The report of a sweep (kind ``sweep``): growth, its exponent, and the flag.
+
+    ``load.growth`` holds the points of the check delay with the steepest growth (the
+    one that decides the flag); the notes give every delay's exponent and every job.
+    """
+    if not results:
+        raise LoadError("a sweep report needs at least one job result")
+    exponents = growth_by_delay(results)
+    fitted = {d: k for d, k in exponents.items() if k is not None}
+    worst = max(fitted, key=lambda d: (fitted[d], -d)) if fitted else min(exponents)
+    exponent = fitted.get(worst)
+    overruns = sum(r.overruns for r in results)
+    reasons = []
+    steep = sorted(d for d, k in fitted.items() if k > limit)
+    if steep:
+        reasons.append(
+            "check cost grows worse than linearly with the fleet: exponent "
+            + ", ".join(f"{fitted[d]:.2f} at a {d:g} s delay" for d in steep)
+            + f" (limit {limit:g})"
+        )
+    if overruns:
+        reasons.append(f"{overruns} checks took longer than their check interval")
+    total_wall = sum(r.wall_s for r in results)
+    total_backups = sum(r.backups_taken for r in results)
+    freshness = merge_histograms(r.freshness_s for r in results)
+    job0 = results[0].job
+    metrics = LoadMetrics(
+        vms=max(r.job.vms for r in results),
+        days=job0.days,
+        check_delay_s=worst,
+        overruns=overruns,
+        results_per_check=HistogramData.from_histogram(
+            merge_histograms(r.results_per_check for r in results)
+        ),
+        freshness_p50_s=_q(freshness, 0.50),
+        freshness_p95_s=_q(freshness, 0.95),
+        freshness_p99_s=_q(freshness, 0.99),
+        peak_memory_mb=max(r.peak_rss_mb for r in results),
+        vm_days_per_wall_s=sum(r.vm_days for r in results) / total_wall if total_wall else None,
+        events_per_backup=sum(r.sim_events for r in results) / total_backups
+        if total_backups
+        else None,
+        growth=[
+            GrowthPoint(vms=r.job.vms, check_cost_s=r.check_cost_s)
+            for r in results
+            if r.job.check_delay_s == worst and r.check_cost_s is not None
+        ],
+        growth_exponent=exponent,
+        flagged=bool(reasons),
+        flag_reason="; ".join(reasons) or None,
+    )
+    notes = [
+        f"growth exponent at a {d:g} s check delay: "
+        + ("not fitted (needs two fleet sizes with checks)" if k is None else f"{k:.3f}")
+        for d, k in exponents.items()
+    ]
+    notes.append(
+        f"check cost = p95 of a job's check durations; latency mode {job0.latency}; "
+        f"{len(results)} jobs, {total_wall:.1f} s of job wall time"
+    )
+    notes.extend(
+        f"job vms={r.job.vms} delay={r.job.check_delay_s:g}s seed={r.seed}: check p95 "
+        f"{format_seconds(r.check_p95_s)}, max {format_seconds(r.check_max_s)}, "
+        f"{r.overruns} overruns, "
+        f"results/check p95 {_count_q(r.results_per_check, 0.95)}, "
+        f"{r.backups_taken} backups, {r.wall_s:.1f} s wall, peak {r.peak_rss_mb:.0f} MB"
+        for r in results
+    )
+    plugin = results[0].plugin
+    sizes = sorted({r.job.vms for r in results})
+    return RunReport(
+        kind="sweep",
+        run_id=_run_id("sweep", plugin, f"{sizes[0]}-{sizes[-1]}vms"),
+        created_at=started.isoformat(timespec="seconds"),
+        wall_seconds=wall_s,
+        plugin=plugin,
+        seed=results[0].seed,
+        replay=replay,
+        verdict="completed",
+        exit_code=int(ExitCode.FINDINGS if reasons else ExitCode.OK),
+        load=metrics,
+        notes=notes,
+    )

@@ -1,0 +1,208 @@
+"""Running a load job: one world, or one world per datacenter on a process pool.
+
+A scenario with a backup manager per datacenter runs as one world per datacenter; they
+share nothing, so they run at once, and :func:`~conformance.load.merge.merge_runs` makes
+one result of them in datacenter order.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gc
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from conformance.load.executors import (
+    WORKER_DIED,
+    InlineExecutor,
+    WorkerDied,
+    in_one_task_process,
+    process_pool,
+)
+from conformance.load.job import LoadJob, LoadResult, exact_p95, peak_rss_mb, rss_mb
+from conformance.load.merge import WorldRun, merge_runs
+from conformance.load.template import DAY_S
+from conformance.summary import plugin_info, scenario_summary
+from simulator.scenario import Scenario, split_by_datacenter
+from simulator.world import World
+
+__all__ = ["run_datacenter", "run_load_job", "run_load_scenario"]
+
+
+def _run_world(
+    job: LoadJob,
+    scenario: Scenario,
+    *,
+    trace: Path | None,
+    progress: Callable[[float], None] | None,
+    run_dir: Path | None,
+) -> WorldRun:
+    """Run one world of ``scenario`` in this process and measure it."""
+    from conformance.runner import resolve_plugin
+
+    plugin = resolve_plugin(job.plugin, isolation=job.isolation, call_timeout_s=job.call_timeout_s)
+    cpu0 = time.process_time()
+    world = World(
+        scenario,
+        plugin.plugin_class,
+        trace_path=trace,
+        trace_level=job.trace_level,
+        properties=dict(job.properties) if job.properties is not None else None,
+        call_timeout_s=job.call_timeout_s,
+    )
+    end = world.duration_s
+    step = max(end / 200.0, 60.0)
+    # Progress steps, and the end of every simulated day for the memory by day.
+    stops = sorted(
+        {*(min(end, i * step) for i in range(1, math.ceil(end / step) + 1))}
+        | {min(end, d * DAY_S) for d in range(1, math.ceil(end / DAY_S) + 1)}
+    )
+    memory_by_day: list[float] = []
+    world.start()
+    try:
+        for t in stops:
+            world.advance(t)
+            if t % DAY_S == 0 or t == end:
+                memory_by_day.append(rss_mb())
+            if progress is not None:
+                progress(t)
+    finally:
+        if in_one_task_process():
+            # This process ends with the task, without freeing its objects one by one:
+            # a collection of the finished world would walk it all for nothing.
+            gc.disable()
+        world.finish()
+    cpu_s = time.process_time() - cpu0
+    m = world.metrics
+    durations = [c.end - c.start for c in m.checks]
+    complete = len(m.checks) == world.platform.checks
+    hist = m.check_duration_s
+    p95 = exact_p95(durations) if complete else (hist.quantile(0.95) if hist.count else None)
+    result = LoadResult(
+        job=job,
+        seed=world.seed,
+        summary=scenario_summary(world, trace, run_dir),
+        plugin=plugin_info(plugin),
+        check_duration_s=hist,
+        check_p95_s=p95,
+        check_max_s=hist.max,
+        checks=world.platform.checks,
+        checks_failed=m.checks_failed,
+        overruns=m.check_overruns,
+        results_per_check=m.results_per_check,
+        freshness_s=m.freshness_s,
+        queue_wait_s=m.queue_wait_s,
+        lock_wait_s=m.lock_wait_s,
+        wall_s=world.wall_seconds,
+        cpu_s=cpu_s,
+        peak_rss_mb=peak_rss_mb(),
+        sim_events=world.sim_events,
+        backups_taken=world.backup_system.backups_taken,
+        memory_by_day_mb=memory_by_day,
+    )
+    return WorldRun(
+        result,
+        durations if complete else None,
+        dict(m.latency_s),
+        dict(m.wall_ms),
+        {op: dict(n) for op, n in m.outcomes.items()},
+    )
+
+
+def run_datacenter(
+    job: LoadJob, scenario: Scenario, index: int, run_dir: Path | None = None
+) -> WorldRun:
+    """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
+
+    Module-level, so a process pool can run it; each datacenter writes its own trace.
+    """
+    trace = job.trace_file(datacenter=index)
+    return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir)
+
+
+def run_load_job(
+    job: LoadJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    run_dir: Path | None = None,
+    workers: int | None = None,
+    on_idle_core: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Run one load job and measure it (no conformance probes): see :func:`run_load_scenario`.
+
+    Module-level and free of closures, so executors in other processes can run it.
+    """
+    return run_load_scenario(
+        job.scenario(),
+        job,
+        progress=progress,
+        run_dir=run_dir,
+        workers=workers,
+        on_idle_core=on_idle_core,
+    )
+
+
+def run_load_scenario(
+    scenario: Scenario,
+    job: LoadJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    run_dir: Path | None = None,
+    workers: int | None = None,
+    on_idle_core: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Run ``scenario`` as a load run of ``job``'s plugin and settings, and measure it.
+
+    A scenario with a backup manager per datacenter runs as one world per datacenter
+    (:func:`~simulator.scenario.split_by_datacenter`): they share nothing, so they run
+    on ``workers`` processes at once (default: the CPU count; 0 runs them here, one
+    after the other), and their figures are merged. Each world is deterministic, and
+    the merge is in datacenter order, so the result does not depend on ``workers``.
+
+    ``on_idle_core`` is called once, in this process, as soon as a CPU has no
+    datacenter left to run (in the last wave, or from the start when there are more
+    CPUs than datacenters): the caller can prepare its report there meanwhile.
+    """
+    parts = split_by_datacenter(scenario)
+    if len(parts) == 1:
+        trace = job.trace_file()
+        return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
+    wall0 = time.perf_counter()
+    cpu0 = time.process_time()
+    cpus = os.cpu_count() or 1
+    concurrency = min(len(parts), workers if workers is not None else cpus)
+    pool = InlineExecutor() if concurrency == 0 else process_pool(concurrency)
+    idle_hook = on_idle_core
+
+    def call_when_idle(done: int) -> None:
+        nonlocal idle_hook
+        if idle_hook is not None and min(concurrency, len(parts) - done) < cpus:
+            hook, idle_hook = idle_hook, None
+            hook()
+
+    with pool:
+        futures = [
+            pool.submit(run_datacenter, job, part, k, run_dir) for k, part in enumerate(parts)
+        ]
+        try:
+            call_when_idle(0)
+            for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
+                if progress is not None:
+                    progress(scenario.duration * done / len(parts))
+                call_when_idle(done)
+            runs = [f.result() for f in futures]
+        except BrokenProcessPool:
+            raise WorkerDied(WORKER_DIED.format(what="simulating a datacenter")) from None
+    return merge_runs(
+        job,
+        scenario,
+        runs,
+        wall_s=time.perf_counter() - wall0,
+        cpu_s=time.process_time() - cpu0,
+        concurrency=concurrency,
+        run_dir=run_dir,
+    )

@@ -1,0 +1,121 @@
+"""``bpcert sweep``: a grid of independent load jobs, and the growth of the check cost.
+
+The grid (fleet sizes x check delays x seeds, :func:`sweep_jobs`) runs on any
+:class:`concurrent.futures.Executor` (:func:`run_sweep`), and :func:`fit_growth` fits,
+per check delay, the exponent of the check cost (the p95 of a job's check durations)
+against the fleet size.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from conformance.load.executors import WORKER_DIED, InlineExecutor, WorkerDied
+from conformance.load.job import LoadJob, LoadResult
+from conformance.load.run import run_load_job
+from conformance.load.template import LoadError
+
+__all__ = ["GROWTH_LIMIT", "fit_growth", "growth_by_delay", "run_sweep", "sweep_jobs"]
+
+#: A growth exponent above this is "worse than linear" and flags a sweep.
+GROWTH_LIMIT = 1.3
+
+
+def sweep_jobs(
+    plugin: str,
+    *,
+    vms: Iterable[int],
+    check_delays: Iterable[float] = (600.0,),
+    seeds: Iterable[int | None] = (None,),
+    days: float = 1.0,
+    **options: Any,
+) -> list[LoadJob]:
+    """The grid of jobs, ordered by check delay, fleet size, then seed.
+
+    ``options`` are the other :class:`LoadJob` fields (``policy_mix``, ``latency``, ...).
+    ``datacenters`` defaults to 1 here: the growth of one backup manager's check cost is
+    what a sweep measures.
+    """
+    sizes = sorted(set(vms))
+    delays = sorted(set(check_delays))
+    seed_list = list(dict.fromkeys(seeds))
+    if not sizes or not delays or not seed_list:
+        raise LoadError("a sweep needs at least one fleet size, one check delay and one seed")
+    # A growth measurement wants one backup manager whose load grows with the fleet.
+    if options.get("datacenters") is None:
+        options["datacenters"] = 1
+    return [
+        LoadJob(plugin=plugin, vms=n, days=days, check_delay_s=d, seed=s, **options)
+        for d in delays
+        for n in sizes
+        for s in seed_list
+    ]
+
+
+def run_sweep(
+    jobs: Sequence[LoadJob],
+    executor: Executor | None = None,
+    *,
+    on_result: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Run every job on ``executor`` (any :class:`concurrent.futures.Executor`).
+
+    ``None`` runs them here, one after the other. ``on_result`` sees each result as it
+    completes; the list returned is in job order whatever the order of completion.
+    """
+    pool = executor if executor is not None else InlineExecutor()
+    try:
+        return _run_sweep(jobs, pool, on_result)
+    except BrokenProcessPool:
+        raise WorkerDied(WORKER_DIED.format(what="running a sweep job")) from None
+
+
+def _run_sweep(
+    jobs: Sequence[LoadJob],
+    pool: Executor,
+    on_result: Callable[[LoadResult], None] | None,
+) -> list[LoadResult]:
+    # A job's datacenters run in its own worker, one after the other: no pool in a pool.
+    futures = {pool.submit(run_load_job, job, workers=0): i for i, job in enumerate(jobs)}
+    results: dict[int, LoadResult] = {}
+    for future in concurrent.futures.as_completed(futures):
+        result = future.result()
+        results[futures[future]] = result
+        if on_result is not None:
+            on_result(result)
+    return [results[i] for i in range(len(jobs))]
+
+
+def fit_growth(points: Iterable[tuple[float, float]]) -> float | None:
+    """The least-squares slope of log(cost) against log(vms), or None if it cannot be fitted.
+
+    Points with a size or cost that is not positive are left out; at least two distinct
+    sizes must remain.
+    """
+    usable = [(math.log(n), math.log(c)) for n, c in points if n > 0 and c > 0]
+    xs = [x for x, _ in usable]
+    if len(set(xs)) < 2:
+        return None
+    mx = sum(xs) / len(xs)
+    my = sum(y for _, y in usable) / len(usable)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in usable)
+    return sxy / sxx
+
+
+def growth_by_delay(results: Sequence[LoadResult]) -> dict[float, float | None]:
+    """The fitted growth exponent of the check cost, per check delay."""
+    delays = sorted({r.job.check_delay_s for r in results})
+    return {
+        d: fit_growth(
+            (r.job.vms, r.check_cost_s)
+            for r in results
+            if r.job.check_delay_s == d and r.check_cost_s is not None
+        )
+        for d in delays
+    }
