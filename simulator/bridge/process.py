@@ -23,6 +23,12 @@ While it waits for an answer, the harness serves the plugin's ``backend/*`` requ
 from the in-process fake backup system (:mod:`simulator.backend.backup_system`), so that a
 plugin in any language can be judged by the data rules.
 
+Beside it: the child-process transport (:mod:`simulator.bridge.child`), the answers to
+``backend/*`` requests (:mod:`simulator.bridge.backend_service`) and the reading of error
+answers (:mod:`simulator.bridge.plugin_errors`). What stays here, about 650 lines, is one
+concept that reads better whole: the :class:`ProcessPlugin` call cycle (start, initialize,
+exchange, restart) and the factory that probes a command into a plugin class.
+
 Determinism: nothing about the child's timing reaches the simulation. Lines are
 handled in the order the child wrote them, whether they arrive early or late; only
 the deadline (a fault by definition) and the invoker's measured-latency mode depend on
@@ -31,40 +37,26 @@ wall time.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
-import os
-import queue
-import select
 import shlex
-import signal
-import subprocess
-import threading
 import time
-import weakref
-from collections import deque
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
-from simulator.backend.backup_system import (
-    BackupRecord,
-    BackupSession,
-    BackupSystemError,
-    JobView,
-    RestoreRecord,
-    connect,
+from simulator.bridge.backend_service import (
+    BackendService,
+    backup_record_to_wire,
+    restore_record_to_wire,
 )
+from simulator.bridge.child import ChildProcess, EndOfOutput, LineTooLong
+from simulator.bridge.plugin_errors import plugin_error_to_exception
 from simulator.bridge.protocol import (
     DEFAULT_PROFILE,
     MAX_LINE_BYTES,
     PROTOCOL_VERSION,
     RESULT_TYPES,
-    BackendMethod,
-    ErrorCode,
-    ErrorObject,
     HarnessMethod,
     InitializeResult,
     ProtocolViolation,
@@ -72,21 +64,15 @@ from simulator.bridge.protocol import (
     Response,
     WireConnectionData,
     WireError,
-    WireException,
-    backend_error,
-    backend_params_model_for,
     decode_message,
     dump_model,
-    encode_error,
     encode_request,
-    encode_result,
     instant_to_wire,
     load_model,
     load_value,
 )
 from simulator.clock import DEFAULT_START
 from simulator.contract import (
-    BackupPluginError,
     BackupPluginException,
     BackupResult,
     BackupSchedule,
@@ -98,7 +84,6 @@ from simulator.contract import (
     OnDemandBackupOptions,
     Operation,
     Periodicity,
-    PluginConnectionError,
     PluginContext,
     PluginMetadata,
     RestoreResult,
@@ -108,7 +93,6 @@ from simulator.faults import (
     CallDeadlineExceeded,
     HarnessPluginFault,
     PluginBadReturn,
-    PluginForeignError,
     PluginProcessCrashed,
 )
 
@@ -127,13 +111,8 @@ __all__ = [
 #: The harness name sent in ``initialize``.
 HARNESS_NAME = "bpcert"
 _HARNESS_VERSION = "0.1.0"
-#: How much of a child's stderr a crash report quotes.
-_STDERR_TAIL_LINES = 30
-_STDERR_LINE_CHARS = 400
 #: How long a child may take to exit after ``shutdown`` and the closing of its stdin.
 _SHUTDOWN_GRACE_S = 2.0
-#: How long to wait for the exit status of a child that closed its stdout.
-_EXIT_WAIT_S = 1.0
 #: Methods after whose failure no replacement process is started.
 _NO_RESTART = frozenset({HarnessMethod.INITIALIZE.value, HarnessMethod.SHUTDOWN.value})
 
@@ -144,398 +123,6 @@ class PluginLaunchError(RuntimeError):
     A usage error (a wrong command, a missing interpreter, a plugin that cannot even
     describe itself), not a finding about a call.
     """
-
-
-# --------------------------------------------------------------------- child process
-
-
-class _Eof:
-    """Marks the end of a child's stdout in the line queue."""
-
-
-class _LineTooLong:
-    """Marks a stdout line longer than :data:`MAX_LINE_BYTES`, which was dropped."""
-
-
-_EOF = _Eof()
-_TOO_LONG = _LineTooLong()
-_QueueItem = bytes | _Eof | _LineTooLong
-
-
-def _pump_stdout(stream: IO[bytes], lines: queue.SimpleQueue[_QueueItem]) -> None:
-    """Reader thread: every stdout line into ``lines``, then :data:`_EOF`."""
-    try:
-        while True:
-            line = stream.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                break
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while True:
-                    rest = stream.readline(MAX_LINE_BYTES)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                lines.put(_TOO_LONG)
-                continue
-            lines.put(line)
-    except (OSError, ValueError):
-        pass
-    finally:
-        lines.put(_EOF)
-        with contextlib.suppress(OSError, ValueError):
-            stream.close()
-
-
-def _pump_stderr(stream: IO[bytes], tail: deque[str]) -> None:
-    """Reader thread: keep the last lines of stderr (bounded), drop the rest."""
-    try:
-        while True:
-            line = stream.readline(64 * 1024)
-            if not line:
-                break
-            text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-            if len(text) > _STDERR_LINE_CHARS:
-                text = text[:_STDERR_LINE_CHARS] + " [...]"
-            tail.append(text)
-    except (OSError, ValueError):
-        pass
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            stream.close()
-
-
-def _terminate(popen: subprocess.Popen[bytes]) -> None:
-    """Kill ``popen`` (its whole process group on POSIX) if still running, and reap it."""
-    if popen.poll() is None:
-        try:
-            if os.name == "posix":
-                os.killpg(popen.pid, signal.SIGKILL)
-            else:
-                popen.kill()
-        except (ProcessLookupError, PermissionError):
-            with contextlib.suppress(ProcessLookupError):
-                popen.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        popen.wait(timeout=5.0)
-    # stdout and stderr are closed by their reader threads at end of file: closing them
-    # here could block on a reader that a surviving grandchild keeps waiting.
-    if popen.stdin is not None:
-        with contextlib.suppress(OSError, ValueError):
-            popen.stdin.close()
-
-
-_LIVE: weakref.WeakSet[_Child] = weakref.WeakSet()
-
-
-@atexit.register
-def _kill_all_children() -> None:
-    """No child outlives the harness, whatever happens to the instances."""
-    for child in list(_LIVE):
-        child.kill()
-
-
-class _Child:
-    """One running plugin process: its pipes, reader threads and stderr tail."""
-
-    def __init__(self, argv: Sequence[str], cwd: Path | None) -> None:
-        self.argv = tuple(argv)
-        self.popen = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            start_new_session=os.name == "posix",
-        )
-        assert self.popen.stdin and self.popen.stdout and self.popen.stderr
-        self.stdin = self.popen.stdin
-        self._stdin_fd = self.stdin.fileno()
-        if os.name == "posix":
-            # Writes wait with a deadline: a plugin that stops reading must not block us.
-            os.set_blocking(self._stdin_fd, False)
-        self.lines: queue.SimpleQueue[_QueueItem] = queue.SimpleQueue()
-        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
-        self.next_id = 1
-        self.eof = False
-        self._out = threading.Thread(
-            target=_pump_stdout, args=(self.popen.stdout, self.lines), daemon=True
-        )
-        self._err = threading.Thread(
-            target=_pump_stderr, args=(self.popen.stderr, self.stderr_tail), daemon=True
-        )
-        self._out.start()
-        self._err.start()
-        self._finalizer = weakref.finalize(self, _terminate, self.popen)
-        _LIVE.add(self)
-
-    def send(self, data: bytes, timeout_s: float) -> bool | None:
-        """Write one line within ``timeout_s``.
-
-        ``True`` when written, ``False`` when the child closed its stdin (it is gone),
-        ``None`` when the pipe stayed full past the deadline (it stopped reading).
-        """
-        if os.name != "posix":
-            try:
-                self.stdin.write(data)
-                self.stdin.flush()
-            except (OSError, ValueError):
-                return False
-            return True
-        deadline = time.monotonic() + timeout_s
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(self._stdin_fd, view)
-            except BlockingIOError:
-                written = 0
-            except (OSError, ValueError):
-                return False
-            view = view[written:]
-            if view:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                select.select([], [self._stdin_fd], [], remaining)
-        return True
-
-    def receive(self, timeout_s: float) -> _QueueItem | None:
-        """The next stdout item, or ``None`` when ``timeout_s`` passed without one."""
-        if self.eof:
-            return _EOF
-        try:
-            item = self.lines.get(timeout=max(0.0, timeout_s))
-        except queue.Empty:
-            return None
-        if item is _EOF:
-            self.eof = True
-        return item
-
-    def exit_detail(self) -> str:
-        """The exit status and stderr tail of a child that stopped answering; reaps it."""
-        try:
-            code: int | None = self.popen.wait(timeout=_EXIT_WAIT_S)
-        except subprocess.TimeoutExpired:
-            code = None
-        self.kill()
-        self._err.join(timeout=0.5)
-        if code is None:
-            status = "it closed its stdout but kept running (killed)"
-        elif code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            status = f"it was killed by {name}"
-        else:
-            status = f"it exited with code {code}"
-        tail = "\n".join(self.stderr_tail)
-        return f"{status}; stderr tail:\n{tail}" if tail else f"{status}; stderr was empty"
-
-    def stop(self, grace_s: float) -> None:
-        """Close stdin, give the child ``grace_s`` to exit, then kill and reap it."""
-        with contextlib.suppress(OSError, ValueError):
-            self.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=grace_s)
-        self.kill()
-
-    def kill(self) -> None:
-        """Kill and reap the child now (idempotent)."""
-        self._finalizer()
-        _LIVE.discard(self)
-
-
-# ----------------------------------------------------------------------- errors
-
-
-def plugin_error_to_exception(method: str, error: ErrorObject) -> Exception:
-    """The exception the harness raises for a plugin's JSON-RPC error answer to ``method``.
-
-    ``BackupPluginException`` and ``PluginConnectionError`` become the contract
-    exceptions, ``ConfigurationError`` too when ``method`` is ``validateConfiguration``;
-    any other exception name, or an error without ``data.exception``, becomes
-    :class:`PluginForeignError`; a malformed contract error becomes
-    :class:`PluginBadReturn`.
-    """
-    data = error.data
-    if not isinstance(data, dict) or not isinstance(data.get("exception"), str):
-        return PluginForeignError(
-            method,
-            f"JSON-RPC error {error.code}",
-            f"{error.message} (an error answer needs data.exception naming the exception, "
-            "see docs/protocol.md)",
-        )
-    name: str = data["exception"]
-    raw_message = data.get("message", error.message)
-    if not isinstance(raw_message, str):
-        return PluginBadReturn(method, f"error.data.message must be a string, got {raw_message!r}")
-    message = raw_message
-    if name == WireException.BACKUP_PLUGIN_EXCEPTION.value:
-        code = data.get("code")
-        valid = [e.value for e in BackupPluginError]
-        if code not in valid:
-            return PluginBadReturn(
-                method,
-                f"BackupPluginException with code {code!r}; error.data.code must be one of "
-                f"{', '.join(valid)}",
-            )
-        return BackupPluginException(BackupPluginError(code), message)
-    if name == WireException.PLUGIN_CONNECTION_ERROR.value:
-        return PluginConnectionError(message)
-    if name == WireException.CONFIGURATION_ERROR.value:
-        if method == HarnessMethod.VALIDATE_CONFIGURATION.value:
-            return ConfigurationError(message)
-        return PluginForeignError(method, name, message)
-    return PluginForeignError(method, name, message)
-
-
-# ---------------------------------------------------------------------- backend
-
-
-def backup_record_to_wire(record: BackupRecord) -> dict[str, Any]:
-    """A backup system record as the wire JSON of a :class:`BackupResult`."""
-    return {
-        "provider_id": record.provider_id,
-        "vm_uuid": record.vm_uuid,
-        "name": record.name,
-        "type": record.type.value,
-        "state": record.state.value,
-        "creation_date": instant_to_wire(record.creation_date),
-        "finish_date": _optional_instant(record.finish_date),
-        "expiration_date": _optional_instant(record.expiration_date),
-        "size_bytes": record.size_bytes,
-        "replication": record.replication,
-        "on_demand": record.on_demand,
-        "message": record.message,
-        "restores": [restore_record_to_wire(r) for r in record.restores],
-    }
-
-
-def restore_record_to_wire(record: RestoreRecord) -> dict[str, Any]:
-    """A backup system restore record as the wire JSON of a :class:`RestoreResult`."""
-    return {
-        "provider_id": record.provider_id,
-        "backup_provider_id": record.backup_provider_id,
-        "state": record.state.value,
-        "creation_date": instant_to_wire(record.creation_date),
-        "finish_date": _optional_instant(record.finish_date),
-        "message": record.message,
-    }
-
-
-def _optional_instant(value: Any) -> str | None:
-    return None if value is None else instant_to_wire(value)
-
-
-def _job_to_wire(job: JobView) -> dict[str, Any]:
-    return {
-        "vm_uuid": job.vm_uuid,
-        "policy_code": job.policy_code,
-        "configuration": dump_model(job.configuration),
-        "replication": job.replication,
-    }
-
-
-class BackendService:
-    """Answers one plugin process's ``backend/*`` requests from the fake backup system.
-
-    Sessions are reached through :func:`simulator.backend.backup_system.connect`, by the
-    endpoint the plugin names, exactly as an in-process plugin reaches them. The
-    service remembers the sessions the process opened and did not close, so that they
-    can be closed when the harness kills the process (as a backend sees a dropped
-    connection); a process that exits on its own keeps its leaks.
-    """
-
-    def __init__(self) -> None:
-        self._sessions: dict[str, BackupSession] = {}
-        self.violations: list[str] = []
-
-    def handle(self, request: Request) -> bytes:
-        """The response line for one request of the plugin."""
-        assert request.id is not None
-        try:
-            result = self._dispatch(request)
-        except BackupSystemError as exc:
-            return encode_error(request.id, backend_error(exc.kind, exc.message))
-        except _BadBackendRequest as exc:
-            self.violations.append(f"{request.method}: {exc.error.message}")
-            return encode_error(request.id, exc.error)
-        return encode_result(request.id, result)
-
-    def close_all(self) -> None:
-        """Close every session still open (the process is gone)."""
-        sessions, self._sessions = self._sessions, {}
-        for session_id in sorted(sessions):
-            sessions[session_id].close()
-
-    def _session(self, session_id: str) -> BackupSession:
-        session = self._sessions.get(session_id)
-        if session is None:
-            raise BackupSystemError(
-                "invalid",
-                f"session {session_id!r} is not open; open one with backend/openSession",
-            )
-        return session
-
-    def _dispatch(self, request: Request) -> Any:
-        model = backend_params_model_for(request.method)
-        if model is None:
-            known = ", ".join(m.value for m in BackendMethod)
-            raise _BadBackendRequest(
-                ErrorObject(
-                    ErrorCode.METHOD_NOT_FOUND.value,
-                    f"the harness has no method {request.method!r}; plugins may call {known}",
-                    {"kind": "invalid", "message": f"unknown method {request.method!r}"},
-                )
-            )
-        try:
-            params: Any = load_model(model, request.params, "params")
-        except WireError as exc:
-            raise _BadBackendRequest(
-                backend_error("invalid", str(exc), ErrorCode.INVALID_PARAMS)
-            ) from None
-        method = BackendMethod(request.method)
-        if method is BackendMethod.OPEN_SESSION:
-            session = connect(params.endpoint, params.user, params.password)
-            wire_id = session.session_id
-            if wire_id in self._sessions:  # the same id from another backup system
-                wire_id = f"{wire_id}#{len(self._sessions) + 1}"
-            self._sessions[wire_id] = session
-            return {"session": wire_id}
-        if method is BackendMethod.CLOSE_SESSION:
-            closing = self._sessions.pop(params.session, None)
-            if closing is not None:
-                closing.close()
-            return None
-        session = self._session(params.session)
-        if method is BackendMethod.PUT_JOB:
-            return session.put_job(params.vm, params.policy, params.configuration)
-        if method is BackendMethod.DELETE_JOB:
-            return session.delete_job(
-                params.vm_uuid, params.policy_code, params.type, params.subtype
-            )
-        if method is BackendMethod.DELETE_JOBS:
-            return session.delete_jobs(params.vm_uuid)
-        if method is BackendMethod.JOBS:
-            return [_job_to_wire(job) for job in session.jobs(params.vm_uuid)]
-        if method is BackendMethod.START_BACKUP:
-            return backup_record_to_wire(
-                session.start_backup(params.vm, replication=params.replication)
-            )
-        if method is BackendMethod.START_RESTORE:
-            return restore_record_to_wire(session.start_restore(params.vm_uuid, params.backup_id))
-        if method is BackendMethod.CHANGED_SINCE:
-            return [backup_record_to_wire(r) for r in session.changed_since(params.since)]
-        if method is BackendMethod.GET:
-            return {k: backup_record_to_wire(r) for k, r in session.get(params.ids).items()}
-        return session.expired(params.ids)
-
-
-class _BadBackendRequest(Exception):
-    """A backend request the harness cannot even try: unknown method, invalid params."""
-
-    def __init__(self, error: ErrorObject) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 # --------------------------------------------------------------------- the plugin
@@ -601,7 +188,7 @@ class ProcessPlugin:
             raise TypeError("build process plugin classes with process_plugin_class(argv, ...)")
         self.context = context
         self._violations: list[str] = []
-        self._child: _Child | None = None
+        self._child: ChildProcess | None = None
         self._backend: BackendService | None = None
         self._generation = 0
         self._closed = False
@@ -644,7 +231,7 @@ class ProcessPlugin:
     def _start(self) -> None:
         """Start a process and initialize it; on failure no process is left running."""
         try:
-            child = _Child(self.argv, self.cwd)
+            child = ChildProcess(self.argv, self.cwd)
         except OSError as exc:
             raise PluginProcessCrashed(
                 HarnessMethod.INITIALIZE.value,
@@ -735,7 +322,7 @@ class ProcessPlugin:
 
     def _exchange(
         self,
-        child: _Child,
+        child: ChildProcess,
         method: str,
         request_id: int,
         params: dict[str, Any],
@@ -756,9 +343,9 @@ class ProcessPlugin:
             item = child.receive(budget - (time.monotonic() - started))
             if item is None:
                 raise CallDeadlineExceeded(method, timeout_s)
-            if isinstance(item, _Eof):
+            if isinstance(item, EndOfOutput):
                 raise PluginProcessCrashed(method, child.exit_detail())
-            if isinstance(item, _LineTooLong):
+            if isinstance(item, LineTooLong):
                 self._violation(
                     f"during {method}: dropped a stdout line longer than {MAX_LINE_BYTES} bytes"
                 )
