@@ -1,20 +1,31 @@
 """The Abiquo backup plugin contract, in Python.
 
 This module is the public surface a plugin vendor codes against. Its names are fixed
-(see ``docs/contract.md``); they map one to one onto the Java contract of the Abiquo
-4.0.4 to 4.5 generation (``com.abiquo.backup.plugin.BackupScheduling``).
+(see ``docs/contract.md``); they map one to one onto the Java contract
+(``com.abiquo.backup.plugin.BackupScheduling``) of the three generations the harness
+speaks, its *contract profiles* (:mod:`simulator.profiles`):
 
-A plugin is a class built as ``PluginClass(context)`` with a :class:`PluginContext`. It
-MUST provide the class attributes ``metadata``, ``connection_metadata`` and
-``unsupported_operations``, the method ``new_connection()`` and the eight contract
-methods of :class:`BackupPlugin`. :class:`BackupPluginBase` supplies sensible defaults.
+- ``abiquo-4.0.4`` (Abiquo 4.0.4 to 4.6): ``list_results`` and ``get_expired_results``;
+- ``abiquo-4.7`` (4.7 to 5.4): per-id polling, ``list_new_backup_results``,
+  ``list_new_restore_results``, ``get_backup_result``, ``get_restore_result`` and
+  ``is_backup_expired`` replace those two;
+- ``abiquo-6.0`` (6.0 on, the current line): 4.7 plus
+  ``list_virtual_machines_in_backup_policy``.
+
+The schedule, on-demand and restore methods are the same in all three. A plugin is a
+class built as ``PluginClass(context)`` with a :class:`PluginContext`. It MUST provide the
+class attributes ``metadata``, ``connection_metadata`` and ``unsupported_operations``, the
+method ``new_connection()`` and the contract methods of the profiles it declares in
+``contract_profiles`` (default ``("abiquo-4.0.4",)``). :class:`BackupPluginBase` supplies
+sensible defaults.
 
 Every model here is a frozen pydantic v2 model with ``extra="forbid"``: a typo in a
 field name, a naive datetime or a malformed schedule time is an error that names the
 field and the rule it broke.
 
 This module imports only the standard library and pydantic, so that a plugin author
-can import it without pulling in any test tool.
+can import it without pulling in any test tool. It is one module on purpose, longer than
+most: it is the whole contract a vendor reads, in one place.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ __all__ = [
     "ALL_BACKUP_TYPES",
     "ALL_PERIODICITIES",
     "COMPONENTS",
+    "DEFAULT_CONTRACT_PROFILES",
     "DISK_SOURCE_TYPES",
     "WEEKDAYS",
     "BackupConfiguration",
@@ -106,7 +118,9 @@ class ResultState(StrEnum):
 
     ``IN_PROGRESS`` is the only non-final state. ``DONE`` and ``FAILED`` are final and
     never change again. ``UNKNOWN`` is what a plugin answers for an id the backup system
-    no longer knows; the platform treats it as final.
+    no longer knows; the platform treats it as final in ``abiquo-4.0.4``. From
+    ``abiquo-4.7`` on it is not final: the platform holds a result whose
+    ``get_backup_result`` answered ``None`` as UNKNOWN and asks again on the next check.
     """
 
     IN_PROGRESS = "IN_PROGRESS"
@@ -159,6 +173,14 @@ class Operation(StrEnum):
     EXECUTE_RESTORE = "executeRestore"
     LIST_RESULTS = "listResults"
     GET_EXPIRED_RESULTS = "getExpiredResults"
+    # abiquo-4.7: per-id polling, replacing listResults and getExpiredResults.
+    IS_BACKUP_EXPIRED = "isBackupExpired"
+    GET_BACKUP_RESULT = "getBackupResult"
+    GET_RESTORE_RESULT = "getRestoreResult"
+    LIST_NEW_BACKUP_RESULTS = "listNewBackupResults"
+    LIST_NEW_RESTORE_RESULTS = "listNewRestoreResults"
+    # abiquo-6.0: backup-policy synchronisation.
+    LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY = "listVirtualMachinesInBackupPolicy"
 
     @property
     def python_name(self) -> str:
@@ -174,6 +196,12 @@ _PYTHON_NAMES: dict[Operation, str] = {
     Operation.EXECUTE_RESTORE: "execute_restore",
     Operation.LIST_RESULTS: "list_results",
     Operation.GET_EXPIRED_RESULTS: "get_expired_results",
+    Operation.IS_BACKUP_EXPIRED: "is_backup_expired",
+    Operation.GET_BACKUP_RESULT: "get_backup_result",
+    Operation.GET_RESTORE_RESULT: "get_restore_result",
+    Operation.LIST_NEW_BACKUP_RESULTS: "list_new_backup_results",
+    Operation.LIST_NEW_RESTORE_RESULTS: "list_new_restore_results",
+    Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY: "list_virtual_machines_in_backup_policy",
 }
 
 ALL_BACKUP_TYPES: frozenset[BackupType] = frozenset(BackupType)
@@ -190,6 +218,8 @@ WEEKDAYS: tuple[str, ...] = (
 )
 Component = Literal["api", "virtualfactory", "cpp"]
 COMPONENTS: tuple[Component, ...] = ("api", "virtualfactory", "cpp")
+#: What a plugin that declares no ``contract_profiles`` speaks: the 4.0.4 generation.
+DEFAULT_CONTRACT_PROFILES: tuple[str, ...] = ("abiquo-4.0.4",)
 
 
 # ---------------------------------------------------------------------- exceptions
@@ -571,6 +601,8 @@ class BackupPlugin(Protocol):
     unsupported_operations: ClassVar[frozenset[Operation]]
     supported_backup_types: ClassVar[frozenset[BackupType]]
     supported_periodicities: ClassVar[frozenset[Periodicity]]
+    #: The contract profiles the plugin implements, e.g. ``("abiquo-4.7", "abiquo-6.0")``.
+    contract_profiles: ClassVar[tuple[str, ...]]
 
     def validate_configuration(self) -> None:
         """Java ``validateConfiguration()``. Called once when a component loads the plugin.
@@ -661,6 +693,72 @@ class BackupPlugin(Protocol):
         """
         ...
 
+    # -- abiquo-4.7 and abiquo-6.0: per-id polling, run by the API ---------------------
+
+    def list_new_backup_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[BackupResult]:
+        """Java ``listNewBackupResults(c, Optional<ZonedDateTime> start)`` (4.7, 6.0).
+
+        ``start_date`` is the creation date of the newest backup result the platform
+        holds, ``None`` when it holds none. MUST return at least every backup result
+        created at or after ``start_date`` (all of them when it is ``None``); repeats are
+        harmless, the platform upserts by provider id. MAY leave out older ones: that is
+        what the parameter is for. A backup-system failure MUST raise, never return an
+        empty list.
+        """
+        ...
+
+    def list_new_restore_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[RestoreResult]:
+        """Java ``listNewRestoreResults(c, Optional<ZonedDateTime> start)`` (4.7, 6.0).
+
+        The same as :meth:`list_new_backup_results` for restores: MUST return every
+        restore result created at or after ``start_date`` (all when ``None``).
+        """
+        ...
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """Java ``getBackupResult(c, backupId)`` (4.7, 6.0): the current state of one backup.
+
+        MUST return the result whose ``provider_id`` is ``backup_id``, never another
+        id's, and ``None`` only when the backup system does not know the id (the
+        platform then keeps it as UNKNOWN and asks again). A backup-system failure MUST
+        raise, never answer ``None``.
+        """
+        ...
+
+    def get_restore_result(self, connection: Connection, restore_id: str) -> RestoreResult | None:
+        """Java ``getRestoreResult(c, restoreId)`` (4.7, 6.0): the current state of one restore.
+
+        As :meth:`get_backup_result`, for a restore id.
+        """
+        ...
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Java ``isBackupExpired(c, backupId)`` (4.7, 6.0).
+
+        MUST be ``True`` once the backup system has removed the backup, and MUST NOT be
+        while the backup can still be restored; once ``True`` it stays ``True``. A
+        backup-system failure MUST raise, never answer ``False``.
+        """
+        ...
+
+    # -- abiquo-6.0: backup-policy synchronisation -------------------------------------
+
+    def list_virtual_machines_in_backup_policy(
+        self, connection: Connection, policy_code: str
+    ) -> frozenset[str]:
+        """Java ``listVirtualMachinesInBackupPolicy(c, policyCode)`` (6.0).
+
+        MUST return the uuids of exactly the VMs the backup system protects with the
+        policy ``policy_code`` now: those the platform configured, plus the changes an
+        administrator made in the backup system directly. A backup-system failure MUST
+        raise, never answer an empty set.
+        """
+        ...
+
 
 class BackupPluginBase:
     """A convenience base class with the contract's defaults.
@@ -669,6 +767,8 @@ class BackupPluginBase:
     need in ``required_properties`` and implement the operations. The defaults:
 
     - nothing unsupported, every backup type and periodicity supported;
+    - ``contract_profiles`` is ``("abiquo-4.0.4",)``: a plugin of a later generation
+      declares its own;
     - ``validate_configuration`` raises :class:`ConfigurationError` naming every
       property of ``required_properties`` that is missing or blank;
     - every operation raises ``UNSUPPORTED``, so a subclass that leaves one out and
@@ -680,6 +780,7 @@ class BackupPluginBase:
     unsupported_operations: ClassVar[frozenset[Operation]] = frozenset()
     supported_backup_types: ClassVar[frozenset[BackupType]] = ALL_BACKUP_TYPES
     supported_periodicities: ClassVar[frozenset[Periodicity]] = ALL_PERIODICITIES
+    contract_profiles: ClassVar[tuple[str, ...]] = DEFAULT_CONTRACT_PROFILES
     required_properties: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: PluginContext) -> None:
@@ -750,3 +851,33 @@ class BackupPluginBase:
     def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
         """Raise ``UNSUPPORTED`` unless overridden."""
         raise self._unsupported(Operation.GET_EXPIRED_RESULTS)
+
+    def list_new_backup_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[BackupResult]:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.LIST_NEW_BACKUP_RESULTS)
+
+    def list_new_restore_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[RestoreResult]:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.LIST_NEW_RESTORE_RESULTS)
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.GET_BACKUP_RESULT)
+
+    def get_restore_result(self, connection: Connection, restore_id: str) -> RestoreResult | None:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.GET_RESTORE_RESULT)
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.IS_BACKUP_EXPIRED)
+
+    def list_virtual_machines_in_backup_policy(
+        self, connection: Connection, policy_code: str
+    ) -> frozenset[str]:
+        """Raise ``UNSUPPORTED`` unless overridden."""
+        raise self._unsupported(Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY)

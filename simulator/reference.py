@@ -442,3 +442,70 @@ class ReferencePlugin(BackupPluginBase):
         session = _session(connection)
         with _translated("getExpiredResults"):
             return session.expired(provider_ids)
+
+    # -- abiquo-4.7 and abiquo-6.0: per-id polling ----------------------------------
+
+    def list_new_backup_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[BackupResult]:
+        """Every backup created at or after ``start_date`` (inclusive), and more.
+
+        The backend's window also holds older backups that finished or had a restore
+        since ``start_date``: repeats are harmless (the platform upserts by provider id),
+        so they are not filtered out. Ordered by creation date, then provider id.
+        """
+        session = _session(connection)
+        with _translated("listNewBackupResults"):
+            records = session.changed_since(start_date)
+        return [_result(record) for record in records]
+
+    def list_new_restore_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[RestoreResult]:
+        """Every restore created at or after ``start_date``, ordered by creation, then id.
+
+        The backend reports restores inside their backups; every backup with a restore
+        created in the window is in the window of ``changed_since``.
+        """
+        session = _session(connection)
+        with _translated("listNewRestoreResults"):
+            records = session.changed_since(start_date)
+        restores = [
+            _restore_result(restore)
+            for record in records
+            for restore in record.restores
+            if start_date is None or restore.creation_date >= start_date
+        ]
+        restores.sort(key=_BY_CREATION)
+        return restores
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """The backup ``backup_id`` as the backup system has it now; ``None`` if unknown.
+
+        The backend answers a restore id with its parent backup: that is another id's
+        result, so it is not returned.
+        """
+        session = _session(connection)
+        with _translated("getBackupResult"):
+            record = session.get([backup_id]).get(backup_id)
+        if record is None or record.provider_id != backup_id:
+            return None
+        return _result(record)
+
+    def get_restore_result(self, connection: Connection, restore_id: str) -> RestoreResult | None:
+        """The restore ``restore_id`` as the backup system has it now; ``None`` if unknown."""
+        session = _session(connection)
+        with _translated("getRestoreResult"):
+            record = session.get([restore_id]).get(restore_id)
+        if record is None:
+            return None
+        for restore in record.restores:
+            if restore.provider_id == restore_id:
+                return _restore_result(restore)
+        return None
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Whether the backup system has removed the backup (its retention ran out)."""
+        session = _session(connection)
+        with _translated("isBackupExpired"):
+            return backup_id in session.expired([backup_id])

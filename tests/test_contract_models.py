@@ -443,7 +443,18 @@ def test_operations_carry_wire_and_python_names() -> None:
         "execute_restore",
         "list_results",
         "get_expired_results",
+        "is_backup_expired",
+        "get_backup_result",
+        "get_restore_result",
+        "list_new_backup_results",
+        "list_new_restore_results",
+        "list_virtual_machines_in_backup_policy",
     }
+    assert Operation.LIST_NEW_BACKUP_RESULTS.value == "listNewBackupResults"
+    assert (
+        Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY.value
+        == "listVirtualMachinesInBackupPolicy"
+    )
 
 
 def test_backup_plugin_exception_requires_a_backup_plugin_error() -> None:

@@ -10,8 +10,8 @@ In short:
 - one JSON object per line (UTF-8, ``\\n``-terminated) on the plugin's stdin
   (harness -> plugin) and stdout (plugin -> harness); stderr is free-form logging;
 - the harness calls ``initialize``, ``validateConfiguration``, ``connect``,
-  ``disconnect``, the seven operations by their Java names, and ``shutdown``; every
-  request carries the simulated instant in ``params.now``;
+  ``disconnect``, the operations of the run's contract profile by their Java names, and
+  ``shutdown``; every request carries the simulated instant in ``params.now``;
 - while handling a request, the plugin may call the harness back with ``backend/*``
   requests to use the simulated backup system ("the harness plays the network");
 - contract exceptions travel as JSON-RPC errors whose ``data.exception`` names them.
@@ -38,6 +38,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from simulator.contract import (
@@ -61,6 +62,7 @@ from simulator.contract import (
     RestoreResult,
     VirtualMachineInfo,
 )
+from simulator.profiles import PROFILE_IDS
 
 __all__ = [
     "BACKEND_ERROR_KINDS",
@@ -74,6 +76,7 @@ __all__ = [
     "RESULT_TYPES",
     "ApplyNewScheduleParams",
     "BackendMethod",
+    "BackupIdParams",
     "ChangedSinceParams",
     "ConnectParams",
     "DeleteJobParams",
@@ -89,16 +92,20 @@ __all__ = [
     "InitializeParams",
     "InitializeResult",
     "JobRecord",
+    "ListNewResultsParams",
     "ListResultsParams",
     "Message",
     "NowParams",
     "OpenSessionParams",
+    "PolicyCodeParams",
+    "PolicyParams",
     "ProtocolViolation",
     "PutJobParams",
     "RemoveScheduleParams",
     "Request",
     "RequestId",
     "Response",
+    "RestoreIdParams",
     "ScheduleParams",
     "SessionParams",
     "StartBackupParams",
@@ -128,10 +135,10 @@ __all__ = [
 PROTOCOL_VERSION = "1"
 #: The JSON-RPC version string every message carries.
 JSONRPC_VERSION = "2.0"
-#: The contract profile of the Abiquo 4.0.4 to 4.5 generation.
+#: The contract profile of a plugin whose ``initialize`` answer lists no ``profiles``.
 DEFAULT_PROFILE = "abiquo-4.0.4"
-#: The contract profiles this harness speaks.
-PROFILES: tuple[str, ...] = (DEFAULT_PROFILE,)
+#: The contract profiles this harness speaks, oldest first (``simulator.profiles``).
+PROFILES: tuple[str, ...] = PROFILE_IDS
 #: Longest line either side accepts; a longer one is a protocol violation.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
@@ -496,6 +503,27 @@ class InitializeResult(BaseModel):
     supported_periodicities: tuple[Periodicity, ...] | None = None
     example_properties: dict[str, str] | None = None
     protocol_version: str | None = None
+    profiles: tuple[str, ...] | None = None
+
+    @field_validator("profiles")
+    @classmethod
+    def _known_unique_profiles(cls, profiles: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if profiles is None:
+            return None
+        if not profiles:
+            raise ValueError('profiles is empty; list at least one, e.g. ["abiquo-6.0"]')
+        unknown = [p for p in profiles if p not in PROFILES]
+        if unknown:
+            raise ValueError(
+                f"unknown contract profile(s) {unknown}; the known ones are {list(PROFILES)}"
+            )
+        if len(set(profiles)) != len(profiles):
+            raise ValueError(f"each profile may appear once, got {list(profiles)}")
+        return profiles
+
+    def contract_profiles(self) -> tuple[str, ...]:
+        """The declared profiles, ``("abiquo-4.0.4",)`` when none are listed."""
+        return self.profiles if self.profiles is not None else (DEFAULT_PROFILE,)
 
     def backup_types(self) -> frozenset[BackupType]:
         """The supported backup types, all of them when not declared."""
@@ -598,6 +626,35 @@ class GetExpiredResultsParams(_OperationParams):
     provider_ids: tuple[str, ...]
 
 
+class ListNewResultsParams(_OperationParams):
+    """Params of ``listNewBackupResults`` and ``listNewRestoreResults`` (4.7, 6.0).
+
+    ``start_date`` is Java's ``Optional<ZonedDateTime>``: an instant, or null when the
+    platform holds no result yet.
+    """
+
+    start_date: AwareDatetime | None
+
+
+class BackupIdParams(_OperationParams):
+    """Params of ``getBackupResult`` and ``isBackupExpired`` (4.7, 6.0)."""
+
+    backup_id: str
+
+
+class RestoreIdParams(_OperationParams):
+    """Params of ``getRestoreResult`` (4.7, 6.0)."""
+
+    restore_id: str
+
+
+class PolicyCodeParams(_OperationParams):
+    """Params of ``listVirtualMachinesInBackupPolicy`` (6.0); the result is a JSON array
+    of unique VM uuids."""
+
+    policy_code: str
+
+
 _PARAMS: dict[str, type[_HarnessParams]] = {
     HarnessMethod.INITIALIZE.value: InitializeParams,
     HarnessMethod.VALIDATE_CONFIGURATION.value: NowParams,
@@ -610,6 +667,12 @@ _PARAMS: dict[str, type[_HarnessParams]] = {
     Operation.EXECUTE_RESTORE.value: ExecuteRestoreParams,
     Operation.LIST_RESULTS.value: ListResultsParams,
     Operation.GET_EXPIRED_RESULTS.value: GetExpiredResultsParams,
+    Operation.IS_BACKUP_EXPIRED.value: BackupIdParams,
+    Operation.GET_BACKUP_RESULT.value: BackupIdParams,
+    Operation.GET_RESTORE_RESULT.value: RestoreIdParams,
+    Operation.LIST_NEW_BACKUP_RESULTS.value: ListNewResultsParams,
+    Operation.LIST_NEW_RESTORE_RESULTS.value: ListNewResultsParams,
+    Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY.value: PolicyCodeParams,
     HarnessMethod.SHUTDOWN.value: NowParams,
 }
 
@@ -622,6 +685,13 @@ RESULT_TYPES: dict[str, Any] = {
     Operation.EXECUTE_RESTORE.value: RestoreResult,
     Operation.LIST_RESULTS.value: list[BackupResult],
     Operation.GET_EXPIRED_RESULTS.value: list[str],
+    Operation.IS_BACKUP_EXPIRED.value: bool,
+    Operation.GET_BACKUP_RESULT.value: BackupResult | None,
+    Operation.GET_RESTORE_RESULT.value: RestoreResult | None,
+    Operation.LIST_NEW_BACKUP_RESULTS.value: list[BackupResult],
+    Operation.LIST_NEW_RESTORE_RESULTS.value: list[RestoreResult],
+    # A set in Java: the harness also checks the uuids are unique.
+    Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY.value: list[str],
 }
 
 
@@ -673,6 +743,7 @@ def describe_plugin_class(cls: type[Any]) -> dict[str, Any]:
         ),
         "unsupported_operations": unsupported,
         "protocol_version": PROTOCOL_VERSION,
+        "profiles": list(getattr(cls, "contract_profiles", (DEFAULT_PROFILE,))),
     }
     order_types = [t.value for t in BackupType]
     order_periods = [p.value for p in Periodicity]
@@ -708,6 +779,7 @@ class BackendMethod(StrEnum):
     CHANGED_SINCE = "backend/changedSince"
     GET = "backend/get"
     EXPIRED = "backend/expired"
+    POLICY_VMS = "backend/policyVms"
 
 
 #: The ``data.kind`` values of a backend error (``BackupSystemError.kind``).
@@ -787,6 +859,14 @@ class IdsParams(SessionParams):
     ids: tuple[str, ...]
 
 
+class PolicyParams(SessionParams):
+    """``backend/policyVms``: result the uuids of the VMs the backup system protects with
+    the policy ``policy_code`` (a job of that policy, or an administrator's change made
+    in the backup system directly), sorted and unique."""
+
+    policy_code: str
+
+
 class JobRecord(BaseModel):
     """A job as ``backend/jobs`` lists it (``JobView``)."""
 
@@ -810,6 +890,7 @@ _BACKEND_PARAMS: dict[str, type[_Params]] = {
     BackendMethod.CHANGED_SINCE.value: ChangedSinceParams,
     BackendMethod.GET.value: IdsParams,
     BackendMethod.EXPIRED.value: IdsParams,
+    BackendMethod.POLICY_VMS.value: PolicyParams,
 }
 
 #: What each backend method returns on the wire.
@@ -825,6 +906,7 @@ BACKEND_RESULT_TYPES: dict[str, Any] = {
     BackendMethod.CHANGED_SINCE.value: list[BackupResult],
     BackendMethod.GET.value: dict[str, BackupResult],
     BackendMethod.EXPIRED.value: list[str],
+    BackendMethod.POLICY_VMS.value: list[str],
 }
 
 

@@ -77,6 +77,7 @@ from simulator.contract import (
     BackupResult,
     BackupType,
     Connection,
+    Operation,
     Periodicity,
     PluginContext,
     RestoreResult,
@@ -273,6 +274,24 @@ class PluginServer:
             return _to_json(plugin.list_results(connection, params.last_check_date, ids))
         if isinstance(params, GetExpiredResultsParams):
             return _to_json(plugin.get_expired_results(connection, list(params.provider_ids)))
+        return self._call_per_id(method, params, connection)
+
+    def _call_per_id(self, method: str, params: Any, connection: Connection) -> Any:
+        """The methods of ``abiquo-4.7`` and ``abiquo-6.0``, by name (two pairs share params)."""
+        plugin = self.instance
+        if method == Operation.LIST_NEW_BACKUP_RESULTS.value:
+            return _to_json(plugin.list_new_backup_results(connection, params.start_date))
+        if method == Operation.LIST_NEW_RESTORE_RESULTS.value:
+            return _to_json(plugin.list_new_restore_results(connection, params.start_date))
+        if method == Operation.GET_BACKUP_RESULT.value:
+            return _to_json(plugin.get_backup_result(connection, params.backup_id))
+        if method == Operation.GET_RESTORE_RESULT.value:
+            return _to_json(plugin.get_restore_result(connection, params.restore_id))
+        if method == Operation.IS_BACKUP_EXPIRED.value:
+            return _to_json(plugin.is_backup_expired(connection, params.backup_id))
+        if method == Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY.value:
+            vms = plugin.list_virtual_machines_in_backup_policy(connection, params.policy_code)
+            return _to_json(vms)
         raise _fail(ErrorCode.METHOD_NOT_FOUND, f"unknown method {method!r}")
 
     # -- backend requests (plugin -> harness) -------------------------------------------
@@ -444,6 +463,12 @@ class RemoteBackupSession:
     def expired(self, ids: Iterable[str]) -> list[str]:
         """See ``BackupSession.expired``."""
         found = self._call(BackendMethod.EXPIRED, ids=list(ids))
+        result: list[str] = _load(list[str], found)
+        return result
+
+    def policy_vms(self, policy_code: str) -> list[str]:
+        """See ``BackupSession.policy_vms``."""
+        found = self._call(BackendMethod.POLICY_VMS, policy_code=policy_code)
         result: list[str] = _load(list[str], found)
         return result
 
