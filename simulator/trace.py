@@ -20,13 +20,23 @@ import orjson
 
 __all__ = ["TRACE_KINDS", "TraceLevel", "TraceWriter", "microseconds"]
 
-TRACE_KINDS = ("call", "task", "poll", "event", "lock", "rejection", "rollback")
+TRACE_KINDS = (
+    "call",
+    "task",
+    "poll",
+    "event",
+    "lock",
+    "rejection",
+    "rollback",
+    "sync",
+    "assignment",
+)
 TraceLevel = Literal["full", "calls", "off"]
-#: Kinds written at each level. ``calls`` leaves out the per-result ``event`` lines and
-#: the ``lock`` lines, which dominate at fleet scale.
+#: Kinds written at each level. ``calls`` leaves out the per-result ``event`` lines, the
+#: ``lock`` lines, which dominate at fleet scale, and the per-VM ``assignment`` lines.
 _LEVEL_KINDS: dict[str, frozenset[str]] = {
     "full": frozenset(TRACE_KINDS),
-    "calls": frozenset({"call", "task", "poll", "rejection", "rollback"}),
+    "calls": frozenset({"call", "task", "poll", "rejection", "rollback", "sync"}),
     "off": frozenset(),
 }
 

@@ -41,6 +41,7 @@ from simulator.platform.core import CheckRecord, Platform, PlatformSettings, Tas
 from simulator.platform.invoker import CallRecord, Invoker, LatencyModel
 from simulator.platform.results_table import Transition
 from simulator.platform.workload import TimelineItem, Workload, WorkloadSettings
+from simulator.profiles import ContractProfile, declared_profiles, select_profile
 from simulator.scenario import Scenario
 from simulator.trace import TraceLevel, TraceWriter
 
@@ -234,6 +235,7 @@ class World:
         call_timeout_s: float = 10.0,
         seed: int | None = None,
         component_classes: Mapping[str, type] | None = None,
+        profile: str | None = None,
     ) -> None:
         if scenario.fleet.manager_per_datacenter:
             raise ValueError(
@@ -244,6 +246,10 @@ class World:
             )
         self.scenario = scenario
         self.plugin_class = plugin_class
+        #: The contract generation this world drives the plugin as: ``profile``, or the
+        #: newest one the plugin declares (``simulator.profiles``). A profile the plugin
+        #: does not declare raises :class:`~simulator.profiles.ProfileError`.
+        self.profile: ContractProfile = select_profile(declared_profiles(plugin_class), profile)
         self.seed = scenario.seed if seed is None else seed
         root = random.Random(self.seed)
         streams = {
@@ -326,6 +332,8 @@ class World:
             plugin_class,
             self.properties,
             self.settings,
+            profile=self.profile,
+            policies=self.policies,
         )
         # Separate classes per component play separate JVMs: static state is not shared.
         self.platform.component_classes = dict(component_classes or {})

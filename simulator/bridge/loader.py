@@ -29,6 +29,7 @@ from importlib.metadata import entry_points
 from typing import Any, Literal
 
 from simulator.contract import ConnectionMetadata, Operation, PluginMetadata
+from simulator.profiles import PROFILES, ProfileError, declared_profiles
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -56,7 +57,28 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "execute_restore": ("connection", "vm", "backup_id"),
     "list_results": ("connection", "last_check_date", "in_progress_result_provider_ids"),
     "get_expired_results": ("connection", "provider_ids"),
+    "is_backup_expired": ("connection", "backup_id"),
+    "get_backup_result": ("connection", "backup_id"),
+    "get_restore_result": ("connection", "restore_id"),
+    "list_new_backup_results": ("connection", "start_date"),
+    "list_new_restore_results": ("connection", "start_date"),
+    "list_virtual_machines_in_backup_policy": ("connection", "policy_code"),
 }
+_LIFECYCLE = ("validate_configuration", "new_connection")
+
+
+def _required_methods(cls: type, problems: list[str]) -> list[str]:
+    """The methods ``cls`` needs: the lifecycle ones and those of every profile it declares."""
+    try:
+        declared = declared_profiles(cls)
+    except ProfileError as exc:
+        problems.append(str(exc))
+        declared = ()
+    ops = {op for profile in declared for op in PROFILES[profile].operations}
+    if not declared:
+        ops = set(PROFILES["abiquo-4.0.4"].operations)
+    wanted = {op.python_name for op in ops}
+    return [name for name in _SIGNATURES if name in _LIFECYCLE or name in wanted]
 
 
 class PluginSpecError(Exception):
@@ -127,10 +149,12 @@ def validate_plugin_class(cls: type, spec: str) -> None:
     """Raise :class:`PluginSpecError` unless ``cls`` has every contract method and attribute.
 
     Methods are checked by name and by the number of positional parameters the
-    platform passes; class attributes by type.
+    platform passes (those of every contract profile the class declares in
+    ``contract_profiles``); class attributes by type.
     """
     problems: list[str] = []
-    for name, params in _SIGNATURES.items():
+    for name in _required_methods(cls, problems):
+        params = _SIGNATURES[name]
         method = getattr(cls, name, None)
         if method is None or not callable(method):
             problems.append(f"method {name}({', '.join(params)}) is missing")

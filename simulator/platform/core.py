@@ -18,6 +18,10 @@ It calls the plugin exactly as Abiquo does (``docs/architecture.md`` and
   ``listResults(lastCheckDate, in-progress ids)``, upsert by provider id, then
   ``getExpiredResults`` for the done results past their expiration date, removing those
   confirmed. ``lastCheckDate`` becomes the instant the last *successful* check began.
+  That is the ``abiquo-4.0.4`` profile's check; from ``abiquo-4.7`` on the API runs the
+  per-id check of :mod:`simulator.platform.per_id_check` instead, and ``abiquo-6.0``
+  adds the policy synchronisation of :mod:`simulator.platform.policy_sync`. The profile
+  (:mod:`simulator.profiles`) says which; nothing else in the platform differs.
 
 Only the per-VM lock table, the task queue and the results table grow with work; none
 of them holds an entry per idle VM.
@@ -29,12 +33,13 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import simpy
 
 from simulator.clock import SimClock
 from simulator.contract import (
+    BackupPolicy,
     BackupResult,
     BackupSchedule,
     OnDemandBackupOptions,
@@ -44,7 +49,10 @@ from simulator.contract import (
     ResultState,
 )
 from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
+from simulator.platform.per_id_check import PER_ID_STEPS, PerIdCheck
+from simulator.platform.policy_sync import PolicySync, SyncRecord
 from simulator.platform.results_table import ResultsTable, Transition
+from simulator.profiles import ABIQUO_4_0_4, ContractProfile
 from simulator.trace import TraceWriter, microseconds
 
 __all__ = [
@@ -92,7 +100,22 @@ _TASK_NEEDS: dict[str, Operation | None] = {
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """The platform's configuration (Abiquo properties and simulation knobs)."""
+    """The platform's configuration (Abiquo properties and simulation knobs).
+
+    The last five drive the ``abiquo-4.7`` and ``abiquo-6.0`` procedures; each is a
+    *(modelled)* choice (``docs/contract.md``):
+
+    - ``per_id_steps``: the order of the per-id check's steps (``PER_ID_STEPS``);
+    - ``start_date_from``: ``"newest-held"`` (Abiquo's: the newest backup the platform
+      holds, also one an on-demand ``executeBackup`` answered) or ``"newest-listed"``
+      (the newest one a ``listNewBackupResults`` returned);
+    - ``unknown_asked_again``: a ``null`` answer keeps the result UNKNOWN and it is
+      asked again (``False``: UNKNOWN is final, as in 4.0.4);
+    - ``step_failure``: a failed call ends its step (``"stop-step"``) or only skips its
+      id (``"next-id"``); the run goes on with the next step either way;
+    - ``policy_sync_delay_s`` (``abiquo.backup.policy.sync.delay``) and
+      ``policy_sync_deployed_only``: see :mod:`simulator.platform.policy_sync`.
+    """
 
     check_delay_s: float = 600.0
     open_sessions: int = 2
@@ -101,6 +124,24 @@ class PlatformSettings:
     lock_vm_during_backup: bool = True
     hypervisor_job_s: float = 10.0
     vf_workers: int = 32
+    per_id_steps: tuple[str, ...] = PER_ID_STEPS
+    start_date_from: Literal["newest-held", "newest-listed"] = "newest-held"
+    unknown_asked_again: bool = True
+    step_failure: Literal["stop-step", "next-id"] = "stop-step"
+    policy_sync_delay_s: float = 86400.0
+    policy_sync_deployed_only: bool = True
+
+    def __post_init__(self) -> None:
+        bad = [step for step in self.per_id_steps if step not in PER_ID_STEPS]
+        if bad or len(set(self.per_id_steps)) != len(self.per_id_steps):
+            raise ValueError(
+                f"per_id_steps must name each of {', '.join(PER_ID_STEPS)} at most once, "
+                f"got {list(self.per_id_steps)}"
+            )
+        if self.policy_sync_delay_s <= 0:
+            raise ValueError(
+                f"policy_sync_delay_s must be positive, got {self.policy_sync_delay_s}"
+            )
 
 
 @dataclass(slots=True)
@@ -131,7 +172,13 @@ class Task:
 
 @dataclass(slots=True)
 class CheckRecord:
-    """One periodic check of the Cloud Provider Proxy."""
+    """One periodic results check (the CPP's in 4.0.4, the API's per-id one from 4.7).
+
+    For a per-id check, ``last_check_date`` is the ``start`` of ``listNewBackupResults``,
+    ``in_progress`` how many ids were asked about one by one, ``results`` how many
+    results came back in all, ``calls`` how many calls it made, ``unknown`` how many
+    results are held UNKNOWN after it, and ``failed_steps`` the steps that failed.
+    """
 
     id: int
     start: float
@@ -144,6 +191,9 @@ class CheckRecord:
     ok: bool
     list_call: CallRecord | None
     expired_call: CallRecord | None
+    calls: int = 0
+    unknown: int = 0
+    failed_steps: tuple[str, ...] = ()
 
 
 _EMPTY = BackupSchedule()
@@ -163,13 +213,20 @@ class _Hooks:
     def __init__(self) -> None:
         self.task_end: list[Callable[[Task], None]] = []
         self.check_end: list[Callable[[CheckRecord], None]] = []
+        #: Called after each policy synchronisation (``abiquo-6.0``).
+        self.sync_end: list[Callable[[SyncRecord], None]] = []
         #: Called with the transitions of one upsert, in order, and the instant.
         self.transition: list[Callable[[list[Transition], float], None]] = []
         self.queue_depth: list[Callable[[float, int], None]] = []
 
 
 class Platform:
-    """The API, the Virtual Factory and the Cloud Provider Proxy over one environment."""
+    """The API, the Virtual Factory and the Cloud Provider Proxy over one environment.
+
+    ``profile`` is the contract generation it drives the plugin as (``abiquo-4.0.4``
+    unless given); ``policies`` the datacenter's backup policies by code, which the
+    ``abiquo-6.0`` policy synchronisation assigns to VMs.
+    """
 
     def __init__(
         self,
@@ -181,8 +238,12 @@ class Platform:
         plugin_class: type,
         properties: Mapping[str, str],
         settings: PlatformSettings,
+        *,
+        profile: ContractProfile = ABIQUO_4_0_4,
+        policies: Mapping[str, BackupPolicy] | None = None,
     ) -> None:
         self.env = env
+        self.profile = profile
         self.clock = clock
         self.fleet = fleet
         self.invoker = invoker
@@ -193,7 +254,13 @@ class Platform:
         self.properties = dict(properties)
         self.settings = settings
         self.hooks = _Hooks()
-        self.results = ResultsTable()
+        self.results = ResultsTable(
+            unknown_is_final=profile.results_check == "list-results"
+            or not settings.unknown_asked_again
+        )
+        #: The per-id check (from 4.7) and the policy synchronisation (6.0), if any.
+        self.per_id_check = PerIdCheck(self) if profile.results_check == "per-id-polling" else None
+        self.policy_sync = PolicySync(self, policies or {}) if profile.policy_sync else None
         self.instances: dict[str, Any] = {}
         self.loaded: dict[str, bool] = {}
         self.ready = env.event()
@@ -245,7 +312,12 @@ class Platform:
         self.env.process(self._startup())
         for _ in range(self.settings.vf_workers):
             self.env.process(self._worker())
-        self.env.process(self._periodic_check())
+        if self.per_id_check is not None:
+            self.env.process(self.per_id_check.run())
+        else:
+            self.env.process(self._periodic_check())
+        if self.policy_sync is not None:
+            self.env.process(self.policy_sync.run())
 
     def _startup(self) -> Generator[simpy.Event, Any, None]:
         for component in ("api", "virtualfactory", "cpp"):
@@ -335,13 +407,13 @@ class Platform:
 
     @property
     def busy(self) -> bool:
-        """True while a task runs or waits, or a check is in progress."""
-        return bool(self._running or self._waiting or self._checking)
+        """True while a task runs or waits, or a check (or a sync) is in progress."""
+        return bool(self._running or self._waiting or self.checking)
 
     @property
     def checking(self) -> bool:
-        """True while a periodic check is in progress."""
-        return self._checking
+        """True while a periodic check, or a policy synchronisation, is in progress."""
+        return self._checking or (self.policy_sync is not None and self.policy_sync.running)
 
     def stop_checks(self) -> None:
         """Stop the periodic check after the one in progress, if any."""
@@ -651,7 +723,9 @@ class Platform:
                 self._fail(task, record)
                 return
             restore: RestoreResult = record.result
-            self.results.track_restore(restore.provider_id, task.backup_id or "", restore.state)
+            self.results.track_restore(
+                restore.provider_id, task.backup_id or "", restore.state, restore.creation_date
+            )
         elif kind in ("POWER_OFF", "POWER_ON"):
             yield from self._hypervisor_job(task, f"HYPERVISOR_{kind}")
             self.fleet.set_powered_on(i, kind == "POWER_ON")
@@ -796,6 +870,30 @@ class Platform:
             for hook in self.hooks.transition:
                 hook(raised, now)
         return count
+
+    def raise_transitions(self, transitions: list[Transition], now: float) -> None:
+        """Raise the events of transitions found outside an upsert (a restore answered
+        on its own, from 4.7 on), as :meth:`_upsert` raises its own."""
+        traced = self.trace.wants("event")
+        for tr in transitions:
+            self.events[tr.event] = self.events.get(tr.event, 0) + 1
+            if traced:
+                self._trace_event(tr, now)
+        if not traced:
+            self.trace.count_many("event", len(transitions))
+        for hook in self.hooks.transition:
+            hook(transitions, now)
+
+    def refresh_backup_lock(self, vm: str) -> None:
+        """Release ``vm``'s backup lock once no backup of it is held IN_PROGRESS any more
+        (a backup the backup system lost, from 4.7 on), and start its waiting task."""
+        if not self.settings.lock_vm_during_backup:
+            return
+        busy = self.results.in_progress_by_vm.get(vm, 0)
+        if busy:
+            self._backup_locked[vm] = busy
+        elif self._backup_locked.pop(vm, None) is not None and vm in self._waiting:
+            self._dispatch(vm)
 
     def _trace_event(self, tr: Transition, now: float) -> None:
         """Write the trace line of one transition's event."""

@@ -9,6 +9,11 @@ O(results it touches), not O(results held):
 - an expiry heap: the done results whose expiration date has passed are the ones the
   platform "supposes expired" and asks ``getExpiredResults`` about;
 - per-VM lists, for restore targets and for hiding an undeployed VM's results.
+
+From ``abiquo-4.7`` on (``unknown_is_final=False``) an UNKNOWN result is not final: it
+leaves ``in_progress`` (its VM is no longer locked by it) for ``unknown``, and the
+per-id check asks about it again; the newest creation dates held give the checks'
+``start`` dates.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from simulator.calendar_queue import CalendarQueue
-from simulator.contract import BackupResult, ResultState
+from simulator.contract import BackupResult, RestoreResult, ResultState
 
 __all__ = ["HeldResult", "ResultsTable", "Transition"]
 
@@ -54,6 +59,7 @@ class Transition:
 
 _IN_PROGRESS = ResultState.IN_PROGRESS
 _DONE = ResultState.DONE
+_UNKNOWN = ResultState.UNKNOWN
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,7 +80,9 @@ def _restores_of(held: HeldResult) -> dict[str, ResultState]:
 class ResultsTable:
     """Backup results by provider id, with the indexes the periodic check needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, unknown_is_final: bool = True) -> None:
+        #: ``abiquo-4.0.4``: UNKNOWN is final. From 4.7 on it is not (see the module).
+        self.unknown_is_final = unknown_is_final
         self.by_id: dict[str, HeldResult] = {}
         #: The VM of the result the last :meth:`upsert` touched, as held: an UNKNOWN
         #: answer may not name it. Saves the caller a second lookup by id.
@@ -89,6 +97,13 @@ class ResultsTable:
         # miss per comparison at fleet scale.
         self._expiry: CalendarQueue[tuple[datetime, str]] = CalendarQueue(_minute)
         self.removed_expired = 0
+        #: Ids (backups and restores) held as UNKNOWN and asked about again (4.7 on).
+        self.unknown: dict[str, None] = {}
+        # The newest creation dates held, for the 4.7 check's start dates. A removal of
+        # the newest backup marks the date stale; it is recomputed when next asked for.
+        self._newest_backup: datetime | None = None
+        self._newest_backup_stale = False
+        self.newest_restore: datetime | None = None
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -118,6 +133,9 @@ class ResultsTable:
                 t,
             )
             self.by_id[pid] = held
+            newest = self._newest_backup
+            if newest is None or result.creation_date > newest:
+                self._newest_backup = result.creation_date
             ids = self.by_vm.get(vm_uuid)
             if ids is None:
                 self.by_vm[vm_uuid] = [pid]
@@ -127,6 +145,10 @@ class ResultsTable:
             self.last_vm_uuid = held.vm_uuid
             was_in_progress = held.state is _IN_PROGRESS
             was_final = not was_in_progress
+            if self.unknown and pid in self.unknown:  # only from 4.7 on: not final
+                was_final = False
+                if state is not _UNKNOWN:
+                    del self.unknown[pid]
             held.state = state
             held.finish_date = result.finish_date
             held.expiration_date = result.expiration_date
@@ -136,7 +158,9 @@ class ResultsTable:
             self._count_in_progress(held.vm_uuid, -1 if was_in_progress else 1)
         if not in_progress:
             self.in_progress.pop(pid, None)
-            if not was_final:
+            if state is _UNKNOWN and not self.unknown_is_final:
+                self.unknown[pid] = None  # asked about again: not final from 4.7 on
+            elif not was_final:
                 held.final_seen = t
                 if not result.on_demand:  # _event_for(result), inlined
                     event = "SCHEDULED_BACKUP"
@@ -179,8 +203,79 @@ class ResultsTable:
             else:
                 self.in_progress[restore.provider_id] = None
 
-    def track_restore(self, restore_id: str, backup_id: str, state: ResultState) -> None:
+    # -------------------------------------------------- from abiquo-4.7 on: per id
+
+    def upsert_restore(self, restore: RestoreResult) -> list[Transition]:
+        """Insert or update a restore answered on its own (``listNewRestoreResults``,
+        ``getRestoreResult``); return its transition to a final state, if any."""
+        rid = restore.provider_id
+        parent_id = self.restore_parent.get(rid) or restore.backup_provider_id
+        self.restore_parent[rid] = parent_id
+        parent = self.by_id.get(parent_id)
+        before: ResultState | None = None
+        if parent is not None:
+            restores = _restores_of(parent)
+            before = restores.get(rid)
+            restores[rid] = restore.state
+        newest = self.newest_restore
+        if newest is None or restore.creation_date > newest:
+            self.newest_restore = restore.creation_date
+        state = restore.state
+        was_unknown = rid in self.unknown
+        self.unknown.pop(rid, None)
+        if state is _IN_PROGRESS:
+            self.in_progress[rid] = None
+            return []
+        self.in_progress.pop(rid, None)
+        if state is _UNKNOWN and not self.unknown_is_final:
+            self.unknown[rid] = None
+            return []
+        if before is not None and before.is_final and not was_unknown:
+            return []
+        vm_uuid = parent.vm_uuid if parent is not None else ""
+        return [Transition("RESTORE_FINISH", rid, vm_uuid, state, restore.finish_date)]
+
+    def mark_unknown(self, provider_id: str) -> str | None:
+        """The backup system does not know ``provider_id`` (a ``null`` answer): hold it as
+        UNKNOWN, to be asked about again. Returns the VM of a backup, else ``None``."""
+        held = self.by_id.get(provider_id)
+        self.in_progress.pop(provider_id, None)
+        self.unknown[provider_id] = None
+        if held is None:  # a restore
+            parent = self.by_id.get(self.restore_parent.get(provider_id, ""))
+            if parent is not None:
+                _restores_of(parent)[provider_id] = _UNKNOWN
+            return None
+        if held.state is _IN_PROGRESS:
+            self._count_in_progress(held.vm_uuid, -1)
+        held.state = _UNKNOWN
+        return held.vm_uuid
+
+    def is_restore(self, provider_id: str) -> bool:
+        """True for a restore id the table tracks."""
+        return provider_id in self.restore_parent and provider_id not in self.by_id
+
+    def newest_backup(self) -> datetime | None:
+        """The creation date of the newest backup held, ``None`` when none is."""
+        if self._newest_backup_stale:
+            self._newest_backup_stale = False
+            self._newest_backup = max(
+                (held.creation_date for held in self.by_id.values()), default=None
+            )
+        return self._newest_backup
+
+    def track_restore(
+        self,
+        restore_id: str,
+        backup_id: str,
+        state: ResultState,
+        creation_date: datetime | None = None,
+    ) -> None:
         """Remember a restore the Virtual Factory just started."""
+        if creation_date is not None and (
+            self.newest_restore is None or creation_date > self.newest_restore
+        ):
+            self.newest_restore = creation_date
         self.restore_parent[restore_id] = backup_id
         parent = self.by_id.get(backup_id)
         if parent is not None:
@@ -239,6 +334,8 @@ class ResultsTable:
             in_progress.pop(provider_id, None)
             if held.state is _IN_PROGRESS:
                 self._count_in_progress(vm_uuid, -1)
+            if held.creation_date == self._newest_backup:
+                self._newest_backup_stale = True
             removed += 1
         self.removed_expired += removed
         return removed
