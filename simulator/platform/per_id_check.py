@@ -26,7 +26,7 @@ results due for expiry), never O(fleet).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,10 +38,25 @@ from simulator.platform.invoker import CallRecord
 if TYPE_CHECKING:
     from simulator.platform.core import CheckRecord, Platform
 
-__all__ = ["PER_ID_STEPS", "PerIdCheck"]
+__all__ = ["PER_ID_STEPS", "PerIdCheck", "fixed_delay"]
 
 #: The steps of one run, in Abiquo's order.
 PER_ID_STEPS: tuple[str, ...] = ("list-new-backups", "list-new-restores", "get-results", "expiry")
+
+
+def fixed_delay(
+    platform: Platform, delay_s: float, body: Callable[[], Generator[simpy.Event, Any, Any]]
+) -> Generator[simpy.Event, Any, None]:
+    """A periodic API process: ``body`` every ``delay_s`` after the previous run ended,
+    from ``delay_s`` after start-up, while the API loaded the plugin and until the
+    platform's checks are stopped."""
+    env = platform.env
+    yield platform.ready
+    yield env.timeout(delay_s)
+    while not platform.checks_stopped:
+        if platform.plugin_loaded("api"):
+            yield from body()
+        yield env.timeout(delay_s)
 
 
 def _iso(instant: datetime | None) -> str | None:
@@ -59,15 +74,7 @@ class PerIdCheck:
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The periodic process: a check every ``check_delay_s`` after the last one ended."""
-        platform = self.platform
-        env = platform.env
-        delay = platform.settings.check_delay_s
-        yield platform.ready
-        yield env.timeout(delay)
-        while not platform.checks_stopped:
-            if platform.plugin_loaded("api"):
-                yield from self.check()
-            yield env.timeout(delay)
+        return fixed_delay(self.platform, self.platform.settings.check_delay_s, self.check)
 
     def _start_date(self) -> datetime | None:
         if self.platform.settings.start_date_from == "newest-listed":

@@ -29,6 +29,7 @@ import simpy
 
 from simulator.contract import BackupPolicy, BackupSchedule, Operation
 from simulator.platform.invoker import CallRecord
+from simulator.platform.per_id_check import fixed_delay
 
 if TYPE_CHECKING:
     from simulator.platform.core import Platform
@@ -67,15 +68,7 @@ class PolicySync:
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The periodic process: a run every ``policy_sync_delay_s`` after the last ended."""
-        platform = self.platform
-        env = platform.env
-        delay = platform.settings.policy_sync_delay_s
-        yield platform.ready
-        yield env.timeout(delay)
-        while not platform.checks_stopped:
-            if platform.plugin_loaded("api") and self.policies:
-                yield from self.sync()
-            yield env.timeout(delay)
+        return fixed_delay(self.platform, self.platform.settings.policy_sync_delay_s, self.sync)
 
     def assignment(self) -> dict[str, set[str]]:
         """The VMs the platform holds in each policy now, by policy code."""
