@@ -10,18 +10,24 @@ pytest plugin::
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from conformance.exit_codes import ExitCode
 from conformance.findings import MAX_FINDINGS_PER_RULE, Sink
-from conformance.rules import FAKE_BACKEND, ISOLATED, Rule, select_rules
+from conformance.plugin_properties import (
+    hands_the_file_as_is,
+    refuse_file_the_plugin_refused,
+    refuse_incomplete_file,
+)
+from conformance.replay import ReplayFlags, check_replay, run_replay
+from conformance.rules import FAKE_BACKEND, ISOLATED, Rule
 from conformance.rules.audit import Auditor
+from conformance.selection import checked_selection
 from conformance.summary import plugin_info, scenario_summary
+from conformance.usage import write_properties
 from reports.model import Finding, RuleResult, RunReport, ScenarioSummary
 from simulator.bridge.loader import (
     Isolation,
@@ -81,14 +87,6 @@ def resolve_plugin(
     return LoadedPlugin(spec, plugin, "in-process")
 
 
-def replay_command(scenario: str, plugin: LoadedPlugin, seed: int) -> str:
-    """The command that replays one scenario run."""
-    parts = ["bpcert", "run", scenario, "--plugin", plugin.spec, "--seed", str(seed)]
-    if plugin.isolation == "process" and not plugin.spec.startswith("exec:"):
-        parts += ["--isolation", "process"]
-    return shlex.join(parts)
-
-
 def run_scenario(
     scenario: Scenario | str | Path,
     plugin: LoadedPlugin,
@@ -102,9 +100,15 @@ def run_scenario(
     probes: bool = True,
     run_dir: Path | None = None,
     progress: Callable[[float], None] | None = None,
-    scenario_label: str | None = None,
+    scenario_label: str | Path | None = None,
+    replay_flags: ReplayFlags | None = None,
 ) -> ScenarioRun:
-    """Run one scenario with every checker attached; return its findings and summary."""
+    """Run one scenario with every checker attached; return its findings and summary.
+
+    ``scenario_label`` is how the replay names the scenario (its name or its file);
+    ``replay_flags`` the flags the replay carries (by default the plugin's spec and
+    isolation and ``call_timeout_s``).
+    """
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     world = World(
         loaded,
@@ -118,7 +122,8 @@ def run_scenario(
         component_classes=component_classes(plugin),
     )
     label = scenario_label or loaded.name
-    sink = Sink(scenario=loaded.name, replay=replay_command(label, plugin, world.seed))
+    flags = replay_flags or ReplayFlags.of(plugin, call_timeout_s=call_timeout_s)
+    sink = Sink(scenario=loaded.name, replay=run_replay(label, flags, world.seed))
     auditor = Auditor(world, sink, isolated=plugin.isolation == "process", probes=probes)
     world.observe(auditor)
     world.run(progress=progress)
@@ -207,6 +212,7 @@ def run(
     out: Path | None = None,
     isolation: Isolation = "in-process",
     properties: Mapping[str, str] | None = None,
+    properties_file: str | Path | None = None,
     call_timeout_s: float = 10.0,
     kind: str = "check",
     progress: Callable[[str, float, float], None] | None = None,
@@ -215,18 +221,31 @@ def run(
     """Run ``scenarios`` (and ``examples`` property-based examples) and judge every rule.
 
     Writes each scenario's trace under ``out/<scenario>/trace.jsonl`` when ``out`` is
-    given; the caller writes the report files.
+    given; the caller writes the report files. ``properties_file`` is the file
+    ``properties`` were read from, for the replay lines; properties given without one
+    are written to ``out/plugin.properties`` so that the replays can name it.
     """
     started = datetime.now(UTC)
+    rules, skip = list(rules), list(skip)
+    selected = checked_selection(rules, skip)
     loaded = resolve_plugin(plugin, isolation=isolation, call_timeout_s=call_timeout_s)
-    selected = select_rules(rules, skip)
+    if properties is not None and properties_file is None and out is not None:
+        properties_file = write_properties(properties, out / "plugin.properties")
+    flags = ReplayFlags.of(loaded, properties=properties_file, call_timeout_s=call_timeout_s)
+    properties_label = properties_file or "(the properties given)"
+    if properties is not None:
+        refuse_incomplete_file(loaded, properties_label, properties)
     runs: list[ScenarioRun] = []
     loaded_scenarios = [
         ref if isinstance(ref, Scenario) else load_scenario(ref) for ref in scenarios
     ]
+    labels = [
+        ref if isinstance(ref, str | Path) else scenario.name
+        for ref, scenario in zip(scenarios, loaded_scenarios, strict=True)
+    ]
     for ref, scenario in zip(scenarios, loaded_scenarios, strict=True):
         _one_backup_manager(scenario, ref)
-    for scenario in loaded_scenarios:
+    for label, scenario in zip(labels, loaded_scenarios, strict=True):
         trace = None
         if out is not None:
             # One scenario writes its trace at the top of the run directory.
@@ -247,9 +266,12 @@ def run(
                 call_timeout_s=call_timeout_s,
                 run_dir=out,
                 progress=tick,
-                scenario_label=str(ref) if isinstance(ref, str | Path) else scenario.name,
+                scenario_label=label,
+                replay_flags=flags,
             )
         )
+        if properties is not None and hands_the_file_as_is(scenario):
+            refuse_file_the_plugin_refused(loaded, properties_label, properties, runs[-1].sink)
     sinks = [r.sink for r in runs]
     if examples and extra_sinks is not None:
         sinks.extend(extra_sinks(loaded, seed))
@@ -259,7 +281,17 @@ def run(
     wall = (datetime.now(UTC) - started).total_seconds()
     first_seed = runs[0].world.seed if runs else (seed or 0)
     names = [r.world.scenario.name for r in runs]
-    replay = _check_replay(kind, names, loaded, seed, rules, skip, examples, scenarios)
+    if kind == "run" and len(runs) == 1:
+        replay = run_replay(labels[0], flags, seed)
+    else:
+        replay = check_replay(
+            flags,
+            scenarios=None if tuple(names) == DEFAULT_SCENARIOS else labels,
+            rules=rules,
+            skip=skip,
+            examples=examples,
+            seed=seed,
+        )
     return RunReport(
         kind=kind,
         run_id=run_id(kind, loaded, names, seed),
@@ -273,37 +305,6 @@ def run(
         rules=results,
         scenarios=[r.summary for r in runs],
     )
-
-
-def _check_replay(
-    kind: str,
-    names: list[str],
-    plugin: LoadedPlugin,
-    seed: int | None,
-    rules: Iterable[str],
-    skip: Iterable[str],
-    examples: int,
-    scenarios: Sequence[Any],
-) -> str:
-    if kind == "run" and len(names) == 1:
-        ref = scenarios[0]
-        label = str(ref) if isinstance(ref, str | Path) else names[0]
-        parts = ["bpcert", "run", label, "--plugin", plugin.spec]
-    else:
-        parts = ["bpcert", "check", "--plugin", plugin.spec]
-        if tuple(names) != DEFAULT_SCENARIOS:
-            for name in names:
-                parts += ["--scenario", name]
-        for glob in rules:
-            parts += ["--rules", glob]
-        for glob in skip:
-            parts += ["--skip", glob]
-        parts += ["--examples", str(examples)]
-    if seed is not None:
-        parts += ["--seed", str(seed)]
-    if plugin.isolation == "process" and not plugin.spec.startswith("exec:"):
-        parts += ["--isolation", "process"]
-    return shlex.join(parts)
 
 
 def run_id(kind: str, plugin: LoadedPlugin, names: list[str], seed: int | None) -> str:

@@ -3,9 +3,10 @@ properties-file reader."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["UsageError", "read_properties"]
+__all__ = ["UsageError", "read_properties", "write_properties"]
 
 
 class UsageError(Exception):
@@ -30,3 +31,11 @@ def read_properties(path: str | None) -> dict[str, str] | None:
             raise UsageError(f"{path}:{number}: expected 'key=value', got {raw!r}")
         props[line[:sep].strip()] = line[sep + 1 :].strip()
     return props
+
+
+def write_properties(properties: Mapping[str, str], path: Path) -> Path:
+    """Write ``properties`` as a ``.properties`` file that :func:`read_properties` reads back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={value}" for key, value in sorted(properties.items())]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path

@@ -38,7 +38,7 @@ class NoRemove(ReferencePlugin):
     )
     result.assert_outcomes(failed=1, passed=4)
     result.stdout.fnmatch_lines(
-        ["*schedules.removed-schedule-stops*", "*after remove_schedule*", "*replay: bpcert run*"]
+        ["*schedules.removed-schedule-stops*", "*after remove_schedule*", "*replay: *bpcert run*"]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from conformance.properties.stateful import (
     property_sinks,
     run_property_suite,
 )
+from conformance.replay import display_path
 from conformance.runner import resolve_plugin, run_scenario
 from simulator.bridge.loader import LoadedPlugin
 from simulator.contract import (
@@ -136,8 +138,10 @@ def test_a_broken_plugin_yields_findings_and_a_replayable_scenario(
     assert passing.totals == {} and failing.scenario == FAILURE_SCENARIO
     path = out / FAILURE_FILE
     assert outcome.scenario_file == path and path.is_file()
-    replay = f"bpcert run {path} --plugin {_plugin(RemoveScheduleDoesNothing).spec}"
-    assert outcome.replay == replay and failing.replay == replay
+    replay = outcome.replay
+    assert replay is not None and failing.replay == replay
+    spec = _plugin(RemoveScheduleDoesNothing).spec
+    assert shlex.split(replay)[1:] == ["run", display_path(path), "--plugin", spec]
     for finding in failing.findings[rule_id]:
         assert finding.replay == replay and finding.scenario == FAILURE_SCENARIO
     # The file is the example: same seed, fleet, actions at the same instants.

@@ -23,7 +23,6 @@ after a fixed number of further examples (:data:`SHRINK_BUDGET`).
 
 from __future__ import annotations
 
-import shlex
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from conformance.properties.strategies import (
     defined_times,
     hourly_times,
 )
+from conformance.replay import ReplayFlags, run_replay
 from conformance.rules.audit import Auditor
 from conformance.runner import run_scenario
 from simulator.bridge.loader import LoadedPlugin
@@ -686,11 +686,9 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
         yield exc
 
 
-def _replay_command(path: Path, plugin: LoadedPlugin) -> str:
-    parts = ["bpcert", "run", str(path), "--plugin", plugin.spec]
-    if plugin.isolation == "process" and not plugin.spec.startswith("exec:"):
-        parts += ["--isolation", "process"]
-    return shlex.join(parts)
+def _replay_command(path: Path, plugin: LoadedPlugin, call_timeout_s: float) -> str:
+    # No --properties: the examples run with the plugin's example properties.
+    return run_replay(path, ReplayFlags.of(plugin, call_timeout_s=call_timeout_s), None)
 
 
 def _comment(
@@ -741,7 +739,7 @@ def _write_failure(
             f"(suite seed {seed})."
         )
     )
-    replay = _replay_command(path, plugin)
+    replay = _replay_command(path, plugin, call_timeout_s)
     # UTF-8 whatever the locale; a finding may quote a plugin's message, lone surrogates
     # and all, which is written as its escape rather than failing the suite.
     text = dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, None))
