@@ -629,16 +629,24 @@ def test_outage_end() -> None:
 
 
 def _models() -> list[type[BaseModel]]:
-    from simulator.scenario import model as module
+    import importlib
+    import pkgutil
 
-    return [
-        obj
-        for obj in vars(module).values()
-        if isinstance(obj, type)
-        and issubclass(obj, BaseModel)
-        and obj.__module__ == module.__name__
-        and not obj.__name__.startswith("_")
-    ]
+    import simulator.scenario as package
+
+    found: list[type[BaseModel]] = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found.extend(
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, BaseModel)
+            and obj.__module__ == module.__name__
+            and not obj.__name__.startswith("_")
+        )
+    assert len(found) > 10, "the scenario models were not found"
+    return found
 
 
 def test_every_key_is_described_and_documented() -> None:

@@ -1,0 +1,148 @@
+"""What users do in a scenario (random rates and a scripted timeline), and its faults."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from simulator.scenario.durations import Duration
+from simulator.scenario.errors import Loc, SpecProblems
+from simulator.scenario.spec_base import Spec
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "FaultsSpec",
+    "OutageSpec",
+    "RatesSpec",
+    "TimelineEntry",
+    "WorkloadSpec",
+]
+
+Action = Literal[
+    "deploy",
+    "reconfigure",
+    "undeploy",
+    "redeploy",
+    "backup_now",
+    "restore",
+    "power_off",
+    "power_on",
+]
+#: Every workload action, in the order rates and docs list them.
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+
+class RatesSpec(Spec):
+    """Fleet-wide Poisson rates of workload actions, in events per simulated day."""
+
+    deploy: float = Field(default=0.0, ge=0, description="Deploys of undeployed VMs per day.")
+    reconfigure: float = Field(
+        default=0.0, ge=0, description="Backup reconfigurations of deployed VMs per day."
+    )
+    undeploy: float = Field(default=0.0, ge=0, description="Undeploys per day.")
+    redeploy: float = Field(
+        default=0.0, ge=0, description="Redeploys of VMs undeployed earlier, per day."
+    )
+    backup_now: float = Field(default=0.0, ge=0, description="On-demand backups per day.")
+    restore: float = Field(default=0.0, ge=0, description="Restores per day.")
+    power_off: float = Field(default=0.0, ge=0, description="Power-offs per day.")
+    power_on: float = Field(default=0.0, ge=0, description="Power-ons per day.")
+
+    def per_day(self) -> dict[Action, float]:
+        """Every action's rate, in :data:`ACTIONS` order."""
+        return {action: float(getattr(self, action)) for action in ACTIONS}
+
+
+class TimelineEntry(Spec):
+    """One scripted action at a fixed offset from the start."""
+
+    at: Duration = Field(description="When, as an offset from the scenario start.")
+    action: Action = Field(description="What happens.")
+    vm: int = Field(ge=0, description="The VM, by fleet index (0 .. fleet.vms - 1).")
+    policies: tuple[str, ...] | None = Field(
+        default=None,
+        description=(
+            "deploy and reconfigure: the policy codes the VM gets ([] = none); "
+            "omitted = drawn from fleet.policy_mix."
+        ),
+    )
+    replication: bool = Field(default=False, description="backup_now: ask for replication.")
+    backup: str = Field(
+        default="latest",
+        min_length=1,
+        description=(
+            "restore: 'latest' = the VM's newest DONE result the platform knows, "
+            "'oldest' = its oldest DONE result not yet expired, "
+            "'latest-any' = its newest result in any state, or a literal provider id."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _fields_fit_action(self) -> TimelineEntry:
+        problems: list[tuple[Loc, str]] = []
+        if self.policies is not None:
+            if self.action not in ("deploy", "reconfigure"):
+                problems.append(
+                    (("policies",), f"only deploy and reconfigure take policies, not {self.action}")
+                )
+            if len(set(self.policies)) != len(self.policies):
+                problems.append(
+                    (("policies",), f"each policy may appear once, got {list(self.policies)}")
+                )
+        if self.replication and self.action != "backup_now":
+            problems.append(
+                (("replication",), f"only backup_now takes replication, not {self.action}")
+            )
+        if self.backup != "latest" and self.action != "restore":
+            problems.append((("backup",), f"only restore takes backup, not {self.action}"))
+        if problems:
+            raise SpecProblems(problems)
+        return self
+
+
+class WorkloadSpec(Spec):
+    """What users do: random actions at Poisson rates, plus a scripted timeline."""
+
+    rates: RatesSpec = Field(
+        default=RatesSpec(), description="Events per simulated day, fleet-wide, Poisson."
+    )
+    invalid_fraction: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of random backup_now/restore requests aimed to break an API "
+            "precondition (BC-41, BC-22, BC-42, BC-43, BC-44)."
+        ),
+    )
+    replication_fraction: float = Field(
+        default=0.0, ge=0, le=1, description="Share of random backup_now asking for replication."
+    )
+    timeline: tuple[TimelineEntry, ...] = Field(
+        default=(), description="Scripted actions at fixed offsets."
+    )
+
+
+class OutageSpec(Spec):
+    """A window in which the backup system is unreachable."""
+
+    start: Duration = Field(description="When it begins, as an offset from the scenario start.")
+    duration: Duration = Field(gt=0, description="How long it lasts.")
+
+    @property
+    def end(self) -> float:
+        """When it ends, in seconds from the scenario start."""
+        return self.start + self.duration
+
+
+class FaultsSpec(Spec):
+    """Faults injected into the world."""
+
+    outages: tuple[OutageSpec, ...] = Field(
+        default=(), description="Backup-system outage windows, not overlapping."
+    )
