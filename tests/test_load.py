@@ -347,3 +347,49 @@ def test_the_command_benchmark_runs_bpcert_load_itself_and_reads_its_report() ->
     assert figures["checks"] == 35  # one every 600 s from 600 s, before the end at 21,600 s
     assert len(figures["memory_by_day_mb"]) == 1 and figures["memory_by_day_mb"][0] > 0
     assert figures["cpu_s"] > 0 and figures["wall_s"] >= figures["sim_s"] > 0
+
+
+# ---------------------------------------------------------------------- the bare model
+
+
+def test_the_bare_model_takes_the_template_backups_and_lists_each_once_or_twice() -> None:
+    from conformance.load.baseline import run_baseline
+
+    scenario = build_load_scenario(400, 2.0, seed=5, datacenters=1)
+    first, again = run_baseline(scenario), run_baseline(scenario)
+    counts = ("backups", "checks", "results_listed", "sim_events")
+    assert [getattr(first, c) for c in counts] == [getattr(again, c) for c in counts]
+    # 95 % of the VMs have a nightly backup, 10 % also a snapshot every 4 hours.
+    nightly, snapshots = 2 * 0.95 * 0.95 * 400, 2 * 6 * 0.1 * 0.95 * 400
+    assert 0.8 * (nightly + snapshots) < first.backups < 1.2 * (nightly + snapshots)
+    assert first.backups <= first.results_listed <= 2 * first.backups
+    assert first.checks == 2 * 86400 // 600
+    assert first.cpu_s > 0 and first.wall_s > 0
+
+
+def test_the_bare_model_of_several_datacenters_models_each_and_adds_them_up() -> None:
+    from conformance.load.baseline import run_baseline
+
+    one = run_baseline(build_load_scenario(400, 1.0, seed=5, datacenters=1))
+    split = run_baseline(build_load_scenario(400, 1.0, seed=5, datacenters=2))
+    assert (one.datacenters, split.datacenters) == (1, 2)
+    assert split.checks == 2 * one.checks
+    assert 0.8 * one.backups < split.backups < 1.2 * one.backups
+
+
+def test_the_bench_measures_the_bare_model_and_prints_ratios_to_it() -> None:
+    from conformance.load import bench
+
+    name = f"{bench.LOAD_COMMAND}300:0.25:1"
+    floor = bench._measure(bench.BASELINE + name, None, 300.0)
+    assert floor["status"] == "ok", floor.get("stderr")
+    assert (floor["vms"], floor["days"], floor["datacenters"]) == (300, 0.25, 1)
+    assert floor["backups"] > 0 and floor["cpu_s"] > 0
+    run = {"status": "ok", "vms": 300, "days": 0.25, "wall_s": 6.0, "cpu_s": 4.0}
+    run.update(sim_events=1, backups=1)
+    figures = bench.with_ratios(run, {**floor, "wall_s": 2.0, "cpu_s": 0.5})
+    assert (figures["wall_ratio"], figures["cpu_ratio"]) == (3.0, 8.0)
+    section = bench.render_section({"load-1dc-100k": figures}, _now(), "1.00, 1.00, 1.00")
+    row = next(line for line in section.splitlines() if line.startswith("| load-1dc-100k |"))
+    assert "| 2.0 / 0.5 | 3.00 | 8.00 |" in row
+    assert "the bare model's CPU | 8.000 | **not met** |" in section

@@ -16,6 +16,12 @@ backup manager per datacenter runs one world per datacenter on a process pool, a
   memory at the end of every simulated day (``/proc/self/statm``), to show whether
   memory levels off.
 
+Before each benchmark it measures, the same way, the **bare model** of the same scenario
+(:mod:`conformance.load.baseline`: one calendar process, one check process, no plugin,
+no trace), once per scenario in a run, and reports the benchmark's wall and CPU time as
+ratios to it. Absolute times on a shared machine drift by 2x within an hour; a ratio to
+a floor measured minutes apart drifts far less.
+
 It then rewrites the measured section of ``docs/performance.md`` (between the
 ``bench:begin`` and ``bench:end`` markers) with a table of the figures, the machine,
 the date and the targets, met or not. Options: ``--only NAME`` (repeatable),
@@ -50,7 +56,8 @@ DATA = "<!-- bench:data "
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
-#: A benchmark scenario of this form is what ``bpcert load --vms N --days D`` runs.
+#: A benchmark scenario ``bpcert-load:N:D`` is what ``bpcert load --vms N --days D`` runs,
+#: and ``bpcert-load:N:D:K`` what it runs with ``--datacenters K``.
 LOAD_COMMAND = "bpcert-load:"
 
 
@@ -59,7 +66,8 @@ class Benchmark:
     """One benchmark: a built-in scenario, optionally shortened to ``days``.
 
     A scenario ``bpcert-load:N:D`` is the load template at N VMs for D days, with the
-    defaults of ``bpcert load`` (measured latency), as that command builds it.
+    defaults of ``bpcert load`` (measured latency), as that command builds it;
+    ``bpcert-load:N:D:K`` adds ``--datacenters K``.
     """
 
     name: str
@@ -79,7 +87,27 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         None,
         "bpcert load --vms 100000 --days 30, as typed (the template; trace, report, plots)",
     ),
+    Benchmark(
+        "load-1dc-100k",
+        f"{LOAD_COMMAND}100000:30:1",
+        None,
+        "bpcert load --vms 100000 --days 30 --datacenters 1: one backup manager's world",
+    ),
 )
+
+
+def _load_command_args(scenario: str, days: float | None) -> list[str]:
+    """The options of ``bpcert load`` that a ``bpcert-load:N:D[:K]`` scenario stands for."""
+    vms, load_days, *datacenters = scenario.removeprefix(LOAD_COMMAND).split(":")
+    args = ["--vms", vms, "--days", repr(days) if days is not None else load_days]
+    return args + (["--datacenters", datacenters[0]] if datacenters else [])
+
+
+def baseline_args(scenario: str, days: float | None) -> list[str]:
+    """The options of ``python -m conformance.load.baseline`` for a benchmark's scenario."""
+    if scenario.startswith(LOAD_COMMAND):
+        return _load_command_args(scenario, days)
+    return ["--scenario", scenario] + (["--days", repr(days)] if days is not None else [])
 
 
 # ---------------------------------------------------------------------- the child
@@ -135,14 +163,16 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
 
     A built-in scenario runs in a child of this module (:func:`_child`). The command
     benchmark runs the command itself, as a user types it: ``bpcert load`` with its
-    defaults, trace and report included, into a temporary directory.
+    defaults, trace and report included, into a temporary directory. A name
+    ``baseline:SCENARIO`` runs the bare model of that benchmark scenario.
     """
     with tempfile.TemporaryDirectory(prefix="bpcert-bench-") as tmp:
-        if name.startswith(LOAD_COMMAND):
-            vms, load_days = name.removeprefix(LOAD_COMMAND).split(":")
+        if name.startswith(BASELINE):
+            cmd = [sys.executable, "-m", "conformance.load.baseline"]
+            cmd += baseline_args(name.removeprefix(BASELINE), days)
+        elif name.startswith(LOAD_COMMAND):
             cmd = [sys.executable, "-m", "conformance", "load", "--plugin", "reference"]
-            cmd += ["--vms", vms, "--days", repr(days) if days is not None else load_days]
-            cmd += ["--out", tmp]
+            cmd += [*_load_command_args(name, days), "--out", tmp]
         else:
             cmd = [sys.executable, "-m", "conformance.load.bench", "--child", name]
             if days is not None:
@@ -165,6 +195,10 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
         }
         if done.returncode != 0:
             out["stderr"] = done.stderr[-2000:]
+        elif name.startswith(BASELINE):
+            model = json.loads(done.stdout.strip().splitlines()[-1])
+            out.update(vms=model["vms"], days=model["days"], backups=model["backups"])
+            out.update(datacenters=model["datacenters"], sim_events=model["sim_events"])
         elif name.startswith(LOAD_COMMAND):
             out.update(_report_figures(json.loads((Path(tmp) / "report.json").read_text())))
         else:
@@ -172,9 +206,13 @@ def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
     return out
 
 
-def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
-    """Run the measuring process for one benchmark (so RUSAGE_CHILDREN is its alone)."""
-    cmd = [sys.executable, "-m", "conformance.load.bench", "--measure", bench.scenario]
+def _run_measured(bench: Benchmark, timeout_s: float, *, baseline: bool = False) -> dict[str, Any]:
+    """Run the measuring process for one benchmark (so RUSAGE_CHILDREN is its alone).
+
+    ``baseline``: measure the bare model of the benchmark's scenario instead.
+    """
+    name = BASELINE + bench.scenario if baseline else bench.scenario
+    cmd = [sys.executable, "-m", "conformance.load.bench", "--measure", name]
     cmd += ["--timeout", repr(timeout_s)]
     if bench.days is not None:
         cmd += ["--days", repr(bench.days)]
@@ -183,6 +221,10 @@ def _run_measured(bench: Benchmark, timeout_s: float) -> dict[str, Any]:
         return {"status": f"measuring process failed: {done.stderr[-500:]}"}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+#: A measured name ``baseline:SCENARIO`` is the bare model of a benchmark's scenario.
+BASELINE = "baseline:"
 
 
 #: The probe: fixed work, timed just before and after each benchmark. It imports nothing
@@ -254,6 +296,12 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("load-l completes with bounded memory", "load-l", "completes", None),
     Target("<= 0.3 SimPy events per backup (load-m)", "load-m", "events_per_backup", 0.3),
+    Target(
+        "bpcert load --vms 100000 --days 30 --datacenters 1 in <= 3.0x the bare model's CPU",
+        "load-1dc-100k",
+        "cpu_ratio",
+        3.0,
+    ),
 )
 
 
@@ -262,6 +310,19 @@ def _derived(r: dict[str, Any]) -> dict[str, Any]:
     if r.get("status") == "ok":
         out["vm_days_per_wall_s"] = r["vms"] * r["days"] / r["wall_s"] if r["wall_s"] else None
         out["events_per_backup"] = r["sim_events"] / r["backups"] if r["backups"] else None
+    return out
+
+
+def with_ratios(r: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
+    """A benchmark's figures with its bare model's, and its wall and CPU time as ratios."""
+    out = dict(r)
+    if baseline is None:
+        return out
+    out["baseline"] = baseline
+    if r.get("status") == "ok" and baseline.get("status") == "ok":
+        for what in ("wall_s", "cpu_s"):
+            floor = baseline.get(what)
+            out[f"{what.removesuffix('_s')}_ratio"] = r[what] / floor if floor else None
     return out
 
 
@@ -308,6 +369,14 @@ def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str
     return ("met" if ok else "**not met**"), _fmt(value, 3 if value < 10 else 1)
 
 
+def _floor_text(baseline: dict[str, Any] | None) -> str:
+    if baseline is None:
+        return "–"
+    if baseline.get("status") != "ok":
+        return status_text(baseline)
+    return f"{_fmt(baseline.get('wall_s'))} / {_fmt(baseline.get('cpu_s'))}"
+
+
 def _probe_text(r: dict[str, Any]) -> str:
     before, after = r.get("probe_before_s"), r.get("probe_after_s")
     if before is None and after is None:
@@ -341,11 +410,12 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
         f"{os.cpu_count()} CPUs (`nproc`), {interpreter()}, "
         f"{platform.system()} {platform.machine()}; load average at the start {load}.",
         "",
-        "| benchmark | scenario | datacenters | wall (s) | CPU (s) | peak RSS (MB) "
+        "| benchmark | scenario | datacenters | wall (s) | CPU (s) "
+        "| bare model wall / CPU (s) | wall ratio | CPU ratio | peak RSS (MB) "
         "| VM-days / wall s | SimPy events | backups | events / backup | checks | overruns "
         "| probe (s) | status |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | --- |",
+        "| ---: | ---: | ---: | ---: | --- |",
     ]
     for bench in BENCHMARKS:
         r = results.get(bench.name)
@@ -360,6 +430,9 @@ def render_section(results: dict[str, dict[str, Any]], started: datetime, load: 
                     _fmt(r.get("datacenters", 1)),
                     _fmt(r.get("wall_s")),
                     _fmt(r.get("cpu_s")),
+                    _floor_text(r.get("baseline")),
+                    _fmt(r.get("wall_ratio"), 2),
+                    _fmt(r.get("cpu_ratio"), 2),
                     _fmt(r.get("peak_rss_mb"), 0),
                     _fmt(r.get("vm_days_per_wall_s"), 0),
                     _fmt(r.get("sim_events")),
@@ -488,12 +561,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             "not recorded",
         )
+    floors: dict[tuple[str, float | None], dict[str, Any]] = {}
     for bench in BENCHMARKS:
         if args.render_only or (args.only and bench.name not in args.only):
             continue
+        floor_key = (bench.scenario, bench.days)
+        if floor_key not in floors:
+            sys.stderr.write(f"bench {bench.name}: the bare model of its scenario ...\n")
+            floors[floor_key] = _run_measured(bench, args.timeout, baseline=True)
         sys.stderr.write(f"bench {bench.name}: {bench.what} ...\n")
         probe_before = _probe()
-        results[bench.name] = _derived(_run_measured(bench, args.timeout))
+        measured = _derived(_run_measured(bench, args.timeout))
+        results[bench.name] = with_ratios(measured, floors[floor_key])
         results[bench.name]["probe_before_s"] = probe_before
         results[bench.name]["probe_after_s"] = _probe()
         results[bench.name]["run"] = f"{started:%Y-%m-%d %H:%M}"
@@ -502,7 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(
             f"bench {bench.name}: {r.get('status')}, {_fmt(r.get('wall_s'))} s wall, "
             f"{_fmt(r.get('peak_rss_mb'), 0)} MB peak, "
-            f"{_fmt(r.get('events_per_backup'), 3)} events/backup\n"
+            f"{_fmt(r.get('events_per_backup'), 3)} events/backup; "
+            f"{_fmt(r.get('wall_ratio'), 2)}x the bare model's wall time, "
+            f"{_fmt(r.get('cpu_ratio'), 2)}x its CPU time\n"
         )
     section = render_section(results, started, load)
     sys.stdout.write(section + "\n")
