@@ -24,7 +24,7 @@ from conformance.plugin_properties import (
 )
 from conformance.replay import ReplayFlags, check_replay, run_replay
 from conformance.rules import FAKE_BACKEND, ISOLATED, Rule
-from conformance.rules.audit import Auditor
+from conformance.rules.checking import Checkers
 from conformance.selection import checked_selection
 from conformance.summary import plugin_info, scenario_summary
 from conformance.usage import write_properties
@@ -60,7 +60,7 @@ class ScenarioRun:
     world: World
     sink: Sink
     summary: ScenarioSummary
-    auditor: Auditor
+    checkers: Checkers
 
 
 @dataclass
@@ -124,10 +124,10 @@ def run_scenario(
     label = scenario_label or loaded.name
     flags = replay_flags or ReplayFlags.of(plugin, call_timeout_s=call_timeout_s)
     sink = Sink(scenario=loaded.name, replay=run_replay(label, flags, world.seed))
-    auditor = Auditor(world, sink, isolated=plugin.isolation == "process", probes=probes)
-    world.observe(auditor)
+    checkers = Checkers(world, sink, isolated=plugin.isolation == "process", probes=probes)
+    world.observe(checkers)
     world.run(progress=progress)
-    return ScenarioRun(world, sink, scenario_summary(world, trace_path, run_dir), auditor)
+    return ScenarioRun(world, sink, scenario_summary(world, trace_path, run_dir), checkers)
 
 
 def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
@@ -275,7 +275,7 @@ def run(
     sinks = [r.sink for r in runs]
     if examples and extra_sinks is not None:
         sinks.extend(extra_sinks(loaded, seed))
-    used_fake = any(r.auditor.uses_fake_backend for r in runs)
+    used_fake = any(r.checkers.uses_fake_backend for r in runs)
     results = evaluate_rules(selected, sinks, loaded, used_fake)
     failed = any(r.status == "fail" for r in results)
     wall = (datetime.now(UTC) - started).total_seconds()

@@ -2,7 +2,7 @@
 
 Each example builds a small simulated world (2 to 6 VMs, 2 or 3 backup policies drawn
 from :mod:`conformance.properties.strategies` within what the plugin supports), attaches every
-conformance checker (:class:`~conformance.rules.audit.Auditor`), and then lets Hypothesis pick
+conformance checker (:class:`~conformance.rules.checking.Checkers`), and then lets Hypothesis pick
 user actions as rules: deploy, reconfigure, undeploy, redeploy, on-demand backup,
 restore, power off and on, time passing, and backup-system outages. Preconditions keep
 each action to the VMs in the right lifecycle phase. After every step the world runs
@@ -51,7 +51,7 @@ from conformance.properties.strategies import (
     hourly_times,
 )
 from conformance.replay import ReplayFlags, run_replay
-from conformance.rules.audit import Auditor
+from conformance.rules.checking import Checkers
 from conformance.runner import run_scenario
 from simulator.bridge.loader import LoadedPlugin
 from simulator.clock import DEFAULT_START
@@ -486,7 +486,7 @@ def _machine_factory(campaign: _Campaign) -> Callable[[], RuleBasedStateMachine]
             self.example = Example(index, base, sink)
             self.base_policies = {s.code: s.to_policy() for s in specs}
             world = World(base, plugin.plugin_class, call_timeout_s=campaign.call_timeout_s)
-            world.observe(Auditor(world, sink, isolated=plugin.isolation == "process"))
+            world.observe(Checkers(world, sink, isolated=plugin.isolation == "process"))
             self.world = world
             world.start()
             world.advance(_FIRST_ACTION_S)

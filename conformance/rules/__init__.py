@@ -1,4 +1,8 @@
-"""The rules a plugin is held to: the registry of stable ids, and their checks."""
+"""The rules a plugin is held to: one module per capability, met in one registry.
+
+:mod:`conformance.rules.registry` lists the rules (stable ids) and the capabilities'
+checkers; :class:`conformance.rules.checking.Checkers` attaches them to a world.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,189 @@
+"""What every capability module builds on: a rule's declaration, the checker hooks, and the
+context one world's checkers share.
+
+A capability module (``startup``, ``connections``, ...) declares its rules with
+:func:`declare` and judges them in one :class:`Checker` subclass. The registry
+(:mod:`conformance.rules.registry`) lists the modules; :class:`~conformance.rules.checking.Checkers`
+builds one checker per capability for a world and calls the hooks below in this order:
+
+1. ``before_run``: before the simulation starts (rules that need only the plugin class,
+   processes that probe mid-run);
+2. ``on_call`` for every plugin call and ``on_check`` for every periodic check, as the
+   run goes;
+3. at the end, once the platform has drained: ``audit`` after the full listing (judging
+   what the run saw; read-only), then ``probe`` (direct calls that change things, like
+   csi-sanity's), then ``ground_truth`` (what the fake backup system knows);
+   ``without_plugins`` instead of all three when a component never loaded its plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import simpy
+
+from conformance.findings import Sink
+from conformance.rules.observations import Observations, Outages
+from simulator.contract import BackupResult, Operation
+from simulator.platform.core import CheckRecord, Task
+from simulator.platform.invoker import CallRecord
+from simulator.world import World
+
+__all__ = [
+    "AUDIT_CHECK_ID",
+    "FAKE_BACKEND",
+    "ISOLATED",
+    "MAX_DRAIN_S",
+    "Checker",
+    "Context",
+    "EndOfRun",
+    "Gen",
+    "Rule",
+    "declare",
+]
+
+#: A rule that needs the fake backup system's ground truth.
+FAKE_BACKEND = "fake-backend"
+#: A rule that applies only to a plugin in a process of its own.
+ISOLATED = "isolated"
+#: The ``check`` number audit calls carry in the trace (real checks count from 1).
+AUDIT_CHECK_ID = 0
+#: How long the audit waits for the platform to drain, or for a probe's VM lock.
+MAX_DRAIN_S = 6 * 3600.0
+
+#: A simpy process body: what the end-of-run hooks return.
+Gen = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: a stable kebab-case id, a spec sentence, and what checking it needs."""
+
+    id: str
+    category: str
+    statement: str
+    needs_operations: frozenset[Operation] = frozenset()
+    needs: frozenset[str] = frozenset()
+
+
+def declare(
+    id: str, statement: str, ops: Iterable[Operation] = (), needs: Iterable[str] = ()
+) -> Rule:
+    """A rule whose category is its id's first part; ``ops`` are the operations it needs."""
+    return Rule(id, id.split(".")[0], statement, frozenset(ops), frozenset(needs))
+
+
+@dataclass(frozen=True)
+class EndOfRun:
+    """What the end-of-run hooks are given: the full listing taken once the platform drained."""
+
+    #: The full listing's answer; None when it failed or list_results is unsupported.
+    listing: list[BackupResult] | None
+    #: The listing call itself; None when list_results is unsupported.
+    listing_call: CallRecord | None
+    #: Where the run's observation ends: the listing's start, or the audit's start.
+    at: float
+
+
+class Context:
+    """One world's checkers share this: the world, the sink, the observations, and the
+    helpers the probes call the plugin through."""
+
+    def __init__(self, world: World, sink: Sink, *, isolated: bool, probes: bool) -> None:
+        self.world = world
+        self.sink = sink
+        self.isolated = isolated
+        #: Whether the direct probes run (mid-run repeats and end-of-run ``probe`` hooks).
+        self.probes = probes
+        self.observations = Observations()
+        self.outages = Outages(world)
+        self.unsupported = frozenset(getattr(world.plugin_class, "unsupported_operations", ()))
+
+    @property
+    def platform(self) -> Any:
+        """The world's platform."""
+        return self.world.platform
+
+    def supported(self, *ops: Operation) -> bool:
+        """True when the plugin declares none of ``ops`` unsupported."""
+        return not any(op in self.unsupported for op in ops)
+
+    def cpp_call(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> Gen:
+        """One probe call as the Cloud Provider Proxy makes it, on ``instance``."""
+        return (
+            yield from self.world.invoker.call(
+                "cpp",
+                instance,
+                op,
+                None,
+                args,
+                pool=self.platform.cpp_pool,
+                check=AUDIT_CHECK_ID,
+                probe=True,
+            )
+        )
+
+    def probe_vm(self, vm_index: int, op: Operation, args: tuple[Any, ...]) -> Gen:
+        """One plugin call under the VM's lock; None if the VM stays locked too long."""
+        task: Task = self.platform.submit_probe(vm_index, op, args)
+        ended = self.platform.when_ended(task)
+        yield ended | self.world.env.timeout(MAX_DRAIN_S)
+        return task.record if ended.triggered else None
+
+    def deployed_vms(self) -> list[int]:
+        """Deployed VMs with no task and no backup lock: a probe on them runs at once."""
+        fleet = self.world.fleet
+        platform = self.platform
+        return [
+            i
+            for i in range(min(fleet.size, 5000))
+            if fleet.is_deployed(i) and not platform.vm_busy(fleet.uuid(i))
+        ]
+
+    def vm_index(self, vm_uuid: str) -> int | None:
+        """The fleet index of ``vm_uuid``, or None for a VM the fleet does not know."""
+        try:
+            return int(self.world.fleet.index_of(vm_uuid))
+        except KeyError:
+            return None
+
+
+class Checker:
+    """One capability's checks on one world. Every hook does nothing unless overridden.
+
+    ``rules`` are the rules the checker serves: its capability module's ``RULES``.
+    """
+
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.world = ctx.world
+        self.sink = ctx.sink
+        self.observed = ctx.observations
+
+    def before_run(self) -> None:
+        """Before the simulation starts."""
+
+    def on_call(self, rec: CallRecord) -> None:
+        """Judge one plugin call (the platform's, or a probe's: ``rec.probe``)."""
+
+    def on_check(self, check: CheckRecord) -> None:
+        """Judge one periodic check as a whole."""
+
+    def audit(self, end: EndOfRun) -> Gen:
+        """After the full listing: judge what the run saw (read-only calls only)."""
+        yield from ()
+
+    def probe(self, end: EndOfRun) -> Gen:
+        """Direct probes that change things, when probes are on."""
+        yield from ()
+
+    def ground_truth(self, end: EndOfRun) -> None:
+        """Last: judge what the fake backup system knows."""
+
+    def without_plugins(self) -> Gen:
+        """Instead of the three end-of-run hooks, when a component never loaded its plugin."""
+        yield from ()

@@ -1,0 +1,119 @@
+"""Every capability's checker on one world, driven hook by hook.
+
+The runner and the property suite attach one :class:`Checkers` to each world::
+
+    checkers = Checkers(world, sink, isolated=False)
+    world.observe(checkers)      # registers the hooks; the end-of-run audit is a finisher
+    world.run()
+    checkers.uses_fake_backend   # whether the fake backup system's rules could be judged
+
+The platform alone never exercises some rules: it never restores an unknown backup (the
+API refuses first), never asks about a live result's expiry. Like csi-sanity, the
+checkers' ``probe`` hooks call the plugin directly, through the same invoker (so every
+probe is a traced, classified call) and, for calls about a VM, under that VM's lock
+(``PROBE`` tasks), so the platform's invariants hold.
+"""
+
+from __future__ import annotations
+
+from conformance.findings import Sink
+from conformance.rules.base import FAKE_BACKEND, MAX_DRAIN_S, Checker, Context, EndOfRun, Gen
+from conformance.rules.registry import CHECKERS, RULES
+from simulator.contract import BackupResult, Operation
+from simulator.platform.core import CheckRecord
+from simulator.platform.invoker import CallRecord
+from simulator.world import World
+
+__all__ = ["Checkers"]
+
+
+class Checkers:
+    """One checker per capability (:data:`~conformance.rules.registry.CHECKERS`) on a world."""
+
+    def __init__(self, world: World, sink: Sink, *, isolated: bool, probes: bool = True) -> None:
+        self.world = world
+        self.sink = sink
+        self.ctx = Context(world, sink, isolated=isolated, probes=probes)
+        self.checkers: tuple[Checker, ...] = tuple(cls(self.ctx) for cls in CHECKERS)
+        # Only the checkers that override a per-call hook are called for every call.
+        self._on_call = [c for c in self.checkers if type(c).on_call is not Checker.on_call]
+        self._on_check = [c for c in self.checkers if type(c).on_check is not Checker.on_check]
+
+    @property
+    def uses_fake_backend(self) -> bool:
+        """Whether the plugin opened a session on the fake backup system (known at the end)."""
+        return self.ctx.observations.uses_fake_backend
+
+    def attach(self, world: World) -> None:
+        """Register the per-call and per-check hooks and the end-of-run audit."""
+        world.invoker.observers.append(self.on_call)
+        world.platform.hooks.check_end.append(self.on_check)
+        for checker in self.checkers:
+            checker.before_run()
+        world.finishers.append(self._finish)
+
+    def on_call(self, rec: CallRecord) -> None:
+        """Hand one plugin call to every checker that judges calls."""
+        for checker in self._on_call:
+            checker.on_call(rec)
+
+    def on_check(self, check: CheckRecord) -> None:
+        """Hand one periodic check to every checker that judges checks."""
+        for checker in self._on_check:
+            checker.on_check(check)
+
+    # ------------------------------------------------------------------ the end
+
+    def _finish(self, world: World) -> None:
+        world.platform.quiesce()
+        process = world.env.process(self._audit())
+        world.env.run(until=process)
+
+    def _audit(self) -> Gen:
+        ctx = self.ctx
+        platform = ctx.platform
+        env = self.world.env
+        # Let queued tasks and a running check finish first, so that audit calls never
+        # run beside the platform's own; a VM locked for good (a backup that never ends)
+        # must not stall the audit, so the wait is bounded.
+        # The periodic check goes on meanwhile: it is what releases the VMs locked by a
+        # backup in progress.
+        waited = 0.0
+        while (platform.vm_tasks_pending or platform.checking) and waited < MAX_DRAIN_S:
+            yield env.timeout(10.0)
+            waited += 10.0
+        platform.stop_checks()
+        while platform.checking and waited < 2 * MAX_DRAIN_S:
+            yield env.timeout(10.0)
+            waited += 10.0
+        observed = ctx.observations
+        observed.uses_fake_backend = self.world.backup_system.sessions_opened_total > 0
+        if not observed.uses_fake_backend:
+            for rule in RULES:
+                if FAKE_BACKEND in rule.needs:
+                    self.sink.not_exercisable(
+                        rule.id,
+                        "the plugin never opened a session on the fake backup system "
+                        f"({FAKE_BACKEND})",
+                    )
+        if not (platform.plugin_loaded("cpp") and platform.plugin_loaded("virtualfactory")):
+            for checker in self.checkers:
+                yield from checker.without_plugins()
+            return
+        listing_call = None
+        if ctx.supported(Operation.LIST_RESULTS):
+            listing_call = yield from ctx.cpp_call(
+                platform.instances["cpp"], Operation.LIST_RESULTS, (None, frozenset())
+            )
+        now = float(env.now)
+        listing: list[BackupResult] | None = (
+            list(listing_call.result) if listing_call is not None and listing_call.ok else None
+        )
+        end = EndOfRun(listing, listing_call, now if listing_call is None else listing_call.start)
+        for checker in self.checkers:
+            yield from checker.audit(end)
+        if ctx.probes:
+            for checker in self.checkers:
+                yield from checker.probe(end)
+        for checker in self.checkers:
+            checker.ground_truth(end)

@@ -1,0 +1,464 @@
+"""Polling: what the Cloud Provider Proxy's periodic check is told.
+
+Online, the checker judges every ``list_results`` answer (each result, each answer, and
+across answers) and folds it into the shared :class:`~conformance.rules.observations.Observations`.
+At the end (``audit``) a full listing is compared with everything the polls returned, and
+direct probes (``probe``) ask about an id the backup system never had and about a result
+created exactly at ``last_check_date``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import datetime
+
+from conformance.rules.base import FAKE_BACKEND, Checker, Context, EndOfRun, Gen, Rule, declare
+from conformance.rules.errors import POLL_OPS, judge_backend_down
+from conformance.rules.observations import Seen
+from simulator.contract import (
+    BackupResult,
+    OnDemandBackupOptions,
+    Operation,
+    RestoreResult,
+    ResultState,
+)
+from simulator.platform.core import CheckRecord
+from simulator.platform.invoker import CallRecord
+
+__all__ = ["RULES", "PollChecker"]
+
+_O = Operation
+
+RULES: tuple[Rule, ...] = (
+    declare(
+        "polling.window-complete",
+        "list_results returns every result created, or turned final, at or after "
+        "last_check_date (inclusive).",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.in-progress-answered",
+        "list_results answers every id it was asked about with its current state (a restore "
+        "id with its parent backup).",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.unknown-for-lost-ids",
+        "An asked id the backup system does not know is answered with state UNKNOWN.",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.no-lost-results",
+        "No result is ever lost between polls: whatever a full listing shows as final at T, "
+        "some poll covering T has returned as final.",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.unique-ids-per-answer",
+        "No provider id appears twice in one answer.",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.states-move-forward",
+        "States only move forward and a final result never changes again (state, creation "
+        "and finish dates).",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.dates-well-formed",
+        "Dates are timezone-aware, with creation <= finish <= now, a finish date on every "
+        "final result and expiration after creation.",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.sizes-non-negative",
+        "Sizes are at least 0.",
+        [_O.LIST_RESULTS],
+    ),
+    declare(
+        "polling.failure-raises",
+        "A backup-system failure raises BackupPluginException from list_results and "
+        "get_expired_results; it never returns an empty list as if nothing had happened.",
+        [_O.LIST_RESULTS],
+        [FAKE_BACKEND],
+    ),
+    declare(
+        "polling.fits-interval",
+        "A check (list_results plus get_expired_results) fits in the check interval at the "
+        "scenario's fleet size.",
+        [_O.LIST_RESULTS],
+    ),
+)
+
+_STATE_RANK = {
+    ResultState.IN_PROGRESS: 0,
+    ResultState.DONE: 1,
+    ResultState.FAILED: 1,
+    ResultState.UNKNOWN: 1,
+}
+
+
+class PollChecker(Checker):
+    """Rules about the periodic check: every answer, across answers, and the full listing."""
+
+    rules = RULES
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.clock = self.world.clock
+        self.delay = self.world.settings.check_delay_s
+        #: Restore id -> (state, creation, finish) as the polls last returned it.
+        self.restore_states: dict[str, tuple[ResultState, float, float | None]] = {}
+
+    def _s(self, instant: datetime | None) -> float | None:
+        return None if instant is None else self.clock.seconds(instant)
+
+    # ------------------------------------------------------------------ answers
+
+    def observe_result(
+        self, r: BackupResult, rec: CallRecord, poll: int | None, *, track: bool = True
+    ) -> None:
+        """Judge one result in an answer and, with ``track``, fold it into what the platform
+        knows (the audit's own listings are judged but not tracked)."""
+        sink = self.sink
+        now = rec.now
+        creation_s = self.clock.seconds(r.creation_date)
+        finish_s = self._s(r.finish_date)
+        sink.exercise("polling.dates-well-formed")
+        sink.exercise("polling.sizes-non-negative")
+        problems = []
+        if now is not None and r.creation_date > now:
+            problems.append(f"creation_date {r.creation_date.isoformat()} is after now")
+        if r.finish_date is not None:
+            if r.finish_date < r.creation_date:
+                problems.append("finish_date is before creation_date")
+            if now is not None and r.finish_date > now:
+                problems.append(f"finish_date {r.finish_date.isoformat()} is after now")
+        elif r.state in (ResultState.DONE, ResultState.FAILED):
+            problems.append(f"a {r.state.value} result has no finish_date")
+        if r.expiration_date is not None and r.expiration_date <= r.creation_date:
+            problems.append("expiration_date is not after creation_date")
+        for rs in r.restores:
+            if rs.finish_date is not None and rs.finish_date < rs.creation_date:
+                problems.append(f"restore {rs.provider_id}: finish_date before creation_date")
+            if now is not None and rs.creation_date > now:
+                problems.append(f"restore {rs.provider_id}: creation_date after now")
+        for problem in problems:
+            sink.fail(
+                "polling.dates-well-formed",
+                f"result {r.provider_id}: {problem}",
+                actual=r.model_dump_json(),
+                at=rec.start,
+                calls=[rec],
+            )
+        if r.size_bytes < 0:
+            sink.fail(
+                "polling.sizes-non-negative",
+                f"result {r.provider_id} has size_bytes {r.size_bytes}",
+                at=rec.start,
+                calls=[rec],
+            )
+        if not r.provider_id:
+            sink.fail(
+                "polling.states-move-forward",
+                "a result has an empty provider_id, so the platform cannot track it",
+                calls=[rec],
+            )
+        if not track:
+            return
+        seen = self.observed.results.get(r.provider_id)
+        if seen is None:
+            seen = Seen(
+                vm=r.vm_uuid,
+                type=r.type.value,
+                on_demand=r.on_demand,
+                state=r.state,
+                creation_s=creation_s,
+                finish_s=finish_s,
+                expiration_s=self._s(r.expiration_date),
+                first_seq=rec.seq,
+            )
+            self.observed.results[r.provider_id] = seen
+        else:
+            sink.exercise("polling.states-move-forward")
+            changes = []
+            went_back = _STATE_RANK[r.state] < _STATE_RANK[seen.state]
+            if (seen.state.is_final and r.state != seen.state) or went_back:
+                changes.append(f"state {seen.state.value} -> {r.state.value}")
+            if abs(seen.creation_s - creation_s) > 1e-6:
+                changes.append("creation_date changed")
+            if seen.state.is_final and seen.finish_s is not None and finish_s != seen.finish_s:
+                changes.append("finish_date of a final result changed")
+            for change in changes:
+                sink.fail(
+                    "polling.states-move-forward",
+                    f"result {r.provider_id}: {change}",
+                    at=rec.start,
+                    calls=[rec],
+                )
+            if not changes:
+                seen.state = r.state
+                seen.finish_s = finish_s
+                seen.expiration_s = self._s(r.expiration_date)
+        if poll is not None:
+            if not seen.polls or seen.polls[-1] != poll:
+                seen.polls.append(poll)
+            if r.state.is_final:
+                seen.final_seen = True
+        for rs in r.restores:
+            self._observe_restore(rs, rec)
+
+    def _observe_restore(self, rs: RestoreResult, rec: CallRecord) -> None:
+        before = self.restore_states.get(rs.provider_id)
+        finish_s = self._s(rs.finish_date)
+        if before is not None:
+            self.sink.exercise("polling.states-move-forward")
+            state = before[0]
+            if state.is_final and rs.state != state:
+                self.sink.fail(
+                    "polling.states-move-forward",
+                    f"restore {rs.provider_id}: state {state.value} -> {rs.state.value}",
+                    at=rec.start,
+                    calls=[rec],
+                )
+                return
+        self.restore_states[rs.provider_id] = (
+            rs.state,
+            self.clock.seconds(rs.creation_date),
+            finish_s,
+        )
+
+    def on_call(self, rec: CallRecord) -> None:
+        """Judge the answers of the CPP's calls (and of the VF's on-demand calls)."""
+        if rec.op in POLL_OPS and self.ctx.outages.contains(rec.start):
+            judge_backend_down(self.sink, "polling.failure-raises", rec)
+        if rec.outcome != "ok":
+            return
+        if rec.op == Operation.EXECUTE_BACKUP.value and isinstance(rec.result, BackupResult):
+            self.observe_result(rec.result, rec, None)
+        elif rec.probe:
+            # The audit's own listings: each answer is judged, but it is not a poll.
+            if rec.op == Operation.LIST_RESULTS.value:
+                self._judge_answer(rec)
+        elif rec.op == Operation.LIST_RESULTS.value and rec.check:
+            self._answer(rec)
+
+    def _answer(self, rec: CallRecord) -> None:
+        sink = self.sink
+        poll = len(self.observed.poll_windows)
+        window, asked = rec.args
+        self.observed.poll_windows.append(
+            (self._s(window), self.clock.seconds(rec.now) if rec.now else rec.start)
+        )
+        sink.exercise("polling.unique-ids-per-answer")
+        ids: dict[str, BackupResult] = {}
+        restore_parents: dict[str, str] = {}
+        for r in rec.result:
+            if r.provider_id in ids:
+                sink.fail(
+                    "polling.unique-ids-per-answer",
+                    f"provider id {r.provider_id!r} appears twice in one answer",
+                    at=rec.start,
+                    calls=[rec],
+                )
+            ids[r.provider_id] = r
+            for rs in r.restores:
+                restore_parents[rs.provider_id] = r.provider_id
+            self.observe_result(r, rec, poll)
+        if asked:
+            sink.exercise("polling.in-progress-answered")
+        for pid in sorted(asked):
+            if pid not in ids and pid not in restore_parents:
+                sink.fail(
+                    "polling.in-progress-answered",
+                    f"list_results was asked about {pid!r} and did not answer it",
+                    expected=f"a result for {pid} (UNKNOWN if the backup system lost it)",
+                    actual="absent from the answer",
+                    at=rec.start,
+                    calls=[rec],
+                )
+
+    def _judge_answer(self, rec: CallRecord) -> None:
+        """Per-answer rules only: unique ids and well-formed results."""
+        ids: set[str] = set()
+        self.sink.exercise("polling.unique-ids-per-answer")
+        for r in rec.result:
+            if r.provider_id in ids:
+                self.sink.fail(
+                    "polling.unique-ids-per-answer",
+                    f"provider id {r.provider_id!r} appears twice in one answer",
+                    at=rec.start,
+                    calls=[rec],
+                )
+            ids.add(r.provider_id)
+            self.observe_result(r, rec, None, track=False)
+
+    def on_check(self, check: CheckRecord) -> None:
+        """A check must fit in the check interval (only a latency model that follows the
+        plugin, measured or sampled, can tell)."""
+        if check.list_call is None or check.list_call.outcome != "ok":
+            return
+        if self.world.latency.mode == "fixed":
+            self.sink.not_exercisable(
+                "polling.fits-interval",
+                "simulated call durations are fixed in these scenarios; run `bpcert load` "
+                "(measured latency) to judge how long a check takes",
+            )
+            return
+        self.sink.exercise("polling.fits-interval")
+        duration = check.end - check.start
+        if duration > self.delay:
+            self.sink.fail(
+                "polling.fits-interval",
+                f"check {check.id} took {duration:.1f} s, longer than the check interval of "
+                f"{self.delay:.0f} s ({check.results} results, {check.in_progress} asked)",
+                expected=f"<= {self.delay:.0f} s",
+                actual=f"{duration:.1f} s",
+                at=check.start,
+                calls=[check.list_call, check.expired_call],
+            )
+
+    # ------------------------------------------------------------------ the end
+
+    def audit(self, end: EndOfRun) -> Gen:
+        """The full listing against everything the polls returned."""
+        if end.listing is not None and end.listing_call is not None:
+            self._audit_listing(end.listing, end.listing_call)
+        else:
+            self.sink.not_exercisable(
+                "polling.no-lost-results", "the end-of-run full listing failed"
+            )
+        yield from ()
+
+    def probe(self, end: EndOfRun) -> Gen:
+        """An id the backup system never had, and a result created at last_check_date."""
+        yield from self._unknown_id_probe()
+        yield from self._window_probe()
+
+    def _audit_listing(self, listing: list[BackupResult], rec: CallRecord) -> None:
+        """Compare a full listing taken at the end with everything the polls returned."""
+        sink = self.sink
+        if not self.observed.poll_windows:
+            sink.not_exercisable("polling.window-complete", "no successful check ran")
+            return
+        starts = [w[1] for w in self.observed.poll_windows]
+        last_poll_now = starts[-1]
+        for r in listing:
+            pid = r.provider_id
+            seen = self.observed.results.get(pid)
+            creation_s = self.clock.seconds(r.creation_date)
+            finish_s = self._s(r.finish_date)
+            # Window completeness: every successful poll whose window covers the creation
+            # (or the turn to final) must have returned the result.
+            instants = [creation_s]
+            if r.state.is_final and finish_s is not None:
+                instants.append(finish_s)
+            for rs in r.restores:
+                instants.append(self.clock.seconds(rs.creation_date))
+                if rs.state.is_final and rs.finish_date is not None:
+                    instants.append(self.clock.seconds(rs.finish_date))
+            for t in instants:
+                for p in self._covering_polls(t, starts):
+                    sink.exercise("polling.window-complete")
+                    if seen is None or p not in seen.polls:
+                        window = self.observed.poll_windows[p][0]
+                        sink.fail(
+                            "polling.window-complete",
+                            f"result {pid} (created {r.creation_date.isoformat()}, state "
+                            f"{r.state.value}) changed at {self.clock.at(t).isoformat()}, "
+                            f"inside the window of check #{p + 1} "
+                            f"[{'-' if window is None else self.clock.at(window).isoformat()}, "
+                            f"{self.clock.at(self.observed.poll_windows[p][1]).isoformat()}], "
+                            "but that check's answer did not include it",
+                            at=t,
+                            calls=[rec],
+                        )
+                        break
+            # No lost results: final at the last poll means the platform saw it final.
+            if r.state.is_final and finish_s is not None and finish_s <= last_poll_now:
+                sink.exercise("polling.no-lost-results")
+                if seen is None or not seen.final_seen:
+                    sink.fail(
+                        "polling.no-lost-results",
+                        f"result {pid} of VM {r.vm_uuid} became {r.state.value} at "
+                        f"{r.finish_date.isoformat() if r.finish_date else '?'}, before the "
+                        f"last check at {self.clock.at(last_poll_now).isoformat()}, but no "
+                        "poll ever returned it as final",
+                        at=finish_s,
+                        calls=[rec],
+                    )
+
+    def _covering_polls(self, t: float, starts: list[float]) -> list[int]:
+        """Successful polls whose window [last_check_date, now] contains ``t``."""
+        first = bisect_left(starts, t)
+        out = []
+        for p in range(first, min(first + 2, len(starts))):
+            window, now = self.observed.poll_windows[p]
+            if (window is None or window <= t) and t <= now:
+                out.append(p)
+        return out
+
+    def _unknown_id_probe(self) -> Gen:
+        if not self.ctx.supported(Operation.LIST_RESULTS):
+            return
+        cpp = self.ctx.platform.instances["cpp"]
+        lost = f"bpcert-lost-{self.world.seed}"
+        rec = yield from self.ctx.cpp_call(
+            cpp, Operation.LIST_RESULTS, (self.world.clock.now(), frozenset({lost}))
+        )
+        if not rec.ok:
+            return
+        self.sink.exercise("polling.unknown-for-lost-ids")
+        self.sink.exercise("polling.in-progress-answered")
+        answer = [r for r in rec.result if r.provider_id == lost]
+        if not answer:
+            self.sink.fail(
+                "polling.in-progress-answered",
+                f"list_results was asked about {lost!r} and did not answer it",
+                expected=f"a result for {lost} (UNKNOWN: the backup system never had it)",
+                actual="absent from the answer",
+                calls=[rec],
+            )
+        if not answer or answer[0].state is not ResultState.UNKNOWN:
+            got = answer[0].state.value if answer else "absent"
+            self.sink.fail(
+                "polling.unknown-for-lost-ids",
+                f"list_results was asked about {lost!r}, which the backup system never had, and "
+                f"answered {got}",
+                expected="a result with that provider id and state UNKNOWN",
+                actual=got,
+                calls=[rec],
+            )
+
+    def _window_probe(self) -> Gen:
+        """A result created exactly at last_check_date must be listed (the window is inclusive)."""
+        if not self.ctx.supported(Operation.EXECUTE_BACKUP, Operation.LIST_RESULTS):
+            return
+        vms = [
+            i for i in self.ctx.deployed_vms() if not self.ctx.outages.contains(self.world.env.now)
+        ]
+        if not vms:
+            return
+        i = vms[0]
+        info = self.world.fleet.info(i)
+        made = yield from self.ctx.probe_vm(
+            i, Operation.EXECUTE_BACKUP, (info, OnDemandBackupOptions())
+        )
+        if made is None or not made.ok:
+            return
+        result: BackupResult = made.result
+        cpp = self.ctx.platform.instances["cpp"]
+        rec = yield from self.ctx.cpp_call(
+            cpp, Operation.LIST_RESULTS, (result.creation_date, frozenset())
+        )
+        if not rec.ok:
+            return
+        self.sink.exercise("polling.window-complete")
+        if result.provider_id not in {r.provider_id for r in rec.result}:
+            self.sink.fail(
+                "polling.window-complete",
+                f"backup {result.provider_id} was created at {result.creation_date.isoformat()}, "
+                "exactly the last_check_date asked, but list_results left it out (the window "
+                "must be inclusive)",
+                calls=[made, rec],
+            )

@@ -1,0 +1,345 @@
+"""Mutants that break the polling rules (:mod:`conformance.rules.polling`).
+
+Each is the reference plugin with **one** bug of the kind vendors really ship, and names in
+its docstring the rule id that should catch it. None of this is an example to follow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from conformance.selftest.honest import CachedLoginPlugin
+from simulator.contract import (
+    BackupPluginException,
+    BackupResult,
+    BackupType,
+    Connection,
+    ResultState,
+)
+from simulator.reference import (
+    UNKNOWN_MESSAGE,
+    ReferencePlugin,
+)
+
+__all__ = [
+    "MUTANTS",
+    "NO_MUTANT",
+    "DoneWithoutFinishDatePlugin",
+    "DuplicateIdsPlugin",
+    "EmptyListOnFailurePlugin",
+    "ExclusiveWindowPlugin",
+    "FlipsDoneToFailedPlugin",
+    "IgnoresAskedIdsPlugin",
+    "NegativeSizePlugin",
+    "OmitsUnknownIdsPlugin",
+    "OnlyFinalResultsPlugin",
+    "ServerLocalWindowPlugin",
+    "UnknownAsFailedPlugin",
+    "WallClockPlugin",
+]
+
+
+def _unknown(provider_id: str, now: datetime) -> BackupResult:
+    """The reference's placeholder for an id the backup system does not know."""
+    return BackupResult(
+        provider_id=provider_id,
+        vm_uuid="",
+        name=provider_id,
+        type=BackupType.COMPLETE,
+        state=ResultState.UNKNOWN,
+        creation_date=now,
+        message=UNKNOWN_MESSAGE,
+    )
+
+
+class ExclusiveWindowPlugin(ReferencePlugin):
+    """Bug: the window is exclusive (``> last_check_date``): a result created exactly at
+    ``last_check_date`` is never returned.
+
+    Rule: ``polling.window-complete``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Ask the backend for what changed strictly after last_check_date."""
+        since = None if last_check_date is None else last_check_date + timedelta(microseconds=1)
+        return super().list_results(connection, since, in_progress_result_provider_ids)
+
+
+class OnlyFinalResultsPlugin(ReferencePlugin):
+    """Bug: the window part of the answer holds only final results; a backup still in
+    progress is left out of the check in which it was created.
+
+    Rule: ``polling.window-complete``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Drop unasked IN_PROGRESS results."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [
+            r
+            for r in results
+            if r.state.is_final or r.provider_id in in_progress_result_provider_ids
+        ]
+
+
+class IgnoresAskedIdsPlugin(ReferencePlugin):
+    """Bug: ``in_progress_result_provider_ids`` is ignored; only the window is listed.
+
+    Rule: ``polling.in-progress-answered``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """List the window only."""
+        return super().list_results(connection, last_check_date, frozenset())
+
+
+class OmitsUnknownIdsPlugin(ReferencePlugin):
+    """Bug: an asked id the backup system does not know is left out of the answer instead
+    of being answered UNKNOWN.
+
+    Rule: ``polling.unknown-for-lost-ids``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Drop the UNKNOWN placeholders."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [r for r in results if r.state is not ResultState.UNKNOWN]
+
+
+class UnknownAsFailedPlugin(ReferencePlugin):
+    """Bug: an asked id the backup system does not know is answered FAILED, not UNKNOWN.
+
+    Rule: ``polling.unknown-for-lost-ids``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Answer lost ids FAILED."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [
+            r.model_copy(update={"state": ResultState.FAILED, "finish_date": r.creation_date})
+            if r.state is ResultState.UNKNOWN
+            else r
+            for r in results
+        ]
+
+
+_NEW_YORK = timezone(timedelta(hours=-5))
+
+
+class ServerLocalWindowPlugin(ReferencePlugin):
+    """Bug: ``last_check_date`` is sent to the backend as a local wall-clock time, which the
+    backend (in New York, -0500) reads in its own zone: the window starts five hours late,
+    and a backup that starts and ends between two checks is never returned.
+
+    Rule: ``polling.no-lost-results``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Shift the window by the server's offset."""
+        since = (
+            None
+            if last_check_date is None
+            else last_check_date.astimezone(UTC).replace(tzinfo=_NEW_YORK)
+        )
+        return super().list_results(connection, since, in_progress_result_provider_ids)
+
+
+class DuplicateIdsPlugin(ReferencePlugin):
+    """Bug: the window and the asked ids are concatenated without removing duplicates.
+
+    Rule: ``polling.unique-ids-per-answer``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Window, then asked ids, no dedup."""
+        window = super().list_results(connection, last_check_date, frozenset())
+        asked = super().list_results(connection, self.now(), in_progress_result_provider_ids)
+        return window + [r for r in asked if r.provider_id in in_progress_result_provider_ids]
+
+
+def _verification_failed(r: BackupResult, now: datetime) -> bool:
+    """Every fifth backup "fails verification" two hours after it finished."""
+    return (
+        r.state is ResultState.DONE
+        and r.finish_date is not None
+        and now >= r.finish_date + timedelta(hours=2)
+        and r.provider_id[-1:] in ("0", "5")
+    )
+
+
+class FlipsDoneToFailedPlugin(ReferencePlugin):
+    """Bug: a backup is reported DONE when it finishes and FAILED later, when the backend's
+    verification of it fails: a final result changes.
+
+    Rule: ``polling.states-move-forward``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Report failed verifications as FAILED."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        now = self.now()
+        return [
+            r.model_copy(update={"state": ResultState.FAILED, "message": "verification failed"})
+            if _verification_failed(r, now)
+            else r
+            for r in results
+        ]
+
+
+class WallClockPlugin(ReferencePlugin):
+    """Bug: the UNKNOWN placeholder is stamped with ``datetime.now()``, the real clock,
+    instead of the context clock: under simulation (the built-in scenarios start in early
+    2026) it lies in the future.
+
+    Rule: ``polling.dates-well-formed``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Stamp UNKNOWN answers with the wall clock."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        wall = datetime.now(UTC)  # the bug: real time, not simulated time
+        return [
+            _unknown(r.provider_id, wall) if r.state is ResultState.UNKNOWN else r for r in results
+        ]
+
+
+class DoneWithoutFinishDatePlugin(ReferencePlugin):
+    """Bug: the backend's end time is only mapped for failed jobs, so DONE results carry
+    no ``finish_date``.
+
+    Rule: ``polling.dates-well-formed``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Drop the finish date of DONE results."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [
+            r.model_copy(update={"finish_date": None}) if r.state is ResultState.DONE else r
+            for r in results
+        ]
+
+
+class NegativeSizePlugin(ReferencePlugin):
+    """Bug: a backup still in progress reports ``size_bytes=-1`` for "not known yet".
+
+    Rule: ``polling.sizes-non-negative``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """-1 for unknown sizes."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [
+            r.model_copy(update={"size_bytes": -1}) if r.state is ResultState.IN_PROGRESS else r
+            for r in results
+        ]
+
+
+class EmptyListOnFailurePlugin(CachedLoginPlugin):
+    """Bug: list_results and get_expired_results return ``[]`` when the backup system
+    fails, as if nothing had happened.
+
+    Rule: ``polling.failure-raises``.
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """Swallow a BACKEND failure."""
+        try:
+            return super().list_results(
+                connection, last_check_date, in_progress_result_provider_ids
+            )
+        except BackupPluginException:
+            return []
+
+    def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
+        """Swallow a BACKEND failure."""
+        try:
+            return super().get_expired_results(connection, provider_ids)
+        except BackupPluginException:
+            return []
+
+
+#: Mutant name -> (plugin class, the rule id it is meant to break).
+MUTANTS: dict[str, tuple[type, str]] = {
+    "exclusive-window": (ExclusiveWindowPlugin, "polling.window-complete"),
+    "only-final-results": (OnlyFinalResultsPlugin, "polling.window-complete"),
+    "ignores-asked-ids": (IgnoresAskedIdsPlugin, "polling.in-progress-answered"),
+    "omits-unknown-ids": (OmitsUnknownIdsPlugin, "polling.unknown-for-lost-ids"),
+    "unknown-as-failed": (UnknownAsFailedPlugin, "polling.unknown-for-lost-ids"),
+    "server-local-window": (ServerLocalWindowPlugin, "polling.no-lost-results"),
+    "duplicate-ids": (DuplicateIdsPlugin, "polling.unique-ids-per-answer"),
+    "flips-done-to-failed": (FlipsDoneToFailedPlugin, "polling.states-move-forward"),
+    "wall-clock": (WallClockPlugin, "polling.dates-well-formed"),
+    "done-without-finish-date": (DoneWithoutFinishDatePlugin, "polling.dates-well-formed"),
+    "negative-size": (NegativeSizePlugin, "polling.sizes-non-negative"),
+    "empty-list-on-failure": (EmptyListOnFailurePlugin, "polling.failure-raises"),
+}
+
+#: Rules of this capability no in-process mutant breaks through the built-in scenarios.
+NO_MUTANT: dict[str, tuple[None, str]] = {
+    "polling.fits-interval": (
+        None,
+        "every built-in scenario uses the fixed 1 s latency model, so a check lasts about "
+        "2 simulated seconds whatever the plugin does; only a 'measured' or 'distribution' "
+        "latency model can make a check outlast the 600 s interval",
+    ),
+}
