@@ -22,8 +22,10 @@ from typing import NoReturn
 
 from rich.console import Console
 
+from conformance.certify import CERTIFY_COMMANDS, add_certify_parsers
 from conformance.exit_codes import ExitCode
 from conformance.load import commands as load
+from conformance.progress import progress_for as _progress_for
 from conformance.usage import UsageError, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.scenario import ScenarioError, builtin_scenarios
@@ -107,34 +109,13 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
     load.add_load_parsers(sub, _common)
+    add_certify_parsers(sub)
     return parser
 
 
 def _console() -> Console:
     """Standard output; ``--quiet`` only drops the progress bar, never the verdict."""
     return Console(highlight=False, soft_wrap=False)
-
-
-def _progress_for(console: Console, quiet: bool) -> Callable[[str, float, float], None]:
-    from reports.terminal import SimProgress
-
-    bars: dict[str, SimProgress] = {}
-
-    def progress(name: str, t: float, total: float) -> None:
-        bar = bars.get(name)
-        if bar is None:
-            for other in bars.values():
-                other.__exit__(None, None, None)
-            bars.clear()
-            bar = SimProgress(console, total, name, quiet)
-            bar.__enter__()
-            bars[name] = bar
-        bar.update(t)
-        if t >= total:
-            bar.__exit__(None, None, None)
-            bars.pop(name, None)
-
-    return progress
 
 
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -166,33 +147,15 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, console: Console) -> int:
-    from conformance.properties.stateful import property_sinks
-    from conformance.runner import DEFAULT_SCENARIOS, resolve_plugin, run, run_id
+    from conformance.check import CheckRequest, run_check
+    from conformance.runner import resolve_plugin, run_id
     from reports.render import write_report
     from reports.terminal import print_summary
 
     plugin = resolve_plugin(args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout)
-    scenarios = args.scenario or list(DEFAULT_SCENARIOS)
     out = args.out or Path("out") / run_id("check", plugin, [], args.seed)
-    if args.examples < 0:
-        raise UsageError(f"--examples must be 0 or more, got {args.examples}")
-    report = run(
-        plugin,
-        scenarios=scenarios,
-        rules=args.rules,
-        skip=args.skip,
-        examples=args.examples,
-        seed=args.seed,
-        out=out,
-        properties=read_properties(args.properties),
-        properties_file=args.properties,
-        call_timeout_s=args.call_timeout,
-        kind="check",
-        progress=_progress_for(console, args.quiet),
-        extra_sinks=lambda p, seed: property_sinks(
-            p, args.examples, seed, out, call_timeout_s=args.call_timeout
-        ),
-    )
+    request = CheckRequest.from_args(args, plugin)
+    report = run_check(request, out=out, plugin=plugin, progress=_progress_for(console, args.quiet))
     write_report(report, out)
     print_summary(report, console)
     console.print(f"report: {out / 'report.html'}")
@@ -278,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace, Console], int]] = {
         **_COMMANDS,
         **load.LOAD_COMMANDS,
+        **CERTIFY_COMMANDS,
     }
     try:
         return commands[args.command](args, console)
