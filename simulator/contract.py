@@ -563,11 +563,14 @@ class PluginContext:
     - ``properties`` is the plugin's properties file
       (``abiquo.backup.<type>.config.path``), as strings.
     - ``component`` is the Abiquo component that owns this instance.
+    - ``profile`` is the contract profile the platform drives the plugin as this run
+      (one of the plugin's ``contract_profiles``).
     """
 
     clock: Clock
     properties: Mapping[str, str] = field(default_factory=dict)
     component: Component = "api"
+    profile: str = DEFAULT_CONTRACT_PROFILES[0]
 
 
 @runtime_checkable

@@ -505,7 +505,22 @@ class ReferencePlugin(BackupPluginBase):
         return None
 
     def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
-        """Whether the backup system has removed the backup (its retention ran out)."""
+        """Whether the backup system has removed the backup (its retention ran out, or
+        it was lost)."""
         session = _session(connection)
         with _translated("isBackupExpired"):
             return backup_id in session.expired([backup_id])
+
+    # -- abiquo-6.0: backup-policy synchronisation ----------------------------------
+
+    def list_virtual_machines_in_backup_policy(
+        self, connection: Connection, policy_code: str
+    ) -> frozenset[str]:
+        """The VMs the backup system protects with the policy now, as the backend says.
+
+        The backend is asked rather than the jobs this plugin put: an administrator may
+        have added or removed VMs in the backup system directly.
+        """
+        session = _session(connection)
+        with _translated("listVirtualMachinesInBackupPolicy"):
+            return frozenset(session.policy_vms(policy_code))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+from simulator.bridge.process import process_plugin_class
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
@@ -163,6 +165,35 @@ def test_policy_sync_makes_the_assignment_match_without_calling_apply_schedule(
     for a in assignments:
         if a["policy"] != "GOLD":
             assert a["action"] == "lost"  # the other policies hold nobody in the backup system
+
+
+def test_an_exec_plugin_declaring_6_0_is_driven_over_the_wire(tmp_path: Path) -> None:
+    served = process_plugin_class(
+        [
+            sys.executable,
+            "-m",
+            "simulator.bridge.server",
+            "tests.plugins.speaks_all:ReferenceSpeaks60",
+        ],
+        label="speaks-6.0",
+    )
+    assert served.contract_profiles == ("abiquo-6.0",)
+    world, lines, _ = _run(tmp_path, served, None)
+    assert world.profile.id == "abiquo-6.0"
+    ops = {(line["op"], line["outcome"]) for line in lines if line["kind"] == "call"}
+    for op in (
+        "listNewBackupResults",
+        "listNewRestoreResults",
+        "getBackupResult",
+        "isBackupExpired",
+        "listVirtualMachinesInBackupPolicy",
+    ):
+        assert (op, "ok") in ops, op
+    assert not {op for op, _ in ops} & {"listResults", "getExpiredResults"}
+    in_process, _, _ = _run(tmp_path, Speaks3, "abiquo-6.0")
+    assert world.platform.events == in_process.platform.events
+    syncs = [line for line in lines if line["kind"] == "sync"]
+    assert syncs and all(s["ok"] for s in syncs)
 
 
 def test_every_profile_runs_the_lifecycle_scenario(tmp_path: Path) -> None:

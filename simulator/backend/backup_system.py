@@ -24,6 +24,17 @@ between runs of the same seed. That is why no error message of the system names 
 succeeds so that an outage never leaks sessions. A scheduled occurrence that falls inside
 an outage does not run: it is skipped and recorded in :attr:`BackupSystem.missed_occurrences`
 with reason ``"outage"``.
+
+**An administrator's changes** (:meth:`BackupSystem.admin_add_to_policy`,
+:meth:`BackupSystem.admin_remove_from_policy`): a VM added to, or removed from, a policy in
+the backup system directly, not through the plugin, as a vendor's console allows. The
+system then protects the VM as it says, and :meth:`BackupSession.policy_vms` (what the
+``abiquo-6.0`` ``listVirtualMachinesInBackupPolicy`` answers) includes the change.
+
+**Lost backups** (:meth:`BackupSystem.lose_backup`): the system forgets a backup. Its id is
+then unknown to every session call (``get``, ``changed_since``, restores), and it counts
+as removed for ``expired``: what a plugin answers then is what the UNKNOWN and ``null``
+paths of the contract are for.
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ from simulator.backend.records import (
     RestoreRecord,
     TruthBackup,
     TruthRestore,
+    format_id,
     parse_id,
 )
 from simulator.backend.session import BackupSession, connect
@@ -109,6 +121,12 @@ class BackupSystem(GroundTruth):
         self._sessions: dict[str, int] = {}
         self._session_numbers = itertools.count(1)
         self.sessions_opened_total = 0
+        # Policy code -> the VMs with a job of it (insertion-ordered, so never by hash).
+        self._policy_vms: dict[str, dict[str, None]] = {}
+        # Backups the system lost, by index, and when (microseconds).
+        self._lost: dict[int, int] = {}
+        #: The administrator's direct changes: (simulated seconds, vm, policy, action).
+        self.admin_changes: list[tuple[float, str, str, str]] = []
 
     def __repr__(self) -> str:
         return f"BackupSystem(endpoint={self.endpoint!r}, user={self.user!r})"
@@ -205,6 +223,7 @@ class BackupSystem(GroundTruth):
             job = Job(key, f"job-{next(self._job_numbers):06d}", vm_index)
             self._jobs[key] = job
             self._vm_jobs.setdefault(vm.uuid, {})[key] = job
+            self._policy_vms.setdefault(policy.code, {})[vm.uuid] = None
         job.configuration = config
         job.replication = policy.replication
         job.kind = self._kind_of(
@@ -249,7 +268,71 @@ class BackupSystem(GroundTruth):
         del jobs[key]
         if not jobs:
             del self._vm_jobs[key[0]]
+        if not any(other[1] == key[1] for other in jobs):  # the VM's last job of the policy
+            self._policy_vms.get(key[1], {}).pop(key[0], None)
         return True
+
+    def _policy_members(self, policy_code: str) -> list[str]:
+        return sorted(self._policy_vms.get(policy_code, ()))
+
+    # ------------------------------------------------- the administrator (out of band)
+
+    def admin_add_to_policy(self, vm_uuid: str, policy: BackupPolicy) -> int:
+        """Protect a VM with ``policy`` in the backup system directly; return the jobs put.
+
+        Raises ``KeyError`` for a VM the fleet does not know. A policy without
+        configurations puts no job, so it adds nothing.
+        """
+        self._advance(self._now_us())
+        vm = self.fleet.info(self.fleet.index_of(vm_uuid))
+        for configuration in policy.configurations:
+            self._put_job(vm, policy, configuration)
+        self.admin_changes.append((self._now_us() / 1e6, vm_uuid, policy.code, "added"))
+        return len(policy.configurations)
+
+    def admin_remove_from_policy(self, vm_uuid: str, policy_code: str) -> int:
+        """Stop protecting a VM with the policy ``policy_code``; return the jobs deleted."""
+        self._advance(self._now_us())
+        keys = sorted(k for k in self._vm_jobs.get(vm_uuid, {}) if k[1] == policy_code)
+        for key in keys:
+            self._delete_job(key)
+        self.admin_changes.append((self._now_us() / 1e6, vm_uuid, policy_code, "removed"))
+        return len(keys)
+
+    def policy_members(self, policy_code: str) -> list[str]:
+        """The truth: the VMs the system protects with ``policy_code`` now, sorted."""
+        return self._policy_members(policy_code)
+
+    def lose_backup(self, provider_id: str) -> bool:
+        """Forget a backup, as a backup system that loses one does; ``False`` if unknown."""
+        now = self._now_us()
+        self._advance(now)
+        b = parse_id(BACKUP_PREFIX, provider_id, self._count)
+        if b is None or b < self._base or b in self._lost:
+            return False
+        self._lost[b] = now
+        return True
+
+    def latest_backup_of(self, vm_uuid: str, *, in_progress: bool = False) -> str | None:
+        """The id of the newest backup of a VM (only one in progress, if asked), or None."""
+        now = self._now_us()
+        self._advance(now)
+        index = self._vm_indexes.get(vm_uuid)
+        if index is None:
+            return None
+        for j in range(len(self._b_vm) - 1, -1, -1):
+            b = self._base + j
+            if self._b_vm[j] != index or b in self._lost:
+                continue
+            if in_progress and self._b_finish[j] <= now:
+                continue
+            return format_id(BACKUP_PREFIX, b)
+        return None
+
+    def is_lost(self, provider_id: str) -> bool:
+        """The truth: whether the system lost this backup."""
+        b = parse_id(BACKUP_PREFIX, provider_id, self._count)
+        return b is not None and b in self._lost
 
     def _start_backup(self, vm: VirtualMachineInfo, replication: bool, now: int) -> BackupRecord:
         vm_index = self._vm_index(vm.uuid)
@@ -268,6 +351,8 @@ class BackupSystem(GroundTruth):
 
     def _start_restore(self, vm_uuid: str, backup_id: str, now: int) -> RestoreRecord:
         b = parse_id(BACKUP_PREFIX, backup_id, self._count)
+        if b is not None and b in self._lost:
+            raise BackupSystemError("not_found", f"backup {backup_id!r} is unknown: it was lost")
         if b is not None and b < self._base:
             raise BackupSystemError(
                 "not_restorable", f"backup {backup_id} expired and was purged from the catalogue"
@@ -321,9 +406,10 @@ class BackupSystem(GroundTruth):
 
     def _changed_since(self, since: datetime | None, now: int) -> list[BackupRecord]:
         base, count = self._base, self._count
+        lost = self._lost
         if since is None:
             self.records_examined += count - base
-            live = [b for b in range(base, count) if self._expiration(b) > now]
+            live = [b for b in range(base, count) if self._expiration(b) > now and b not in lost]
             return self._backup_records(live, now)
         s = self._to_us("since", since)
         # Created in the window: a contiguous range. Only backups created before it can
@@ -351,7 +437,10 @@ class BackupSystem(GroundTruth):
                 if s <= self._r_finish[r] <= now and base <= self._r_backup[r] < first:
                     earlier.add(self._r_backup[r])
         self.records_examined += examined
-        return self._backup_records(itertools.chain(sorted(earlier), range(first, count)), now)
+        window: Iterable[int] = itertools.chain(sorted(earlier), range(first, count))
+        if lost:
+            window = [b for b in window if b not in lost]
+        return self._backup_records(window, now)
 
     def _lookup(self, provider_id: str) -> int | None:
         """The backup index behind a backup id, or behind a restore id's parent.
@@ -362,7 +451,7 @@ class BackupSystem(GroundTruth):
         if b is None:
             r = parse_id(RESTORE_PREFIX, provider_id, len(self._r_backup))
             b = None if r is None else self._r_backup[r]
-        return None if b is None or b < self._base else b
+        return None if b is None or b < self._base or b in self._lost else b
 
     def _get(self, ids: Iterable[str], now: int) -> dict[str, BackupRecord]:
         out: dict[str, BackupRecord] = {}
@@ -387,8 +476,8 @@ class BackupSystem(GroundTruth):
             seen.add(provider_id)
             examined += 1
             b = parse_id(BACKUP_PREFIX, provider_id, count)
-            # A purged backup (b < base) had expired.
-            if b is not None and (b < base or expiration(b) <= now):
+            # A purged backup (b < base) had expired; a lost one is removed too.
+            if b is not None and (b < base or expiration(b) <= now or b in self._lost):
                 out.append(provider_id)
         self.records_examined += examined
         return out

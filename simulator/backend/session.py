@@ -122,6 +122,15 @@ class BackupSession:
         now = self._system._enter(self)
         return self._system._get(ids, now)
 
+    def policy_vms(self, policy_code: str) -> list[str]:
+        """The uuids of the VMs the system protects with ``policy_code`` now, sorted.
+
+        A VM is protected by a policy while it has a job of it: put through a session,
+        or by an administrator in the backup system directly.
+        """
+        self._system._enter(self)
+        return self._system._policy_members(policy_code)
+
     def expired(self, ids: Iterable[str]) -> list[str]:
         """The backup ids among ``ids`` whose expiration date has passed, in order, deduplicated."""
         now = self._system._enter(self)

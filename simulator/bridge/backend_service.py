@@ -171,6 +171,8 @@ class BackendService:
             return [backup_record_to_wire(r) for r in session.changed_since(params.since)]
         if method is BackendMethod.GET:
             return {k: backup_record_to_wire(r) for k, r in session.get(params.ids).items()}
+        if method is BackendMethod.POLICY_VMS:
+            return session.policy_vms(params.policy_code)
         return session.expired(params.ids)
 
 

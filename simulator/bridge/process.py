@@ -53,7 +53,6 @@ from simulator.bridge.backend_service import (
 from simulator.bridge.child import ChildProcess, EndOfOutput, LineTooLong
 from simulator.bridge.plugin_errors import plugin_error_to_exception
 from simulator.bridge.protocol import (
-    DEFAULT_PROFILE,
     MAX_LINE_BYTES,
     PROTOCOL_VERSION,
     RESULT_TYPES,
@@ -243,7 +242,7 @@ class ProcessPlugin:
         params = {
             "protocol_version": PROTOCOL_VERSION,
             "harness": {"name": HARNESS_NAME, "version": _HARNESS_VERSION},
-            "profile": DEFAULT_PROFILE,
+            "profile": self.context.profile,
             "component": self.context.component,
             "properties": {str(k): str(v) for k, v in sorted(self.context.properties.items())},
         }
@@ -550,6 +549,63 @@ class ProcessPlugin:
         )
         return result
 
+    # -- abiquo-4.7 and abiquo-6.0 -----------------------------------------------------
+
+    def _per_id(self, op: Operation, connection: Connection, **params: Any) -> Any:
+        return self._typed(op.value, {"connection": self._connection_id(connection, op), **params})
+
+    def list_new_backup_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[BackupResult]:
+        """``listNewBackupResults``; ``start_date`` travels as an instant or null."""
+        start = instant_to_wire(start_date) if start_date is not None else None
+        result: list[BackupResult] = self._per_id(
+            Operation.LIST_NEW_BACKUP_RESULTS, connection, start_date=start
+        )
+        return result
+
+    def list_new_restore_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[RestoreResult]:
+        """``listNewRestoreResults``."""
+        start = instant_to_wire(start_date) if start_date is not None else None
+        result: list[RestoreResult] = self._per_id(
+            Operation.LIST_NEW_RESTORE_RESULTS, connection, start_date=start
+        )
+        return result
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """``getBackupResult``; null answers ``None``."""
+        result: BackupResult | None = self._per_id(
+            Operation.GET_BACKUP_RESULT, connection, backup_id=backup_id
+        )
+        return result
+
+    def get_restore_result(self, connection: Connection, restore_id: str) -> RestoreResult | None:
+        """``getRestoreResult``; null answers ``None``."""
+        result: RestoreResult | None = self._per_id(
+            Operation.GET_RESTORE_RESULT, connection, restore_id=restore_id
+        )
+        return result
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """``isBackupExpired``."""
+        result: bool = self._per_id(Operation.IS_BACKUP_EXPIRED, connection, backup_id=backup_id)
+        return result
+
+    def list_virtual_machines_in_backup_policy(
+        self, connection: Connection, policy_code: str
+    ) -> frozenset[str]:
+        """``listVirtualMachinesInBackupPolicy``: a JSON array of unique uuids (a Java set)."""
+        op = Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY
+        result: list[str] = self._per_id(op, connection, policy_code=policy_code)
+        if len(set(result)) != len(result):
+            twice = sorted({vm for vm in result if result.count(vm) > 1})
+            raise PluginBadReturn(
+                op.value, f"a policy's VMs are a set, but {', '.join(twice)} appear more than once"
+            )
+        return frozenset(result)
+
 
 def _snippet(line: bytes, limit: int = 80) -> str:
     text = line.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -634,6 +690,7 @@ def process_plugin_class(
         unsupported_operations=frozenset(description.unsupported_operations),
         supported_backup_types=description.backup_types(),
         supported_periodicities=description.periodicities(),
+        contract_profiles=description.contract_profiles(),
         description=description,
     )
     if description.example_properties is not None:

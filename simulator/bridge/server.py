@@ -225,7 +225,10 @@ class PluginServer:
         if cls is None:
             raise _fail(ErrorCode.INTERNAL_ERROR, "no plugin class to serve")
         context = PluginContext(
-            clock=self.clock, properties=dict(params.properties), component=params.component
+            clock=self.clock,
+            properties=dict(params.properties),
+            component=params.component,
+            profile=params.profile,
         )
         try:
             self.instance = cls(context)

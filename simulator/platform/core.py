@@ -325,7 +325,12 @@ class Platform:
         self.ready.succeed()
 
     def _load(self, component: str) -> Generator[simpy.Event, Any, None]:
-        context = PluginContext(self.clock, dict(self.properties), component)  # type: ignore[arg-type]
+        context = PluginContext(
+            self.clock,
+            dict(self.properties),
+            component,  # type: ignore[arg-type]
+            self.profile.id,
+        )
         record = yield from self.invoker.lifecycle(
             component,
             CONSTRUCTOR,
