@@ -63,11 +63,13 @@ SIMULATOR_TIERS: tuple[frozenset[str], ...] = (
 #: Units of ``conformance``, likewise. The package's own ``__init__`` (``conformance``) is
 #: its library face: it re-exports the runner and the rules.
 CONFORMANCE_TIERS: tuple[frozenset[str], ...] = (
-    frozenset({"exit_codes", "usage", "findings", "summary", "replay"}),
-    frozenset({"rules", "plugin_properties"}),
+    frozenset({"exit_codes", "usage", "findings", "summary", "replay", "progress"}),
+    frozenset({"rules", "plugin_properties", "bundle", "guidelines"}),
     frozenset({"selection"}),
     frozenset({"runner"}),
     frozenset({"conformance", "properties", "load", "selftest"}),
+    frozenset({"check"}),
+    frozenset({"certify"}),
     frozenset({"cli", "pytest_plugin"}),
     frozenset({"__main__"}),
 )
