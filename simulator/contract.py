@@ -606,6 +606,13 @@ class BackupPlugin(Protocol):
     supported_periodicities: ClassVar[frozenset[Periodicity]]
     #: The contract profiles the plugin implements, e.g. ``("abiquo-4.7", "abiquo-6.0")``.
     contract_profiles: ClassVar[tuple[str, ...]]
+    #: How many backup policies one VM may have (``None``: any). A backup system that
+    #: keeps one job per VM (Veeam) declares 1; the platform then refuses a second
+    #: policy with BC-27 before any plugin call.
+    max_policies_per_vm: ClassVar[int | None]
+    #: Whether the plugin replicates backups. ``False``: the platform refuses an
+    #: on-demand backup with replication before any plugin call, and no rule expects it.
+    supports_replication: ClassVar[bool]
 
     def validate_configuration(self) -> None:
         """Java ``validateConfiguration()``. Called once when a component loads the plugin.
@@ -769,7 +776,9 @@ class BackupPluginBase:
     Subclasses set ``metadata`` and ``connection_metadata``, list the properties they
     need in ``required_properties`` and implement the operations. The defaults:
 
-    - nothing unsupported, every backup type and periodicity supported;
+    - nothing unsupported, every backup type and periodicity supported, any number of
+      policies per VM (``max_policies_per_vm = None``), replication offered
+      (``supports_replication = True``);
     - ``contract_profiles`` is ``("abiquo-4.0.4",)``: a plugin of a later generation
       declares its own;
     - ``validate_configuration`` raises :class:`ConfigurationError` naming every
@@ -784,6 +793,10 @@ class BackupPluginBase:
     supported_backup_types: ClassVar[frozenset[BackupType]] = ALL_BACKUP_TYPES
     supported_periodicities: ClassVar[frozenset[Periodicity]] = ALL_PERIODICITIES
     contract_profiles: ClassVar[tuple[str, ...]] = DEFAULT_CONTRACT_PROFILES
+    #: How many backup policies one VM may have; ``None``: any (see :class:`BackupPlugin`).
+    max_policies_per_vm: ClassVar[int | None] = None
+    #: Whether on-demand backups with replication are offered (see :class:`BackupPlugin`).
+    supports_replication: ClassVar[bool] = True
     required_properties: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: PluginContext) -> None:

@@ -191,6 +191,13 @@ def validate_plugin_class(cls: type, spec: str) -> None:
         isinstance(op, Operation) for op in unsupported
     ):
         problems.append("class attribute unsupported_operations must be a frozenset[Operation]")
+    max_policies: Any = getattr(cls, "max_policies_per_vm", None)
+    if max_policies is not None and (
+        not isinstance(max_policies, int) or isinstance(max_policies, bool) or max_policies < 1
+    ):
+        problems.append("class attribute max_policies_per_vm must be None or an int of at least 1")
+    if not isinstance(getattr(cls, "supports_replication", True), bool):
+        problems.append("class attribute supports_replication must be a bool")
     if problems:
         raise PluginSpecError(
             f"plugin {spec!r} ({cls.__module__}.{cls.__qualname__}) does not fit the contract:\n"

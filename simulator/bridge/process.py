@@ -171,6 +171,8 @@ class ProcessPlugin:
     unsupported_operations: ClassVar[frozenset[Operation]]
     supported_backup_types: ClassVar[frozenset[BackupType]]
     supported_periodicities: ClassVar[frozenset[Periodicity]]
+    max_policies_per_vm: ClassVar[int | None]
+    supports_replication: ClassVar[bool]
     #: Tells the invoker that this transport enforces per-call deadlines itself.
     enforces_deadlines: ClassVar[bool] = True
     #: Whether a process that crashed or missed a deadline is replaced right away.
@@ -691,6 +693,8 @@ def process_plugin_class(
         supported_backup_types=description.backup_types(),
         supported_periodicities=description.periodicities(),
         contract_profiles=description.contract_profiles(),
+        max_policies_per_vm=description.max_policies_per_vm,
+        supports_replication=description.supports_replication,
         description=description,
     )
     if description.example_properties is not None:

@@ -504,6 +504,8 @@ class InitializeResult(BaseModel):
     example_properties: dict[str, str] | None = None
     protocol_version: str | None = None
     profiles: tuple[str, ...] | None = None
+    max_policies_per_vm: int | None = Field(default=None, ge=1)
+    supports_replication: bool = True
 
     @field_validator("profiles")
     @classmethod
@@ -744,6 +746,8 @@ def describe_plugin_class(cls: type[Any]) -> dict[str, Any]:
         "unsupported_operations": unsupported,
         "protocol_version": PROTOCOL_VERSION,
         "profiles": list(getattr(cls, "contract_profiles", (DEFAULT_PROFILE,))),
+        "max_policies_per_vm": getattr(cls, "max_policies_per_vm", None),
+        "supports_replication": bool(getattr(cls, "supports_replication", True)),
     }
     order_types = [t.value for t in BackupType]
     order_periods = [p.value for p in Periodicity]

@@ -78,9 +78,11 @@ TASK_KINDS = (
 PROBE = "PROBE"
 
 #: The refusals the API makes before any plugin call. BC codes are Abiquo's where it
-#: published one; BC-47 and VM-STATE are *(modelled)*.
+#: published one; BC-47 and VM-STATE are *(modelled)*. BC-27 is Abiquo's code for a VM with
+#: more policies than allowed, used for the plugin's ``max_policies_per_vm``.
 REJECTION_CODES: dict[str, str] = {
     "BC-22": "the backup result is not done, so it cannot be restored",
+    "BC-27": "the VM would have more backup policies than the plugin allows",
     "BC-38": "backup plugin not loaded",
     "BC-41": "the backup result does not exist (or its VM is undeployed)",
     "BC-42": "an on-demand backup needs a deployed VM",
@@ -273,6 +275,8 @@ class Platform:
         )
         self._types = frozenset(getattr(plugin_class, "supported_backup_types", ()))
         self._periodicities = frozenset(getattr(plugin_class, "supported_periodicities", ()))
+        self._max_policies: int | None = getattr(plugin_class, "max_policies_per_vm", None)
+        self._replication = bool(getattr(plugin_class, "supports_replication", True))
         # Session pools: one per backup manager, or one per VDC plus one for the CPP.
         cap = settings.open_sessions
         if settings.session_scope == "vdc":
@@ -469,6 +473,13 @@ class Platform:
             )
             if schedule_op in self._unsupported and task.schedule.policies:
                 return ("BC-46", f"{schedule_op.value} is declared unsupported by the plugin")
+            n_policies = len(task.schedule.policies)
+            if self._max_policies is not None and n_policies > self._max_policies:
+                return (
+                    "BC-27",
+                    f"{n_policies} backup policies, but the plugin allows "
+                    f"{self._max_policies} per VM (max_policies_per_vm)",
+                )
             for policy, config in task.schedule.configurations():
                 if self._types and config.type not in self._types:
                     return ("BC-47", f"policy {policy.code} uses backup type {config.type.value}")
@@ -487,6 +498,8 @@ class Platform:
             return ("VM-STATE", "the VM is already powered on")
         if kind == "BACKUP_NOW" and not deployed:
             return ("BC-42", REJECTION_CODES["BC-42"])
+        if kind == "BACKUP_NOW" and task.replication and not self._replication:
+            return ("BC-46", "replication is declared unsupported (supports_replication)")
         if kind == "RESTORE":
             if not deployed:
                 return ("BC-43", REJECTION_CODES["BC-43"])
