@@ -1,4 +1,5 @@
-"""Where checkers put what they find: findings with evidence, exercised rules, skips."""
+"""Where checkers put what they find: findings with evidence, exercised rules, skips, and
+the checkers' own failures (an ``error`` verdict on the rules they serve)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 from reports.model import Finding
 from simulator.platform.invoker import CallRecord
 
-__all__ = ["MAX_FINDINGS_PER_RULE", "Sink"]
+__all__ = ["MAX_ERRORS_PER_RULE", "MAX_FINDINGS_PER_RULE", "Sink"]
 
 #: Findings kept per rule and scenario; the rest are counted only.
 MAX_FINDINGS_PER_RULE = 20
+#: Checker failures kept per rule and scenario; the rest are counted only.
+MAX_ERRORS_PER_RULE = 5
 
 
 @dataclass
@@ -25,6 +28,10 @@ class Sink:
     totals: dict[str, int] = field(default_factory=dict)
     exercised: set[str] = field(default_factory=set)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: Rule id -> the first messages of the checker failures that left it unjudged.
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Rule id -> how many checker failures left it unjudged.
+    error_totals: dict[str, int] = field(default_factory=dict)
 
     def exercise(self, rule_id: str) -> None:
         """Say that the run created a situation in which ``rule_id`` could fail."""
@@ -33,6 +40,13 @@ class Sink:
     def not_exercisable(self, rule_id: str, reason: str) -> None:
         """Say why ``rule_id`` could not be exercised here (shown if nothing else exercised it)."""
         self.not_applicable.setdefault(rule_id, reason)
+
+    def error(self, rule_id: str, message: str) -> None:
+        """Say that a checker failed while judging ``rule_id``: the rule cannot be trusted."""
+        self.error_totals[rule_id] = self.error_totals.get(rule_id, 0) + 1
+        kept = self.errors.setdefault(rule_id, [])
+        if len(kept) < MAX_ERRORS_PER_RULE:
+            kept.append(message)
 
     def fail(
         self,

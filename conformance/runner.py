@@ -69,6 +69,8 @@ class _Merged:
     total: int = 0
     exercised: bool = False
     reasons: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    error_total: int = 0
 
 
 def resolve_plugin(
@@ -159,6 +161,14 @@ def _skip_reason(rule: Rule, plugin: LoadedPlugin, used_fake_backend: bool) -> s
     return None
 
 
+def _checker_errors(m: _Merged) -> str | None:
+    """The first checker failure on a rule, and how many more there were."""
+    if not m.error_total:
+        return None
+    more = m.error_total - 1
+    return m.errors[0] + (f" (and {more} more checker failure(s))" if more else "")
+
+
 def evaluate_rules(
     rules: Sequence[Rule], sinks: Iterable[Sink], plugin: LoadedPlugin, used_fake_backend: bool
 ) -> list[RuleResult]:
@@ -174,14 +184,20 @@ def evaluate_rules(
             reason = sink.not_applicable.get(rule_id)
             if reason and reason not in m.reasons:
                 m.reasons.append(reason)
+            m.error_total += sink.error_totals.get(rule_id, 0)
+            m.errors.extend(f"[{sink.scenario}] {e}" for e in sink.errors.get(rule_id, ()))
     results = []
     for rule in rules:
         m = merged[rule.id]
         reason = _skip_reason(rule, plugin, used_fake_backend)
+        why: str | None
         if reason is not None:
             status, why = "skip", reason
         elif m.total:
-            status, why = "fail", None
+            status, why = "fail", _checker_errors(m)
+        elif m.error_total:
+            # A checker failed while judging it: a pass cannot be trusted.
+            status, why = "error", _checker_errors(m)
         elif m.exercised:
             status, why = "pass", None
         else:
@@ -278,6 +294,7 @@ def run(
     used_fake = any(r.checkers.uses_fake_backend for r in runs)
     results = evaluate_rules(selected, sinks, loaded, used_fake)
     failed = any(r.status == "fail" for r in results)
+    errored = any(r.status == "error" for r in results)
     wall = (datetime.now(UTC) - started).total_seconds()
     first_seed = runs[0].world.seed if runs else (seed or 0)
     names = [r.world.scenario.name for r in runs]
@@ -300,8 +317,10 @@ def run(
         plugin=plugin_info(loaded),
         seed=first_seed,
         replay=replay,
-        verdict="non-conformant" if failed else "conformant",
-        exit_code=int(ExitCode.FINDINGS if failed else ExitCode.OK),
+        verdict="non-conformant" if failed else "error" if errored else "conformant",
+        exit_code=int(
+            ExitCode.FINDINGS if failed else ExitCode.HARNESS_ERROR if errored else ExitCode.OK
+        ),
         rules=results,
         scenarios=[r.summary for r in runs],
     )

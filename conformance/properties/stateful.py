@@ -264,6 +264,8 @@ class _Campaign:
     failures: list[Example] = field(default_factory=list)
     exercised: set[str] = field(default_factory=set)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: Every example's checker failures (an error verdict on the rules they served).
+    checker_errors: Sink = field(default_factory=lambda: Sink(scenario=EXAMPLE_SCENARIO))
 
     def over_budget(self) -> bool:
         return (
@@ -272,6 +274,9 @@ class _Campaign:
         )
 
     def record(self, example: Example) -> None:
+        for rule_id, messages in example.sink.errors.items():
+            for message in messages:
+                self.checker_errors.error(rule_id, message)
         if example.failed:
             if self.first_failure is None:
                 self.first_failure = example.index
@@ -830,7 +835,7 @@ def run_property_suite(
         for leaf in _leaves(exc):
             if not isinstance(leaf, PropertyFailure | HypothesisException):
                 raise leaf from exc
-    passing = Sink(scenario=EXAMPLE_SCENARIO)
+    passing = campaign.checker_errors
     passing.exercised = set(campaign.exercised)
     passing.not_applicable = dict(campaign.not_applicable)
     failure = campaign.minimal_failure()

@@ -14,6 +14,11 @@ builds one checker per capability for a world and calls the hooks below in this 
    what the run saw; read-only), then ``probe`` (direct calls that change things, like
    csi-sanity's), then ``ground_truth`` (what the fake backup system knows);
    ``without_plugins`` instead of all three when a component never loaded its plugin.
+
+A hook that raises gives the checker's ``rules`` an ``error`` verdict naming the checker,
+the hook and the call it was judging, and the run goes on
+(:class:`~conformance.rules.checking.Checkers`). ``docs/architecture.md`` ("Adding a rule")
+walks through a new rule and its mutant.
 """
 
 from __future__ import annotations
@@ -153,7 +158,8 @@ class Context:
 class Checker:
     """One capability's checks on one world. Every hook does nothing unless overridden.
 
-    ``rules`` are the rules the checker serves: its capability module's ``RULES``.
+    ``rules`` are the rules the checker serves, its capability module's ``RULES``: a hook
+    that raises gives them an ``error`` verdict.
     """
 
     rules: ClassVar[tuple[Rule, ...]] = ()

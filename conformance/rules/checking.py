@@ -12,13 +12,18 @@ API refuses first), never asks about a live result's expiry. Like csi-sanity, th
 checkers' ``probe`` hooks call the plugin directly, through the same invoker (so every
 probe is a traced, classified call) and, for calls about a VM, under that VM's lock
 (``PROBE`` tasks), so the platform's invariants hold.
+
+Checkers never raise into the run. A hook that fails (a plugin answer that takes a checker
+down a path nobody foresaw, or a bug in bpcert) gives every rule its checker serves an
+``error`` verdict naming the checker, the hook and the call or check it was judging, and the
+run goes on with the next checker and the next call.
 """
 
 from __future__ import annotations
 
 from conformance.findings import Sink
+from conformance.rules import registry
 from conformance.rules.base import FAKE_BACKEND, MAX_DRAIN_S, Checker, Context, EndOfRun, Gen
-from conformance.rules.registry import CHECKERS, RULES
 from simulator.contract import BackupResult, Operation
 from simulator.platform.core import CheckRecord
 from simulator.platform.invoker import CallRecord
@@ -34,7 +39,7 @@ class Checkers:
         self.world = world
         self.sink = sink
         self.ctx = Context(world, sink, isolated=isolated, probes=probes)
-        self.checkers: tuple[Checker, ...] = tuple(cls(self.ctx) for cls in CHECKERS)
+        self.checkers: tuple[Checker, ...] = tuple(cls(self.ctx) for cls in registry.CHECKERS)
         # Only the checkers that override a per-call hook are called for every call.
         self._on_call = [c for c in self.checkers if type(c).on_call is not Checker.on_call]
         self._on_check = [c for c in self.checkers if type(c).on_check is not Checker.on_check]
@@ -49,18 +54,46 @@ class Checkers:
         world.invoker.observers.append(self.on_call)
         world.platform.hooks.check_end.append(self.on_check)
         for checker in self.checkers:
-            checker.before_run()
+            self._guard(checker, "before_run", "the plugin class")
         world.finishers.append(self._finish)
 
     def on_call(self, rec: CallRecord) -> None:
         """Hand one plugin call to every checker that judges calls."""
         for checker in self._on_call:
-            checker.on_call(rec)
+            try:
+                checker.on_call(rec)
+            except Exception as exc:  # noqa: BLE001 - never stops the run; its rules get an error
+                self._checker_failed(checker, "on_call", _call_label(rec), exc)
 
     def on_check(self, check: CheckRecord) -> None:
         """Hand one periodic check to every checker that judges checks."""
         for checker in self._on_check:
-            checker.on_check(check)
+            try:
+                checker.on_check(check)
+            except Exception as exc:  # noqa: BLE001 - as in on_call
+                self._checker_failed(checker, "on_check", f"check #{check.id}", exc)
+
+    def _guard(self, checker: Checker, hook: str, what: str, *args: EndOfRun) -> None:
+        """Run the plain hook ``hook`` of ``checker``; a failure becomes an error verdict."""
+        try:
+            getattr(checker, hook)(*args)
+        except Exception as exc:  # noqa: BLE001 - as in on_call
+            self._checker_failed(checker, hook, what, exc)
+
+    def _guarded(self, checker: Checker, hook: str, *args: EndOfRun) -> Gen:
+        """Run the process hook ``hook`` of ``checker``; a failure becomes an error verdict."""
+        try:
+            yield from getattr(checker, hook)(*args)
+        except Exception as exc:  # noqa: BLE001 - as in on_call
+            self._checker_failed(checker, hook, "the end of the run", exc)
+
+    def _checker_failed(self, checker: Checker, hook: str, what: str, exc: Exception) -> None:
+        message = (
+            f"bpcert's checker {type(checker).__name__}.{hook} failed on {what} and could not "
+            f"judge it: {type(exc).__name__}: {_text(exc)}"
+        )
+        for rule in checker.rules:
+            self.sink.error(rule.id, message)
 
     # ------------------------------------------------------------------ the end
 
@@ -89,7 +122,7 @@ class Checkers:
         observed = ctx.observations
         observed.uses_fake_backend = self.world.backup_system.sessions_opened_total > 0
         if not observed.uses_fake_backend:
-            for rule in RULES:
+            for rule in registry.RULES:
                 if FAKE_BACKEND in rule.needs:
                     self.sink.not_exercisable(
                         rule.id,
@@ -98,7 +131,7 @@ class Checkers:
                     )
         if not (platform.plugin_loaded("cpp") and platform.plugin_loaded("virtualfactory")):
             for checker in self.checkers:
-                yield from checker.without_plugins()
+                yield from self._guarded(checker, "without_plugins")
             return
         listing_call = None
         if ctx.supported(Operation.LIST_RESULTS):
@@ -111,9 +144,22 @@ class Checkers:
         )
         end = EndOfRun(listing, listing_call, now if listing_call is None else listing_call.start)
         for checker in self.checkers:
-            yield from checker.audit(end)
+            yield from self._guarded(checker, "audit", end)
         if ctx.probes:
             for checker in self.checkers:
-                yield from checker.probe(end)
+                yield from self._guarded(checker, "probe", end)
         for checker in self.checkers:
-            checker.ground_truth(end)
+            self._guard(checker, "ground_truth", "the end of the run", end)
+
+
+def _call_label(rec: CallRecord) -> str:
+    """A call as a finding names it: its trace seq, component, operation and instant."""
+    return f"call #{rec.seq} ({rec.component} {rec.op} at {rec.start:.0f} s)"
+
+
+def _text(exc: Exception) -> str:
+    """An exception's message, even when its ``__str__`` fails (a plugin's own object may)."""
+    try:
+        return str(exc)[:300]
+    except Exception:  # noqa: BLE001 - a broken message must not fail again
+        return "(its message cannot be shown)"

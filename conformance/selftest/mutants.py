@@ -31,81 +31,7 @@ from conformance.selftest import (
     schedules,
     startup,
 )
-from conformance.selftest.connections import (
-    ConnectBuiltinErrorPlugin,
-    ConnectGenericExceptionPlugin,
-    DisconnectRaisesPlugin,
-    PasswordCachePlugin,
-    SessionLeakPlugin,
-)
-from conformance.selftest.data import (
-    RestoresLatestBackupPlugin,
-)
-from conformance.selftest.errors import (
-    BackupReturnsDictPlugin,
-    BackupReturnsNonePlugin,
-    ExpiredReturnsSetPlugin,
-    FailedResultOnOutagePlugin,
-    NotFoundAsBackendPlugin,
-    NotFoundAsVmNotFoundPlugin,
-    RestoreKeyErrorPlugin,
-    SwallowScheduleFailurePlugin,
-    TimeRequiredPlugin,
-    UndeclaredFilesystemPlugin,
-    UnsupportedRaisesBackendPlugin,
-    UntranslatedBackendErrorPlugin,
-    WaitsForUnindexedIdPlugin,
-)
-from conformance.selftest.expiry import (
-    ExpiredPagesOverlapPlugin,
-    ExpiresDayEarlyPlugin,
-    NeverExpiresPlugin,
-    RecentExpiryLogPlugin,
-    UpperCaseExpiredIdsPlugin,
-)
 from conformance.selftest.honest import CachedLoginConnection, CachedLoginPlugin
-from conformance.selftest.on_demand import (
-    AcceptedTaskAsDonePlugin,
-    IgnoresReplicationPlugin,
-    OnDemandFlagUnsetPlugin,
-    OnDemandStuckPlugin,
-    PreviousRestorePointPlugin,
-    RestoreOntoOwnerPlugin,
-    RestoreReportsBackupIdPlugin,
-    RestoreUnknownAsFailedPlugin,
-    TaskIdPlugin,
-)
-from conformance.selftest.polling import (
-    DoneWithoutFinishDatePlugin,
-    DuplicateIdsPlugin,
-    EmptyListOnFailurePlugin,
-    ExclusiveWindowPlugin,
-    FlipsDoneToFailedPlugin,
-    IgnoresAskedIdsPlugin,
-    NegativeSizePlugin,
-    OmitsUnknownIdsPlugin,
-    OnlyFinalResultsPlugin,
-    ServerLocalWindowPlugin,
-    UnknownAsFailedPlugin,
-    WallClockPlugin,
-)
-from conformance.selftest.schedules import (
-    AddOnlyNewSchedulePlugin,
-    CounterJobKeyPlugin,
-    HidesUnscheduledVmResultsPlugin,
-    IgnoresOffsetPlugin,
-    NoopRemoveSchedulePlugin,
-)
-from conformance.selftest.startup import (
-    CachedFirstListingPlugin,
-    DefaultAccountPlugin,
-    ForgottenConnectionMetadataPlugin,
-    KeyErrorValidatePlugin,
-    LaxValidatePlugin,
-    NoSupportedVersionsPlugin,
-    UndocumentedPropertyPlugin,
-    UpperCaseTypePlugin,
-)
 
 #: The capabilities' self-test modules, in the order their rules are listed.
 _CAPABILITIES = (startup, connections, schedules, on_demand, errors, polling, expiry, data)
@@ -117,71 +43,19 @@ MUTANTS: dict[str, tuple[type, str]] = {
 
 #: Rules no in-process mutant breaks through the built-in scenarios, with the reason.
 NO_MUTANT: dict[str, tuple[None, str]] = {
-    **errors.NO_MUTANT,
-    **polling.NO_MUTANT,
+    rule_id: entry
+    for capability in _CAPABILITIES
+    for rule_id, entry in getattr(capability, "NO_MUTANT", {}).items()
 }
+
+# Every mutant class by its name, so that ``conformance.selftest.mutants:<Class>`` names any
+# of them and a new mutant needs no line here: its capability's MUTANTS table is enough.
+globals().update({cls.__name__: cls for cls, _ in MUTANTS.values()})
 
 __all__ = [
     "MUTANTS",
     "NO_MUTANT",
-    "AcceptedTaskAsDonePlugin",
-    "AddOnlyNewSchedulePlugin",
-    "BackupReturnsDictPlugin",
-    "BackupReturnsNonePlugin",
-    "CachedFirstListingPlugin",
     "CachedLoginConnection",
     "CachedLoginPlugin",
-    "ConnectBuiltinErrorPlugin",
-    "ConnectGenericExceptionPlugin",
-    "CounterJobKeyPlugin",
-    "DefaultAccountPlugin",
-    "DisconnectRaisesPlugin",
-    "DoneWithoutFinishDatePlugin",
-    "DuplicateIdsPlugin",
-    "EmptyListOnFailurePlugin",
-    "ExclusiveWindowPlugin",
-    "ExpiredPagesOverlapPlugin",
-    "ExpiredReturnsSetPlugin",
-    "ExpiresDayEarlyPlugin",
-    "FailedResultOnOutagePlugin",
-    "FlipsDoneToFailedPlugin",
-    "ForgottenConnectionMetadataPlugin",
-    "HidesUnscheduledVmResultsPlugin",
-    "IgnoresAskedIdsPlugin",
-    "IgnoresOffsetPlugin",
-    "IgnoresReplicationPlugin",
-    "KeyErrorValidatePlugin",
-    "LaxValidatePlugin",
-    "NegativeSizePlugin",
-    "NeverExpiresPlugin",
-    "NoSupportedVersionsPlugin",
-    "NoopRemoveSchedulePlugin",
-    "NotFoundAsBackendPlugin",
-    "NotFoundAsVmNotFoundPlugin",
-    "OmitsUnknownIdsPlugin",
-    "OnDemandFlagUnsetPlugin",
-    "OnDemandStuckPlugin",
-    "OnlyFinalResultsPlugin",
-    "PasswordCachePlugin",
-    "PreviousRestorePointPlugin",
-    "RecentExpiryLogPlugin",
-    "RestoreKeyErrorPlugin",
-    "RestoreOntoOwnerPlugin",
-    "RestoreReportsBackupIdPlugin",
-    "RestoreUnknownAsFailedPlugin",
-    "RestoresLatestBackupPlugin",
-    "ServerLocalWindowPlugin",
-    "SessionLeakPlugin",
-    "SwallowScheduleFailurePlugin",
-    "TaskIdPlugin",
-    "TimeRequiredPlugin",
-    "UndeclaredFilesystemPlugin",
-    "UndocumentedPropertyPlugin",
-    "UnknownAsFailedPlugin",
-    "UnsupportedRaisesBackendPlugin",
-    "UntranslatedBackendErrorPlugin",
-    "UpperCaseExpiredIdsPlugin",
-    "UpperCaseTypePlugin",
-    "WaitsForUnindexedIdPlugin",
-    "WallClockPlugin",
+    *sorted(cls.__name__ for cls, _ in MUTANTS.values()),
 ]

@@ -7,7 +7,7 @@ it, it is the reference plugin.
 
 from __future__ import annotations
 
-from conformance.selftest.mutants import RestoresLatestBackupPlugin
+from conformance.selftest.data import RestoresLatestBackupPlugin
 from simulator.contract import Connection, RestoreResult, VirtualMachineInfo
 from simulator.reference import ReferencePlugin
 
