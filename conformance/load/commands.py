@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from conformance.load.cluster import LOCAL, DaskCluster, parse_executor
 from conformance.load.executors import WorkerDied, process_pool
 from conformance.load.job import LoadJob, LoadResult
 from conformance.load.report import format_seconds, load_run_report, sweep_run_report
@@ -103,6 +104,16 @@ def _load_options(p: argparse.ArgumentParser, *, unset: bool = False) -> None:
     )
 
 
+def _executor_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--executor",
+        default=LOCAL,
+        help=f"where the {what} run: 'local' (default), a process pool on this machine, or "
+        "'dask://HOST:PORT', a task each on the Dask cluster whose scheduler is there "
+        "(needs pip install 'bpcert[dask]', and bpcert and the plugin on the workers)",
+    )
+
+
 def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
     """Register the ``load`` and ``sweep`` subcommands on ``sub``."""
     load = sub.add_parser(
@@ -139,6 +150,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         help="processes simulating datacenters at once (default: the CPU count); "
         "0 runs them in this process",
     )
+    _executor_option(load, "datacenters")
     load.add_argument(
         "--check-delay",
         type=float,
@@ -179,6 +191,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         default=None,
         help="worker processes (default: the CPU count); 0 runs the jobs in this process",
     )
+    _executor_option(sweep, "jobs")
     sweep.add_argument(
         "--limit",
         type=float,
@@ -255,6 +268,35 @@ def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
     return dataclasses.replace(job, trace_path=str(out / "trace.jsonl")), out
 
 
+def _cluster(args: argparse.Namespace, console: Any) -> DaskCluster | None:
+    """The Dask cluster ``--executor`` names, connected, or None for ``local``.
+
+    A malformed or unreachable address, or ``--workers`` beside a cluster, is a usage
+    error.
+    """
+    if args.workers is not None and args.workers < 0:
+        raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
+    try:
+        address = parse_executor(args.executor)
+        if address is None:
+            return None
+        if args.workers is not None:
+            raise LoadError(
+                "--workers sizes the local process pool; with --executor dask:// the "
+                "cluster's workers run the tasks (leave --workers out)"
+            )
+        cluster = DaskCluster.connect(address)
+    except LoadError as exc:
+        raise _usage(str(exc)) from None
+    if not args.quiet:
+        console.print(
+            f"executor: the Dask scheduler at {address}, {cluster.workers} workers",
+            markup=False,
+            highlight=False,
+        )
+    return cluster
+
+
 def _print_load(report: RunReport, console: Any) -> None:
     from rich.table import Table
 
@@ -318,17 +360,26 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
 
     started = datetime.now(UTC)
     job, out = _load_job(args)
-    if args.workers is not None and args.workers < 0:
-        raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
+    cluster = _cluster(args, console)
     total = job.days * DAY_S
+
+    def task_done(done: int, tasks: int) -> None:
+        if not args.quiet:
+            console.print(f"  datacenters done: {done}/{tasks}", markup=False, highlight=False)
+
     wall0 = time.perf_counter()
-    with SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar:
+    with (
+        cluster or contextlib.nullcontext(),
+        SimProgress(console, total, f"load {job.vms} VMs", args.quiet) as bar,
+    ):
         result = run_load_job(
             job,
             progress=bar.update,
             run_dir=out,
             workers=args.workers,
             on_idle_core=_warm_up_plots,
+            cluster=cluster,
+            on_task_done=task_done,
         )
     report = load_run_report(result, started=started, wall_s=time.perf_counter() - wall0)
     trace = job.trace_file()
@@ -348,8 +399,6 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     sizes = _int_list(args.vms, "--vms")
     delays = _float_list(args.check_delays, "--check-delays")
     seeds: list[int | None] = list(_int_list(args.seeds, "--seeds")) if args.seeds else [args.seed]
-    if args.workers is not None and args.workers < 0:
-        raise _usage(f"--workers must be 0 (run here) or more, got {args.workers}")
     if not (math.isfinite(args.limit) and args.limit > 0):
         raise _usage(f"--limit must be a positive exponent, e.g. 1.3, got {args.limit}")
     try:
@@ -373,20 +422,35 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     from conformance.runner import resolve_plugin
 
     resolve_plugin(args.plugin, isolation=args.isolation)  # a bad spec fails here, once
+    cluster = _cluster(args, console)
     started = datetime.now(UTC)
     wall0 = time.perf_counter()
+    done = 0
+    failed: list[tuple[LoadJob, str]] = []
+
+    def say(text: str) -> None:
+        nonlocal done
+        done += 1
+        if not args.quiet:
+            console.print(f"  done {done}/{len(jobs)}: {text}", markup=False, highlight=False)
 
     def show(r: LoadResult) -> None:
-        if not args.quiet:
-            console.print(
-                f"  done: {r.job.vms} VMs, delay {r.job.check_delay_s:g} s, seed {r.seed}: "
-                f"check p95 {format_seconds(r.check_p95_s)}, {r.overruns} overruns, "
-                f"{r.wall_s:.1f} s",
-                markup=False,
-                highlight=False,
-            )
+        say(
+            f"{r.job.vms} VMs, delay {r.job.check_delay_s:g} s, seed {r.seed}: "
+            f"check p95 {format_seconds(r.check_p95_s)}, {r.overruns} overruns, "
+            f"{r.wall_s:.1f} s"
+        )
 
-    if args.workers == 0:
+    def show_failure(job: LoadJob, error: str) -> None:
+        failed.append((job, error))
+        say(f"{job.vms} VMs, delay {job.check_delay_s:g} s, seed {job.seed}: FAILED: {error}")
+
+    if cluster is not None:
+        with cluster:
+            results = run_sweep(jobs, cluster, on_result=show, on_failure=show_failure)
+        if not results:
+            raise WorkerDied(f"every sweep job's Dask task failed: {failed[0][1]}")
+    elif args.workers == 0:
         results = run_sweep(jobs, None, on_result=show)
     else:
         with process_pool(args.workers) as pool:
@@ -407,6 +471,7 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
         wall_s=time.perf_counter() - wall0,
         replay=shlex.join(replay),
         limit=args.limit,
+        failed=failed,
     )
     first = report.plugin.type or "plugin"
     out: Path = args.out or Path("out") / f"sweep-{first}"

@@ -181,6 +181,9 @@ class LoadResult:
     #: Resident memory (MB) at the end of each simulated day: of the one world's process,
     #: or, with several datacenters, of the largest of their processes that day.
     memory_by_day_mb: list[float] = field(default_factory=list)
+    #: Datacenters (by index from 0) whose task failed on a cluster, with the worker's
+    #: error; the figures above are the other datacenters'.
+    failed_datacenters: dict[int, str] = field(default_factory=dict)
 
     @property
     def vm_days(self) -> float:

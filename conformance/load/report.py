@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from conformance.exit_codes import ExitCode
-from conformance.load.job import LoadResult
+from conformance.load.job import LoadJob, LoadResult
 from conformance.load.merge import merge_histograms
 from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay
 from conformance.load.template import LoadError
@@ -44,6 +44,13 @@ def _load_notes(r: LoadResult) -> list[str]:
         for op in r.summary.operations
     )
     notes: list[str] = []
+    if r.failed_datacenters:
+        total = r.datacenters + len(r.failed_datacenters)
+        notes += [
+            f"datacenter {k + 1} of {total} FAILED on the cluster: {error}"
+            for k, error in sorted(r.failed_datacenters.items())
+        ]
+        notes.append(f"the figures below are the other {r.datacenters} datacenters' only")
     if r.datacenters > 1:
         notes.append(
             f"datacenters: {r.datacenters}, each with its own backup manager, Virtual Factory "
@@ -69,6 +76,13 @@ def _load_notes(r: LoadResult) -> list[str]:
         ),
     ]
     return notes
+
+
+def _exit_code(failed: bool, flagged: bool) -> ExitCode:
+    """A part that could not run is the harness's error (3), before any finding (1)."""
+    if failed:
+        return ExitCode.HARNESS_ERROR
+    return ExitCode.FINDINGS if flagged else ExitCode.OK
 
 
 def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> RunReport:
@@ -106,8 +120,8 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         plugin=result.plugin,
         seed=result.seed,
         replay=job.replay(),
-        verdict="completed",
-        exit_code=int(ExitCode.FINDINGS if flagged else ExitCode.OK),
+        verdict="error" if result.failed_datacenters else "completed",
+        exit_code=int(_exit_code(bool(result.failed_datacenters), flagged)),
         scenarios=[result.summary],
         load=metrics,
         notes=_load_notes(result),
@@ -121,8 +135,12 @@ def sweep_run_report(
     wall_s: float,
     replay: str,
     limit: float = GROWTH_LIMIT,
+    failed: Sequence[tuple[LoadJob, str]] = (),
 ) -> RunReport:
     """The report of a sweep (kind ``sweep``): growth, its exponent, and the flag.
+
+    ``failed`` are the jobs whose task failed on a cluster, with the worker's error: the
+    notes name them, the fit leaves them out, and the verdict is ``error`` (exit code 3).
 
     ``load.growth`` holds the points of the check delay with the steepest growth (the
     one that decides the flag); the notes give every delay's exponent and every job.
@@ -174,6 +192,11 @@ def sweep_run_report(
         flag_reason="; ".join(reasons) or None,
     )
     notes = [
+        f"job vms={job.vms} delay={job.check_delay_s:g}s seed={job.seed} FAILED on the "
+        f"cluster: {error}"
+        for job, error in failed
+    ]
+    notes += [
         f"growth exponent at a {d:g} s check delay: "
         + ("not fitted (needs two fleet sizes with checks)" if k is None else f"{k:.3f}")
         for d, k in exponents.items()
@@ -200,8 +223,8 @@ def sweep_run_report(
         plugin=plugin,
         seed=results[0].seed,
         replay=replay,
-        verdict="completed",
-        exit_code=int(ExitCode.FINDINGS if reasons else ExitCode.OK),
+        verdict="error" if failed else "completed",
+        exit_code=int(_exit_code(bool(failed), bool(reasons))),
         load=metrics,
         notes=notes,
     )

@@ -8,6 +8,7 @@ one result of them in datacenter order.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import gc
 import math
 import os
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from conformance.load.cluster import DaskCluster, TaskFailed
 from conformance.load.executors import (
     WORKER_DIED,
     InlineExecutor,
@@ -114,11 +116,12 @@ def _run_world(
 
 
 def run_datacenter(
-    job: LoadJob, scenario: Scenario, index: int, run_dir: Path | None = None
+    job: LoadJob, scenario: Scenario, index: int | None, run_dir: Path | None = None
 ) -> WorldRun:
     """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
 
-    Module-level, so a process pool can run it; each datacenter writes its own trace.
+    Module-level, so a process pool or a cluster can run it; each datacenter writes its
+    own trace (``index`` None: the run's only world, which writes the run's trace).
     """
     trace = job.trace_file(datacenter=index)
     return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir)
@@ -131,6 +134,8 @@ def run_load_job(
     run_dir: Path | None = None,
     workers: int | None = None,
     on_idle_core: Callable[[], None] | None = None,
+    cluster: DaskCluster | None = None,
+    on_task_done: Callable[[int, int], None] | None = None,
 ) -> LoadResult:
     """Run one load job and measure it (no conformance probes): see :func:`run_load_scenario`.
 
@@ -143,6 +148,8 @@ def run_load_job(
         run_dir=run_dir,
         workers=workers,
         on_idle_core=on_idle_core,
+        cluster=cluster,
+        on_task_done=on_task_done,
     )
 
 
@@ -154,6 +161,8 @@ def run_load_scenario(
     run_dir: Path | None = None,
     workers: int | None = None,
     on_idle_core: Callable[[], None] | None = None,
+    cluster: DaskCluster | None = None,
+    on_task_done: Callable[[int, int], None] | None = None,
 ) -> LoadResult:
     """Run ``scenario`` as a load run of ``job``'s plugin and settings, and measure it.
 
@@ -166,8 +175,23 @@ def run_load_scenario(
     ``on_idle_core`` is called once, in this process, as soon as a CPU has no
     datacenter left to run (in the last wave, or from the start when there are more
     CPUs than datacenters): the caller can prepare its report there meanwhile.
+
+    With a ``cluster``, each datacenter is a task on it instead (even a run's only one),
+    and ``workers`` does not apply: see :func:`_run_on_cluster`. ``on_task_done(done,
+    all)`` sees the count of datacenters finished, when there are several or a cluster.
     """
     parts = split_by_datacenter(scenario)
+    if cluster is not None:
+        return _run_on_cluster(
+            scenario,
+            parts,
+            job,
+            cluster,
+            progress=progress,
+            run_dir=run_dir,
+            on_idle_core=on_idle_core,
+            on_task_done=on_task_done,
+        )
     if len(parts) == 1:
         trace = job.trace_file()
         return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
@@ -193,6 +217,8 @@ def run_load_scenario(
             for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
                 if progress is not None:
                     progress(scenario.duration * done / len(parts))
+                if on_task_done is not None:
+                    on_task_done(done, len(parts))
                 call_when_idle(done)
             runs = [f.result() for f in futures]
         except BrokenProcessPool:
@@ -206,3 +232,56 @@ def run_load_scenario(
         concurrency=concurrency,
         run_dir=run_dir,
     )
+
+
+def _run_on_cluster(
+    scenario: Scenario,
+    parts: list[Scenario],
+    job: LoadJob,
+    cluster: DaskCluster,
+    *,
+    progress: Callable[[float], None] | None,
+    run_dir: Path | None,
+    on_idle_core: Callable[[], None] | None,
+    on_task_done: Callable[[int, int], None] | None,
+) -> LoadResult:
+    """Run each datacenter of ``scenario`` as a task on ``cluster``; merge as locally.
+
+    A datacenter whose task failed twice (its worker died) is left out of the merge and
+    named in ``failed_datacenters``; when every one failed, :class:`WorkerDied`.
+    """
+    wall0 = time.perf_counter()
+    cpu0 = time.process_time()
+    if on_idle_core is not None:
+        on_idle_core()  # this machine only waits for the cluster
+    alone = len(parts) == 1
+    calls = [(job, part, None if alone else k, run_dir) for k, part in enumerate(parts)]
+    done = 0
+
+    def finished(index: int, outcome: object) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(scenario.duration * done / len(parts))
+        if on_task_done is not None:
+            on_task_done(done, len(parts))
+
+    outcomes = cluster.run_all(run_datacenter, calls, finished)
+    failed = {k: o.error for k, o in enumerate(outcomes) if isinstance(o, TaskFailed)}
+    runs = [o for o in outcomes if not isinstance(o, TaskFailed)]
+    if not runs:
+        what = "the run's world" if alone else f"every one of the {len(parts)} datacenters"
+        raise WorkerDied(f"the Dask task of {what} failed: {failed[0]}")
+    if alone:
+        result: LoadResult = runs[0].result
+        return result
+    merged = merge_runs(
+        job,
+        scenario,
+        runs,
+        wall_s=time.perf_counter() - wall0,
+        cpu_s=time.process_time() - cpu0,
+        concurrency=min(cluster.workers, len(parts)),
+        run_dir=run_dir,
+    )
+    return dataclasses.replace(merged, failed_datacenters=failed) if failed else merged

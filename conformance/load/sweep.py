@@ -15,6 +15,7 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from conformance.load.cluster import DaskCluster, TaskFailed
 from conformance.load.executors import WORKER_DIED, InlineExecutor, WorkerDied
 from conformance.load.job import LoadJob, LoadResult
 from conformance.load.run import run_load_job
@@ -59,15 +60,22 @@ def sweep_jobs(
 
 def run_sweep(
     jobs: Sequence[LoadJob],
-    executor: Executor | None = None,
+    executor: Executor | DaskCluster | None = None,
     *,
     on_result: Callable[[LoadResult], None] | None = None,
+    on_failure: Callable[[LoadJob, str], None] | None = None,
 ) -> list[LoadResult]:
-    """Run every job on ``executor`` (any :class:`concurrent.futures.Executor`).
+    """Run every job on ``executor`` (any :class:`concurrent.futures.Executor`, or a cluster).
 
     ``None`` runs them here, one after the other. ``on_result`` sees each result as it
     completes; the list returned is in job order whatever the order of completion.
+
+    On a :class:`~conformance.load.cluster.DaskCluster` each job is a task; a job whose
+    worker died twice goes to ``on_failure(job, error)`` and is left out of the list
+    (without ``on_failure``, it raises :class:`WorkerDied`).
     """
+    if isinstance(executor, DaskCluster):
+        return _run_sweep_on_cluster(jobs, executor, on_result, on_failure)
     pool = executor if executor is not None else InlineExecutor()
     try:
         return _run_sweep(jobs, pool, on_result)
@@ -89,6 +97,29 @@ def _run_sweep(
         if on_result is not None:
             on_result(result)
     return [results[i] for i in range(len(jobs))]
+
+
+def _run_job_alone(job: LoadJob) -> LoadResult:
+    """One sweep job, its datacenters one after the other (a task of a cluster)."""
+    return run_load_job(job, workers=0)
+
+
+def _run_sweep_on_cluster(
+    jobs: Sequence[LoadJob],
+    cluster: DaskCluster,
+    on_result: Callable[[LoadResult], None] | None,
+    on_failure: Callable[[LoadJob, str], None] | None,
+) -> list[LoadResult]:
+    def finished(index: int, outcome: object) -> None:
+        if isinstance(outcome, TaskFailed):
+            if on_failure is None:
+                raise WorkerDied(f"the Dask task of a sweep job failed: {outcome.error}")
+            on_failure(jobs[index], outcome.error)
+        elif on_result is not None and isinstance(outcome, LoadResult):
+            on_result(outcome)
+
+    outcomes = cluster.run_all(_run_job_alone, [(job,) for job in jobs], finished)
+    return [o for o in outcomes if isinstance(o, LoadResult)]
 
 
 def fit_growth(points: Iterable[tuple[float, float]]) -> float | None:
