@@ -28,7 +28,9 @@ LOAD += ["--latency", "fixed", "--datacenters", "4", "--quiet"]
 SWEEP = ["--plugin", "reference", "--vms", "40,80", "--days", "0.25", "--seed", "3"]
 SWEEP += ["--latency", "fixed", "--quiet"]
 #: Figures of the machine inside notes: wall and CPU seconds, peak memory.
-_WALL_IN_NOTES = re.compile(r"\d+(\.\d+)? s (wall|CPU)|peak \d+ MB|\d+(\.\d+)? s of job wall time")
+_WALL_IN_NOTES = re.compile(
+    r"\d+(\.\d+)? s (wall|CPU)|peak \d+ MB|\d+(\.\d+)? s of job wall time|wall time at .*"
+)
 
 
 @pytest.fixture(scope="module")

@@ -159,6 +159,11 @@ def test_sweep_command_runs_its_grid_on_a_process_pool(tmp_path: Path) -> None:
     assert report.load.growth_exponent == pytest.approx(0.0)  # fixed 50 ms calls
     assert sum("job vms=" in n for n in report.notes) == 2
     assert "--seeds 5" in report.replay
+    # The growth of the jobs' own wall time: its exponent in the notes, and its plot.
+    (wall,) = [n for n in report.notes if n.startswith("growth exponent of wall time")]
+    assert wall.startswith("growth exponent of wall time at a 600 s check delay: ")
+    float(wall.rsplit(": ", 1)[1])
+    assert (out / "plots" / "sweep-wall-time.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_fit_growth_is_the_log_log_slope() -> None:

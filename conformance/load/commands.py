@@ -2,7 +2,9 @@
 
 :func:`add_load_parsers` registers both subcommands on the front door's parser;
 :data:`LOAD_COMMANDS` maps their names to handlers. Options that both commands take
-(duration, policy mix, latency) are declared once, in :func:`_load_options`.
+(duration, policy mix, latency) are declared once, in :func:`_load_options`, and
+become :class:`~conformance.load.job.LoadJob` fields in :func:`_load_job` (load) and
+:func:`_cmd_sweep` (sweep): an option of both, such as a contract profile, goes there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, TypeVar
 from conformance.load.cluster import LOCAL, DaskCluster, parse_executor
 from conformance.load.executors import WorkerDied, process_pool
 from conformance.load.job import LoadJob, LoadResult
+from conformance.load.plots import write_wall_growth_plot
 from conformance.load.report import format_seconds, load_run_report, sweep_run_report
 from conformance.load.run import run_load_job
 from conformance.load.sweep import GROWTH_LIMIT, run_sweep, sweep_jobs
@@ -476,7 +479,10 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     first = report.plugin.type or "plugin"
     out: Path = args.out or Path("out") / f"sweep-{first}"
     paths = write_report(report, out)
+    wall_plot = write_wall_growth_plot(results, out)
     _print_load(report, console)
+    if wall_plot is not None:
+        console.print(f"wall-time growth: {wall_plot}", markup=False)
     console.print(f"report: {paths.get('report.html', out)}", markup=False)
     return report.exit_code
 

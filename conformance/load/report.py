@@ -8,7 +8,7 @@ from datetime import datetime
 from conformance.exit_codes import ExitCode
 from conformance.load.job import LoadJob, LoadResult
 from conformance.load.merge import merge_histograms
-from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay
+from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay, wall_growth_by_delay
 from conformance.load.template import LoadError
 from reports.model import GrowthPoint, HistogramData, LoadMetrics, PluginInfo, RunReport
 from simulator.metrics import StreamingHistogram
@@ -200,6 +200,11 @@ def sweep_run_report(
         f"growth exponent at a {d:g} s check delay: "
         + ("not fitted (needs two fleet sizes with checks)" if k is None else f"{k:.3f}")
         for d, k in exponents.items()
+    ]
+    notes += [
+        f"growth exponent of wall time at a {d:g} s check delay: "
+        + ("not fitted (needs two fleet sizes)" if k is None else f"{k:.3f}")
+        for d, k in wall_growth_by_delay(results).items()
     ]
     notes.append(
         f"check cost = p95 of a job's check durations; latency mode {job0.latency}; "

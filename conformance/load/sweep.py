@@ -21,7 +21,14 @@ from conformance.load.job import LoadJob, LoadResult
 from conformance.load.run import run_load_job
 from conformance.load.template import LoadError
 
-__all__ = ["GROWTH_LIMIT", "fit_growth", "growth_by_delay", "run_sweep", "sweep_jobs"]
+__all__ = [
+    "GROWTH_LIMIT",
+    "fit_growth",
+    "growth_by_delay",
+    "run_sweep",
+    "sweep_jobs",
+    "wall_growth_by_delay",
+]
 
 #: A growth exponent above this is "worse than linear" and flags a sweep.
 GROWTH_LIMIT = 1.3
@@ -148,5 +155,18 @@ def growth_by_delay(results: Sequence[LoadResult]) -> dict[float, float | None]:
             for r in results
             if r.job.check_delay_s == d and r.check_cost_s is not None
         )
+        for d in delays
+    }
+
+
+def wall_growth_by_delay(results: Sequence[LoadResult]) -> dict[float, float | None]:
+    """The fitted growth exponent of a job's wall time against its fleet size, per delay.
+
+    Wall time measures the machine as well as the simulator: read it beside the check
+    cost's exponent, from jobs run one at a time (``--workers 1``) on a quiet machine.
+    """
+    delays = sorted({r.job.check_delay_s for r in results})
+    return {
+        d: fit_growth((r.job.vms, r.wall_s) for r in results if r.job.check_delay_s == d)
         for d in delays
     }
