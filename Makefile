@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench browser clean
+.PHONY: run test lint typecheck unit bench browser java java-example clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,21 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  (echo "make browser: could not install chromium; the HTML report test needs it" >&2; exit 1)
 
-unit: $(STAMP) browser
+# Java plugin jars (--plugin jar:...) need a JDK: Debian's headless OpenJDK 17 if javac is missing.
+java:
+	@command -v javac >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/javac" ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null) || \
+	  (echo "make java: could not install openjdk-17-jdk-headless; jar: plugins need javac and java" >&2; exit 1)
+
+# The example Java plugin, built as a vendor would (docs/java.md): abiquo-6.0 and abiquo-4.0.4.
+JAVA_EXAMPLE := examples/java-plugin
+java-example: $(STAMP) java
+	$(BIN)/python -m simulator.bridge.jvm build $(JAVA_EXAMPLE)/build/plugin.jar \
+	  $(JAVA_EXAMPLE)/common $(JAVA_EXAMPLE)/abiquo-6.0 --profile abiquo-6.0
+	$(BIN)/python -m simulator.bridge.jvm build $(JAVA_EXAMPLE)/build/plugin-4.0.4.jar \
+	  $(JAVA_EXAMPLE)/common $(JAVA_EXAMPLE)/abiquo-4.0.4 --profile abiquo-4.0.4
+
+unit: $(STAMP) browser java
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit

@@ -5,7 +5,9 @@ A spec is one of:
 - an entry-point name in the group ``bpcert.plugins`` (``reference``);
 - ``module:Class`` (``my_vendor.plugin:VeeamPlugin``);
 - ``exec:COMMAND ...``: a plugin in any language speaking the JSON-RPC protocol of
-  ``docs/protocol.md`` over stdio (``exec:node examples/node-plugin/plugin.js``).
+  ``docs/protocol.md`` over stdio (``exec:node examples/node-plugin/plugin.js``);
+- ``jar:PLUGIN.jar[:MORE.jar:DIR...]``: a Java plugin jar and its dependencies, served
+  by the JVM bridge of :mod:`simulator.bridge.jvm` (``docs/java.md``).
 
 With ``isolation="process"`` a Python plugin is served from a child process by
 ``simulator.bridge.server``, so that a hang or a crash cannot take the harness down.
@@ -113,7 +115,7 @@ def _unknown(spec: str, reason: str) -> PluginSpecError:
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return PluginSpecError(
         f"unknown plugin {spec!r}: {reason}. Installed plugins: {listing}.{hint} "
-        "A spec is an installed name, 'module:Class' or 'exec:COMMAND'."
+        "A spec is an installed name, 'module:Class', 'exec:COMMAND' or 'jar:PLUGIN.jar'."
     )
 
 
@@ -283,6 +285,12 @@ def load_plugin(
         raise _unknown(spec, "the spec is empty")
     if spec.startswith("exec:"):
         cls = _exec_class(spec[len("exec:") :], spec, call_timeout_s)
+        validate_plugin_class(cls, spec)
+        return LoadedPlugin(spec, cls, "process")
+    if spec.startswith("jar:"):
+        from simulator.bridge.jvm import jar_plugin_class  # only needed for jar specs
+
+        cls = jar_plugin_class(spec[len("jar:") :], label=spec, call_timeout_s=call_timeout_s)
         validate_plugin_class(cls, spec)
         return LoadedPlugin(spec, cls, "process")
     installed = installed_plugins()

@@ -1,0 +1,66 @@
+// bpcert's modelled Abiquo API, profile abiquo-6.0 (Abiquo 6.0 onwards; docs/java.md).
+package com.abiquo.backup.plugin;
+
+import com.abiquo.backup.model.BackupResult;
+import com.abiquo.backup.model.BackupSchedule;
+import com.abiquo.backup.model.OnDemandBackupOptions;
+import com.abiquo.backup.model.VirtualMachineBackupRestoreInfo;
+import com.abiquo.backup.plugin.exception.BackupPluginException;
+import com.abiquo.commons.plugin.IConnection;
+import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A backup plugin of Abiquo 6.0 and later: abiquo-4.7's methods plus backup-policy
+ * synchronisation.
+ *
+ * @param <C> the plugin's connection class, built by the platform for every operation
+ */
+public interface BackupScheduling<C extends IConnection> {
+    /** Fails when the plugin's own configuration is missing or wrong (checked at load). */
+    void validateConfiguration() throws IllegalStateException;
+
+    /** Configure the backups of a VM that was just deployed. */
+    void applySchedule(C connection, VirtualMachineBackupRestoreInfo vm, BackupSchedule schedule)
+        throws BackupPluginException;
+
+    /** Some of a deployed VM's backup configuration changed (Abiquo 4.6 renamed it). */
+    void applyNewSchedule(C connection, VirtualMachineBackupRestoreInfo vm,
+        BackupSchedule oldSchedule, BackupSchedule newSchedule) throws BackupPluginException;
+
+    /** The VM will be undeployed: remove its backup configuration. */
+    void removeSchedule(C connection, VirtualMachineBackupRestoreInfo vm)
+        throws BackupPluginException;
+
+    /** A user asked for a backup now. */
+    BackupResult executeBackup(C connection, VirtualMachineBackupRestoreInfo vm,
+        OnDemandBackupOptions options) throws BackupPluginException;
+
+    /** A user asked to restore the VM from one of its backups. */
+    BackupResult.RestoreResult executeRestore(C connection, VirtualMachineBackupRestoreInfo vm,
+        String backupId) throws BackupPluginException;
+
+    /** Whether the backup system has removed the backup (billing stops when true). */
+    boolean isBackupExpired(C connection, String backupId) throws BackupPluginException;
+
+    /** The current state of a backup, or null when the backup system does not know the id. */
+    BackupResult getBackupResult(C connection, String backupId) throws BackupPluginException;
+
+    /** The current state of a restore, or null when the backup system does not know the id. */
+    BackupResult.RestoreResult getRestoreResult(C connection, String restoreId)
+        throws BackupPluginException;
+
+    /** At least every backup result created at or after the start (all when empty). */
+    List<BackupResult> listNewBackupResults(C connection,
+        Optional<ZonedDateTime> startDateFromLastProcessedResult) throws BackupPluginException;
+
+    /** At least every restore result created at or after the start (all when empty). */
+    List<BackupResult.RestoreResult> listNewRestoreResults(C connection,
+        Optional<ZonedDateTime> startDateFromLastProcessedResult) throws BackupPluginException;
+
+    /** The uuids of the VMs that the backup system protects with the policy {@code policyCode}. */
+    Set<String> listVirtualMachinesInBackupPolicy(C connection, String policyCode)
+        throws BackupPluginException;
+}

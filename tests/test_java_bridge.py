@@ -1,0 +1,256 @@
+"""Java plugin jars through the JVM bridge, black-box: ``bpcert ... --plugin jar:...``.
+
+The jars are built once per session (``java_jars``): the example plugin by
+:func:`simulator.bridge.jvm.compile_plugin`, as ``make java-example`` builds it, and the
+broken copies of ``tests/java_plugins/`` by one more compilation, packed with their own
+services files. The bridge and API jars come from the user's cache, built once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.exit_codes import ExitCode
+from simulator.bridge.jvm import compile_classes, compile_plugin, write_jar
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "java-plugin"
+TEST_PLUGINS = Path(__file__).resolve().parent / "java_plugins"
+SERVICES = "META-INF/services/com.abiquo.backup.plugin.BackupScheduling"
+TESTS_PACKAGE = "com.example.backup.tests."
+
+
+def bpcert(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _pack(jar: Path, classes: Path, *, service: str | None, leave_out: str = "") -> Path:
+    """A jar of ``classes`` (minus the files under ``leave_out``) naming ``service``."""
+    stage = jar.with_suffix(".stage")
+    shutil.copytree(
+        classes,
+        stage,
+        ignore=lambda d, names: (
+            [n for n in names if leave_out and (Path(d) / n).as_posix().endswith(leave_out)]
+        ),
+    )
+    if service is not None:
+        services = stage / SERVICES
+        services.parent.mkdir(parents=True)
+        services.write_text(service + "\n", encoding="utf-8")
+    write_jar(jar, [stage])
+    return jar
+
+
+@pytest.fixture(scope="session")
+def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every jar the tests use, by name."""
+    root = tmp_path_factory.mktemp("java")
+    jars = {
+        "example-4.0.4": compile_plugin(
+            [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4"],
+            root / "plugin-4.0.4.jar",
+            profile="abiquo-4.0.4",
+        )
+    }
+    classes = compile_classes(
+        [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4", TEST_PLUGINS / "plugins"],
+        root / "classes",
+        profile="abiquo-4.0.4",
+    )
+    shutil.copytree(EXAMPLE / "common" / "META-INF" / "bpcert", classes / "META-INF" / "bpcert")
+    for name in ("Exiting", "Looping", "Expiring", "Throwing"):
+        jars[name] = _pack(root / f"{name}.jar", classes, service=f"{TESTS_PACKAGE}{name}Plugin")
+    jars["missing-dependency"] = _pack(
+        root / "dependent.jar",
+        classes,
+        service=f"{TESTS_PACKAGE}DependentPlugin",
+        leave_out="com/example/sdk",
+    )
+    jars["no-services"] = _pack(root / "no-services.jar", classes, service=None)
+    jars["missing-class"] = _pack(
+        root / "missing-class.jar", classes, service="com.example.backup.CustomBackupPlugn"
+    )
+    jars["not-a-plugin"] = _pack(
+        root / "not-a-plugin.jar", classes, service="com.example.backup.CustomBackupConnection"
+    )
+    too_new = root / "too-new"
+    shutil.copytree(classes, too_new)
+    plugin_class = too_new / "com" / "example" / "backup" / "CustomBackupPlugin.class"
+    data = bytearray(plugin_class.read_bytes())
+    data[6:8] = (99).to_bytes(2, "big")  # class file version 99: a Java far newer than 17
+    plugin_class.write_bytes(bytes(data))
+    jars["too-new"] = _pack(
+        root / "too-new.jar", too_new, service="com.example.backup.CustomBackupPlugin"
+    )
+    mismatch = compile_classes([TEST_PLUGINS / "mismatch"], root / "mismatch-classes")
+    merged = root / "mismatch"
+    shutil.copytree(classes, merged)
+    shutil.copytree(mismatch, merged, dirs_exist_ok=True)
+    jars["mismatch"] = _pack(
+        root / "mismatch.jar", merged, service="com.example.backup.CustomBackupPlugin"
+    )
+    not_a_jar = root / "not-a-jar.jar"
+    not_a_jar.write_text("this is a text file, not a zip archive\n", encoding="utf-8")
+    jars["not-a-jar"] = not_a_jar
+    return jars
+
+
+def _text(stream: str) -> str:
+    """The CLI's output with its line wrapping undone."""
+    return " ".join(stream.split())
+
+
+def _report(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _failing(out: Path) -> set[str]:
+    return {r["id"] for r in _report(out)["rules"] if r["status"] == "fail"}
+
+
+def test_the_example_jar_is_conformant_under_abiquo_4_0_4(
+    java_jars: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = bpcert(
+        "check",
+        "--plugin",
+        f"jar:{java_jars['example-4.0.4']}",
+        "--examples",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    assert "verdict: conformant" in result.stdout
+    assert _report(out)["plugin"]["type"] == "java-example"
+
+
+def test_a_copy_reporting_live_backups_expired_breaks_expiry_live_never_reported(
+    java_jars: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = bpcert(
+        "check",
+        "--plugin",
+        f"jar:{java_jars['Expiring']}",
+        "--rules",
+        "expiry.*",
+        "--scenario",
+        "smoke",
+        "--examples",
+        "0",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
+    assert "expiry.live-never-reported" in _failing(out)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "rule", "evidence"),
+    [
+        ("Exiting", "errors.no-crash", "ExitingPlugin: giving up on"),
+        ("Looping", "errors.returns-within-deadline", "executeBackup did not return"),
+        (
+            "Throwing",
+            "errors.only-backup-plugin-exception",
+            "at com.example.backup.tests.ThrowingPlugin.executeRestore",
+        ),
+    ],
+)
+def test_a_java_plugin_that_exits_hangs_or_throws_gets_a_finding_and_the_run_ends(
+    java_jars: dict[str, Path], tmp_path: Path, plugin: str, rule: str, evidence: str
+) -> None:
+    out = tmp_path / "out"
+    result = bpcert(
+        "run",
+        "smoke",
+        "--plugin",
+        f"jar:{java_jars[plugin]}",
+        "--call-timeout",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
+    assert rule in _failing(out)
+    assert evidence in json.dumps(_report(out))
+
+
+@pytest.mark.parametrize(
+    ("artifact", "cause"),
+    [
+        ("not-a-jar", "is not a jar"),
+        ("no-services", f"has no {SERVICES}"),
+        ("missing-class", "names com.example.backup.CustomBackupPlugn, which is not in"),
+        (
+            "not-a-plugin",
+            "com.example.backup.CustomBackupConnection (named by "
+            f"{SERVICES}) does not implement com.abiquo.backup.plugin.BackupScheduling",
+        ),
+        ("missing-dependency", "missing dependency class com.example.sdk.VendorClient"),
+        ("too-new", "was compiled for a newer Java than this JVM"),
+    ],
+)
+def test_a_bad_artifact_is_a_usage_error_naming_the_cause(
+    java_jars: dict[str, Path], tmp_path: Path, artifact: str, cause: str
+) -> None:
+    result = bpcert(
+        "run",
+        "smoke",
+        "--plugin",
+        f"jar:{java_jars[artifact]}",
+        "--quiet",
+        "--out",
+        str(tmp_path / "out"),
+        timeout=180,
+    )
+    assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
+    assert cause in _text(result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_vendor_model_class_that_does_not_map_lists_every_such_property(
+    java_jars: dict[str, Path], tmp_path: Path
+) -> None:
+    result = bpcert(
+        "run",
+        "smoke",
+        "--plugin",
+        f"jar:{java_jars['mismatch']}",
+        "--quiet",
+        "--out",
+        str(tmp_path / "out"),
+        timeout=180,
+    )
+    assert result.returncode == ExitCode.USAGE
+    stderr = _text(result.stderr)
+    assert "com.abiquo.backup.model.Disk.sizeBytes (wire Disk.size_bytes): no setter" in stderr
+    assert "com.abiquo.backup.model.Disk.path (wire Disk.path): no setter" in stderr
+
+
+def test_a_missing_jar_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = bpcert("run", "smoke", "--plugin", f"jar:{tmp_path / 'nowhere.jar'}", "--quiet")
+    assert result.returncode == ExitCode.USAGE
+    assert "nowhere.jar does not exist" in _text(result.stderr)
