@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 
 from conformance.exit_codes import ExitCode
-from simulator.bridge.jvm import compile_classes, compile_plugin, write_jar
+from simulator.bridge.jvm import compile_classes, compile_plugin, jar_plugin_class, write_jar
+from simulator.contract import OnDemandBackupOptions
+from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
+from tests.test_isolation import DAILY, DAY, HOURLY_6, HOURLY_12, call, schedule, small_world
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "java-plugin"
@@ -66,7 +69,10 @@ def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4"],
             root / "plugin-4.0.4.jar",
             profile="abiquo-4.0.4",
-        )
+        ),
+        "example-6.0": compile_plugin(
+            [EXAMPLE / "common", EXAMPLE / "abiquo-6.0"], root / "plugin.jar", profile="abiquo-6.0"
+        ),
     }
     classes = compile_classes(
         [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4", TEST_PLUGINS / "plugins"],
@@ -142,6 +148,56 @@ def test_the_example_jar_is_conformant_under_abiquo_4_0_4(
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "verdict: conformant" in result.stdout
     assert _report(out)["plugin"]["type"] == "java-example"
+
+
+def per_id_actions(plugin_class: type, properties: dict[str, str]) -> list[Any]:
+    """The abiquo-4.7 and abiquo-6.0 calls in one sequence; everything the plugin answered."""
+    out: list[Any] = []
+    with small_world() as world:
+        vf = plugin_class(world.context("virtualfactory", properties))
+        api = plugin_class(world.context("api", properties))
+        try:
+            vm0, vm1, vm2 = (world.fleet.info(i) for i in range(3))
+            first = schedule(HOURLY_6, DAILY)
+            out.append(call(world, vf, "apply_schedule", vm0, first))
+            world.env.run(until=DAY)
+            out.append(call(world, api, "list_new_backup_results", None))
+            backup = call(world, vf, "execute_backup", vm1, OnDemandBackupOptions())
+            world.env.run(until=DAY + 7200)
+            out.append(call(world, api, "get_backup_result", backup.provider_id))
+            out.append(call(world, api, "get_backup_result", "bk-99999999"))
+            restore = call(world, vf, "execute_restore", vm1, backup.provider_id)
+            world.env.run(until=DAY + 9000)
+            out.append(call(world, api, "get_restore_result", restore.provider_id))
+            out.append(call(world, api, "get_restore_result", "rs-99999999"))
+            out.append(call(world, api, "get_backup_result", restore.provider_id))
+            out.append(call(world, api, "is_backup_expired", backup.provider_id))  # live: false
+            out.append(call(world, api, "list_new_restore_results", world.clock.at(DAY)))
+            out.append(call(world, api, "list_virtual_machines_in_backup_policy", "gold"))
+            world.system.admin_add_to_policy(vm2.uuid, first.policies[0])
+            out.append(call(world, api, "list_virtual_machines_in_backup_policy", "gold"))
+            out.append(call(world, vf, "apply_new_schedule", vm0, first, schedule(HOURLY_12)))
+            out.append(call(world, vf, "remove_schedule", vm0))
+            world.env.run(until=9 * DAY)
+            out.append(call(world, api, "list_new_backup_results", world.clock.at(DAY)))
+            out.append([call(world, api, "is_backup_expired", r.provider_id) for r in out[1]])
+            out.append(call(world, api, "is_backup_expired", backup.provider_id))
+            assert world.system.open_sessions() == [], "a session was left open"
+        finally:
+            for plugin in (vf, api):
+                close = getattr(plugin, "close", None)
+                if close is not None:
+                    close()
+    return out
+
+
+def test_the_abiquo_6_0_example_answers_the_per_id_and_policy_calls_as_the_reference(
+    java_jars: dict[str, Path],
+) -> None:
+    java = jar_plugin_class(str(java_jars["example-6.0"]), label="java-6.0")
+    assert java.contract_profiles == ("abiquo-4.7", "abiquo-6.0")
+    properties = dict(getattr(java, "example_properties", {}))
+    assert per_id_actions(java, properties) == per_id_actions(ReferencePlugin, REFERENCE_PROPERTIES)
 
 
 def test_a_copy_reporting_live_backups_expired_breaks_expiry_live_never_reported(

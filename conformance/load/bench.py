@@ -585,6 +585,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{_fmt(r.get('wall_ratio'), 2)}x the bare model's wall time, "
             f"{_fmt(r.get('cpu_ratio'), 2)}x its CPU time\n"
         )
+    if not args.render_only and not args.only:  # the JVM bridge per call, its own section
+        from conformance.load import bench_bridge
+
+        sys.stderr.write(bench_bridge.run(args.doc, write=not args.no_write) + "\n")
     section = render_section(results, started, load)
     sys.stdout.write(section + "\n")
     if not args.no_write:

@@ -42,7 +42,6 @@ from pathlib import Path
 
 from simulator.bridge.loader import PluginSpecError
 from simulator.bridge.process import PluginLaunchError, ProcessPlugin, process_plugin_class
-from simulator.bridge.protocol import InitializeResult
 
 __all__ = [
     "API_PROFILES",
@@ -354,10 +353,14 @@ def _java_argv(jdk: Jdk, jars: JvmJars, entries: Sequence[Path], shown: str) -> 
     classpath = os.pathsep.join(
         str(p) for p in (jars.bridge, *entries, jars.api[API_PROFILES[-1]], jars.backend)
     )
-    argv = [str(jdk.java), *JVM_OPTIONS, "-cp", classpath, f"-Dbpcert.plugin.path={shown}"]
-    if "profiles" in InitializeResult.model_fields:
-        argv.append("-Dbpcert.announceProfiles=true")
-    return [*argv, BRIDGE_MAIN]
+    return [
+        str(jdk.java),
+        *JVM_OPTIONS,
+        "-cp",
+        classpath,
+        f"-Dbpcert.plugin.path={shown}",
+        BRIDGE_MAIN,
+    ]
 
 
 def _check(argv: list[str], spec: str) -> None:

@@ -48,21 +48,18 @@ public final class Main {
     private static final int STACK_FRAMES = 12;
 
     private final PluginHost host;
-    private final boolean announceProfiles;
     private final Map<String, Object> connections = new HashMap<>();
     private Object plugin;
     private long connectionNumbers;
 
-    private Main(final PluginHost host, final boolean announceProfiles) {
+    private Main(final PluginHost host) {
         this.host = host;
-        this.announceProfiles = announceProfiles;
     }
 
     /** Serves the protocol, or with {@code --check} diagnoses the artifact and exits. */
     public static void main(final String[] args) throws IOException {
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         Channel.open(System.in, stdout);
-        boolean announce = Boolean.getBoolean("bpcert.announceProfiles");
         if (args.length > 0 && args[0].equals("--check")) {
             stdout.write((Json.write(check()) + "\n").getBytes(StandardCharsets.UTF_8));
             stdout.flush();
@@ -76,7 +73,7 @@ public final class Main {
             loadError = ex.getMessage();
             System.err.println("bpcert bridge: " + loadError);
         }
-        new Main(host, announce).serve(loadError);
+        new Main(host).serve(loadError);
         System.exit(0);
     }
 
@@ -221,7 +218,7 @@ public final class Main {
         Object component = params.get("component");
         System.setProperty("bpcert.component", String.valueOf(component));
         plugin = invoke("initialize", () -> host.provider.get());
-        return host.describe(announceProfiles);
+        return host.describe();
     }
 
     private Object connect(final Map<?, ?> params) throws Failure {
@@ -267,9 +264,18 @@ public final class Main {
     private Object operation(final String method, final Map<?, ?> params) throws Failure {
         Method target = host.methods.get(method);
         Wire.Method wire = Wire.METHODS.get(method);
-        if (target == null || wire == null) {
-            throw new Failure(error(METHOD_NOT_FOUND, host.pluginClass.getName()
-                + " has no method for " + method + " (it implements " + host.profiles + ")", null));
+        if (wire == null) {
+            throw new Failure(error(METHOD_NOT_FOUND, "no method " + method, null));
+        }
+        if (target == null) {
+            // As a Python plugin's contract defaults do: an operation it lacks is UNSUPPORTED.
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("exception", "BackupPluginException");
+            data.put("code", "UNSUPPORTED");
+            data.put("message", host.pluginClass.getName() + " has no " + method + " (it implements "
+                + String.join(", ", host.profiles) + ")");
+            throw new Failure(error(PLUGIN_EXCEPTION, "BackupPluginException: " + data.get("message"),
+                data));
         }
         Object connection = connections.get(String.valueOf(params.get("connection")));
         if (connection == null) {

@@ -304,7 +304,7 @@ final class PluginHost {
     }
 
     /** The {@code initialize} answer: the annotations, as docs/protocol.md §6 has it. */
-    Map<String, Object> describe(final boolean announceProfiles) {
+    Map<String, Object> describe() {
         Annotation meta = annotation(pluginClass, PLUGIN_METADATA);
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("type", String.valueOf(member(meta, "type")));
@@ -331,9 +331,7 @@ final class PluginHost {
         out.put("unsupported_operations", new ArrayList<>(unsupported));
         out.put("example_properties", exampleProperties());
         out.put("protocol_version", "1");
-        if (announceProfiles) {
-            out.put("profiles", profiles);
-        }
+        out.put("profiles", profiles);
         return out;
     }
 
