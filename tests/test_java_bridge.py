@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from conformance.exit_codes import ExitCode
 from simulator.bridge.jvm import compile_classes, compile_plugin, jar_plugin_class, write_jar
 from simulator.contract import OnDemandBackupOptions
 from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
+from tests.test_cli import bpcert
 from tests.test_isolation import DAILY, DAY, HOURLY_6, HOURLY_12, call, schedule, small_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +27,6 @@ EXAMPLE = ROOT / "examples" / "java-plugin"
 TEST_PLUGINS = Path(__file__).resolve().parent / "java_plugins"
 SERVICES = "META-INF/services/com.abiquo.backup.plugin.BackupScheduling"
 TESTS_PACKAGE = "com.example.backup.tests."
-
-
-def bpcert(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a child process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def _pack(jar: Path, classes: Path, *, service: str | None, leave_out: str = "") -> Path:
@@ -144,6 +131,7 @@ def test_the_example_jar_is_conformant_under_abiquo_4_0_4(
         "--quiet",
         "--out",
         str(out),
+        timeout=1200,
     )
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "verdict: conformant" in result.stdout
@@ -217,6 +205,7 @@ def test_a_copy_reporting_live_backups_expired_breaks_expiry_live_never_reported
         "--quiet",
         "--out",
         str(out),
+        timeout=900,
     )
     assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
     assert "expiry.live-never-reported" in _failing(out)
@@ -248,6 +237,7 @@ def test_a_java_plugin_that_exits_hangs_or_throws_gets_a_finding_and_the_run_end
         "--quiet",
         "--out",
         str(out),
+        timeout=900,
     )
     assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
     assert rule in _failing(out)

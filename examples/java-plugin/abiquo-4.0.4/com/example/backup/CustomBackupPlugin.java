@@ -3,7 +3,6 @@ package com.example.backup;
 import com.abiquo.backup.model.BackupResult;
 import com.abiquo.backup.model.BackupSchedule;
 import com.abiquo.backup.model.BackupType;
-import com.abiquo.backup.model.OnDemandBackupOptions;
 import com.abiquo.backup.model.ResultState;
 import com.abiquo.backup.model.VirtualMachineBackupRestoreInfo;
 import com.abiquo.backup.plugin.BackupScheduling;
@@ -30,48 +29,18 @@ import org.bpcert.backend.BackendException;
     version = "1.0.0", supportedVersions = {"1.0", "1.5"})
 @BackupConnectionMetadata(endpoint = FieldConstraint.MANDATORY,
     credentials = FieldConstraint.MANDATORY)
-public class CustomBackupPlugin implements BackupScheduling<CustomBackupConnection> {
+public class CustomBackupPlugin extends CustomBackupOperations
+    implements BackupScheduling<CustomBackupConnection> {
     private static final Comparator<BackupResult> BY_CREATION =
         Comparator.comparing((BackupResult r) -> r.getCreationDate().toInstant())
             .thenComparing(BackupResult::getProviderId);
 
-    @Override
-    public void validateConfiguration() throws IllegalStateException {
-        CustomBackupOperations.replicationEnabled();
-    }
-
-    @Override
-    public void applySchedule(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final BackupSchedule schedule)
-        throws BackupPluginException {
-        CustomBackupOperations.applySchedule(connection, vm, schedule);
-    }
-
+    /** Abiquo 4.0.4's name for the four-argument overload (applyNewSchedule from 4.6). */
     @Override
     public void applySchedule(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm, final BackupSchedule oldSchedule,
         final BackupSchedule newSchedule) throws BackupPluginException {
-        CustomBackupOperations.applyNewSchedule(connection, vm, oldSchedule, newSchedule);
-    }
-
-    @Override
-    public void removeSchedule(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm) throws BackupPluginException {
-        CustomBackupOperations.removeSchedule(connection, vm);
-    }
-
-    @Override
-    public BackupResult executeBackup(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final OnDemandBackupOptions options)
-        throws BackupPluginException {
-        return CustomBackupOperations.executeBackup(connection, vm, options);
-    }
-
-    @Override
-    public BackupResult.RestoreResult executeRestore(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final String backupId)
-        throws BackupPluginException {
-        return CustomBackupOperations.executeRestore(connection, vm, backupId);
+        applyNewSchedule(connection, vm, oldSchedule, newSchedule);
     }
 
     /**

@@ -1,9 +1,6 @@
 package com.example.backup;
 
 import com.abiquo.backup.model.BackupResult;
-import com.abiquo.backup.model.BackupSchedule;
-import com.abiquo.backup.model.OnDemandBackupOptions;
-import com.abiquo.backup.model.VirtualMachineBackupRestoreInfo;
 import com.abiquo.backup.plugin.BackupScheduling;
 import com.abiquo.backup.plugin.annotation.BackupConnectionMetadata;
 import com.abiquo.backup.plugin.exception.BackupPluginException;
@@ -28,49 +25,11 @@ import org.bpcert.backend.BackendException;
     version = "1.0.0", supportedVersions = {"1.0", "1.5"})
 @BackupConnectionMetadata(endpoint = FieldConstraint.MANDATORY,
     credentials = FieldConstraint.MANDATORY)
-public class CustomBackupPlugin implements BackupScheduling<CustomBackupConnection> {
+public class CustomBackupPlugin extends CustomBackupOperations
+    implements BackupScheduling<CustomBackupConnection> {
     private static final Comparator<BackupResult.RestoreResult> BY_CREATION =
         Comparator.comparing((BackupResult.RestoreResult r) -> r.getCreationDate().toInstant())
             .thenComparing(BackupResult.RestoreResult::getProviderId);
-
-    @Override
-    public void validateConfiguration() throws IllegalStateException {
-        CustomBackupOperations.replicationEnabled();
-    }
-
-    @Override
-    public void applySchedule(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final BackupSchedule schedule)
-        throws BackupPluginException {
-        CustomBackupOperations.applySchedule(connection, vm, schedule);
-    }
-
-    @Override
-    public void applyNewSchedule(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final BackupSchedule oldSchedule,
-        final BackupSchedule newSchedule) throws BackupPluginException {
-        CustomBackupOperations.applyNewSchedule(connection, vm, oldSchedule, newSchedule);
-    }
-
-    @Override
-    public void removeSchedule(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm) throws BackupPluginException {
-        CustomBackupOperations.removeSchedule(connection, vm);
-    }
-
-    @Override
-    public BackupResult executeBackup(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final OnDemandBackupOptions options)
-        throws BackupPluginException {
-        return CustomBackupOperations.executeBackup(connection, vm, options);
-    }
-
-    @Override
-    public BackupResult.RestoreResult executeRestore(final CustomBackupConnection connection,
-        final VirtualMachineBackupRestoreInfo vm, final String backupId)
-        throws BackupPluginException {
-        return CustomBackupOperations.executeRestore(connection, vm, backupId);
-    }
 
     /** Whether the backup system has removed the backup (its retention ran out). */
     @Override

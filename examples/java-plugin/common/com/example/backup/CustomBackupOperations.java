@@ -23,18 +23,21 @@ import org.bpcert.backend.Job;
 
 /**
  * What every Abiquo generation of the plugin does the same way: the configuration, the
- * schedules, on-demand backups and restores. It keeps the reference plugin's habits
+ * schedules, on-demand backups and restores; each generation's CustomBackupPlugin extends
+ * it and adds its results methods. It keeps the reference plugin's habits
  * (simulator/reference.py): all state lives in the backup system, schedule calls converge
  * the backup system to the schedule they are given (so repeating one changes nothing), and
  * only BackupPluginException leaves an operation.
  */
-final class CustomBackupOperations {
+public abstract class CustomBackupOperations {
     static final String TYPE = "java-example";
     static final String TIMEOUT_PROPERTY = "example.timeout.seconds";
     static final String REPLICATION_PROPERTY = "example.replication.enabled";
     static final String UNKNOWN_MESSAGE = "the backup system no longer knows this id";
 
-    private CustomBackupOperations() {
+    /** Fails fast at load time, so a broken properties file never reaches a VM task. */
+    public void validateConfiguration() throws IllegalStateException {
+        replicationEnabled();
     }
 
     // ------------------------------------------------------------------ configuration
@@ -147,7 +150,7 @@ final class CustomBackupOperations {
         }
     }
 
-    static void applySchedule(final CustomBackupConnection connection,
+    public void applySchedule(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm, final BackupSchedule schedule)
         throws BackupPluginException {
         String session = session(connection);
@@ -163,7 +166,7 @@ final class CustomBackupOperations {
     }
 
     /** Drops what the old schedule had and the new one lacks, then converges to the new one. */
-    static void applyNewSchedule(final CustomBackupConnection connection,
+    public void applyNewSchedule(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm, final BackupSchedule oldSchedule,
         final BackupSchedule newSchedule) throws BackupPluginException {
         String session = session(connection);
@@ -193,7 +196,7 @@ final class CustomBackupOperations {
     }
 
     /** Deletes every job of the VM (before undeploy). Its backups stay until they expire. */
-    static void removeSchedule(final CustomBackupConnection connection,
+    public void removeSchedule(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm) throws BackupPluginException {
         String session = session(connection);
         try {
@@ -206,7 +209,7 @@ final class CustomBackupOperations {
 
     // ------------------------------------------------------------------ on demand
 
-    static BackupResult executeBackup(final CustomBackupConnection connection,
+    public BackupResult executeBackup(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm, final OnDemandBackupOptions options)
         throws BackupPluginException {
         String session = session(connection);
@@ -220,7 +223,7 @@ final class CustomBackupOperations {
     }
 
     /** Restores the VM from one of its own backups; the ownership check changes nothing. */
-    static BackupResult.RestoreResult executeRestore(final CustomBackupConnection connection,
+    public BackupResult.RestoreResult executeRestore(final CustomBackupConnection connection,
         final VirtualMachineBackupRestoreInfo vm, final String backupId)
         throws BackupPluginException {
         String session = session(connection);
