@@ -26,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--bpcert-plugin",
         default=None,
-        help="judge this plugin (an installed name, module:Class or exec:COMMAND)",
+        help="judge this plugin (an installed name, module:Class, exec:COMMAND or jar:PLUGIN.jar)",
     )
     group.addoption("--bpcert-rules", action="append", default=[], help="only rules matching GLOB")
     group.addoption("--bpcert-skip", action="append", default=[], help="skip rules matching GLOB")
