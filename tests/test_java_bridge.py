@@ -9,7 +9,11 @@ services files. The bridge and API jars come from the user's cache, built once.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +304,21 @@ def test_a_missing_jar_path_is_a_usage_error(tmp_path: Path) -> None:
     result = bpcert("run", "smoke", "--plugin", f"jar:{tmp_path / 'nowhere.jar'}", "--quiet")
     assert result.returncode == ExitCode.USAGE
     assert "nowhere.jar does not exist" in _text(result.stderr)
+
+
+def test_two_processes_building_the_bridge_cache_at_once_both_get_it_whole(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "simulator.bridge.jvm", "classpath", "abiquo-6.0"]
+    builds = [
+        subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    printed = [b.communicate(timeout=600)[0].strip() for b in builds]
+    assert [b.returncode for b in builds] == [0, 0]
+    assert printed[0] == printed[1]
+    for jar in printed[0].split(os.pathsep):
+        assert zipfile.is_zipfile(jar), jar
+    cache = tmp_path / "bpcert"
+    assert [p.name.startswith("jvm-") for p in cache.iterdir()] == [True]  # no half-built left
