@@ -296,7 +296,7 @@ def verify_bundle(
         call_timeout_s=float(manifest.run["call_timeout_s"]),
         seed=manifest.run["seed"],
         examples=int(manifest.run["examples"]),
-        scenarios=tuple(manifest.run["scenarios"]),
+        scenarios=tuple(manifest.run["scenarios"]) or None,
         profile=manifest.profile,
     )
     with tempfile.TemporaryDirectory(prefix="bpcert-verify-") as tmp:

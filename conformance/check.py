@@ -31,8 +31,8 @@ class CheckRequest:
     call_timeout_s: float = 10.0
     seed: int | None = None
     examples: int = 10
-    #: Empty: the default set (:data:`conformance.runner.DEFAULT_SCENARIOS`).
-    scenarios: tuple[str, ...] = ()
+    #: ``None``: the default set (:data:`conformance.runner.DEFAULT_SCENARIOS`).
+    scenarios: tuple[str, ...] | None = None
     rules: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     profile: str | None = None
@@ -52,7 +52,7 @@ class CheckRequest:
             call_timeout_s=args.call_timeout,
             seed=args.seed,
             examples=args.examples,
-            scenarios=tuple(args.scenario),
+            scenarios=tuple(args.scenario) or None,
             rules=tuple(getattr(args, "rules", ())),
             skip=tuple(getattr(args, "skip", ())),
             profile=getattr(args, "profile", None),
@@ -77,7 +77,7 @@ def run_check(
     )
     return run(
         loaded,
-        scenarios=list(request.scenarios) or list(DEFAULT_SCENARIOS),
+        scenarios=list(DEFAULT_SCENARIOS if request.scenarios is None else request.scenarios),
         rules=request.rules,
         skip=request.skip,
         examples=request.examples,

@@ -98,6 +98,14 @@ def _build_parser() -> argparse.ArgumentParser:
         default=[],
         help="run these scenarios instead of the default set (repeatable)",
     )
+    check.add_argument(
+        "--rerun-failed",
+        type=Path,
+        default=None,
+        metavar="REPORT",
+        help="rerun only the failed rules of this report.json, in the scenarios (and "
+        "examples) where they failed, with that run's own flags",
+    )
 
     report = sub.add_parser("report", help="render a run directory again from report.json")
     report.add_argument("run_dir", type=Path)
@@ -152,9 +160,21 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
     from reports.render import write_report
     from reports.terminal import print_summary
 
-    plugin = resolve_plugin(args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout)
-    out = args.out or Path("out") / run_id("check", plugin, [], args.seed)
-    request = CheckRequest.from_args(args, plugin)
+    if args.rerun_failed is not None:
+        from conformance.rerun import plan_rerun
+
+        plan = plan_rerun(args.rerun_failed, _build_parser().parse_args)
+        console.print(plan.describe(args.rerun_failed), markup=False)
+        request = plan.request
+        plugin = resolve_plugin(
+            request.plugin, isolation=request.isolation, call_timeout_s=request.call_timeout_s
+        )
+    else:
+        plugin = resolve_plugin(
+            args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout
+        )
+        request = CheckRequest.from_args(args, plugin)
+    out = args.out or Path("out") / run_id("check", plugin, [], request.seed)
     report = run_check(request, out=out, plugin=plugin, progress=_progress_for(console, args.quiet))
     write_report(report, out)
     print_summary(report, console)
