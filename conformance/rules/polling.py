@@ -10,7 +10,9 @@ created exactly at ``last_check_date``.
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from conformance.rules.base import FAKE_BACKEND, Checker, Context, EndOfRun, Gen, Rule, declare
 from conformance.rules.errors import POLL_OPS, judge_backend_down
@@ -98,6 +100,63 @@ _STATE_RANK = {
 }
 
 
+def _after_now(field: str, instant: datetime, now: datetime) -> str:
+    """``creation_date X is after now Y (ahead by 1:00:00)``: both instants and the offset.
+
+    A whole-hour offset is the mark of a time-zone bug (a local time read as UTC).
+    """
+    ahead = instant - now
+    return (
+        f"{field} {instant.isoformat()} is after now {now.isoformat()}, the instant of "
+        f"the call (ahead by {ahead})"
+    )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One backup as the audit compares it with the polls: from a listing or the truth."""
+
+    pid: str
+    vm: str
+    state: ResultState
+    creation_s: float
+    finish_s: float | None
+    expiration_s: float | None
+    #: (creation, finish when final) of each of its restores, in simulated seconds.
+    restores: tuple[tuple[float, float | None], ...]
+
+    @classmethod
+    def of_result(cls, r: BackupResult, clock: Any) -> _Entry:
+        """A listed result (a listing does not say when its results expire)."""
+        return cls(
+            pid=r.provider_id,
+            vm=r.vm_uuid,
+            state=r.state,
+            creation_s=clock.seconds(r.creation_date),
+            finish_s=clock.seconds(r.finish_date) if r.finish_date is not None else None,
+            expiration_s=None,
+            restores=tuple(
+                (
+                    clock.seconds(rs.creation_date),
+                    clock.seconds(rs.finish_date)
+                    if rs.state.is_final and rs.finish_date is not None
+                    else None,
+                )
+                for rs in r.restores
+            ),
+        )
+
+    def evidence(self, clock: Any) -> dict[str, Any]:
+        """The entry as evidence: its id, VM, state and instants."""
+        return {
+            "provider_id": self.pid,
+            "vm": self.vm,
+            "state": self.state.value,
+            "created": clock.at(self.creation_s).isoformat(),
+            "finished": None if self.finish_s is None else clock.at(self.finish_s).isoformat(),
+        }
+
+
 class PollChecker(Checker):
     """Rules about the periodic check: every answer, across answers, and the full listing."""
 
@@ -128,12 +187,21 @@ class PollChecker(Checker):
         sink.exercise("polling.sizes-non-negative")
         problems = []
         if now is not None and r.creation_date > now:
-            problems.append(f"creation_date {r.creation_date.isoformat()} is after now")
+            late = _after_now("creation_date", r.creation_date, now)
+            system = self.world.backup_system
+            # Only a plugin on the fake backup system names its backups by its ids.
+            truth = system.truth_backup(r.provider_id) if system.sessions_opened_total else None
+            if truth is not None and truth.creation_date != r.creation_date:
+                late += (
+                    f"; the backup system created it at {truth.creation_date.isoformat()}, so "
+                    f"the plugin's date is off by {r.creation_date - truth.creation_date}"
+                )
+            problems.append(late)
         if r.finish_date is not None:
             if r.finish_date < r.creation_date:
                 problems.append("finish_date is before creation_date")
             if now is not None and r.finish_date > now:
-                problems.append(f"finish_date {r.finish_date.isoformat()} is after now")
+                problems.append(_after_now("finish_date", r.finish_date, now))
         elif r.state in (ResultState.DONE, ResultState.FAILED):
             problems.append(f"a {r.state.value} result has no finish_date")
         if r.expiration_date is not None and r.expiration_date <= r.creation_date:
@@ -142,7 +210,8 @@ class PollChecker(Checker):
             if rs.finish_date is not None and rs.finish_date < rs.creation_date:
                 problems.append(f"restore {rs.provider_id}: finish_date before creation_date")
             if now is not None and rs.creation_date > now:
-                problems.append(f"restore {rs.provider_id}: creation_date after now")
+                late = _after_now("creation_date", rs.creation_date, now)
+                problems.append(f"restore {rs.provider_id}: {late}")
         for problem in problems:
             sink.fail(
                 "polling.dates-well-formed",
@@ -321,71 +390,114 @@ class PollChecker(Checker):
     # ------------------------------------------------------------------ the end
 
     def audit(self, end: EndOfRun) -> Gen:
-        """The full listing against everything the polls returned."""
-        if end.listing is not None and end.listing_call is not None:
-            self._audit_listing(end.listing, end.listing_call)
+        """What the backup system holds against everything the polls returned.
+
+        With the fake backup system that is its own record of every backup it took; for a
+        backend the harness cannot see, the plugin's end-of-run full listing.
+        """
+        truth = self._truth_entries()
+        if truth is not None:
+            self._audit_entries(truth, end.listing_call, "the backup system's record")
+        elif end.listing is not None and end.listing_call is not None:
+            listed = [_Entry.of_result(r, self.clock) for r in end.listing]
+            self._audit_entries(listed, end.listing_call, "the end-of-run full listing")
         else:
             self.sink.not_exercisable(
                 "polling.no-lost-results", "the end-of-run full listing failed"
             )
         yield from ()
 
+    def _truth_entries(self) -> list[_Entry] | None:
+        """The fake backup system's backups, or None when the run cannot be judged by them.
+
+        None without the fake backup system, and when the plugin reports ids that the
+        backup system does not know (it names results its own way).
+        """
+        if not self.observed.uses_fake_backend:
+            return None
+        system = self.world.backup_system
+        known = [pid for pid in self.observed.results if system.truth_backup(pid) is not None]
+        if self.observed.results and not known:
+            return None
+        restores: dict[str, list[tuple[float, float | None]]] = {}
+        for rs in system.truth_restores():
+            finish = self.clock.seconds(rs.planned_finish_date) if rs.state.is_final else None
+            restores.setdefault(rs.backup_provider_id, []).append(
+                (self.clock.seconds(rs.creation_date), finish)
+            )
+        return [
+            _Entry(
+                pid=t.provider_id,
+                vm=t.vm_uuid,
+                state=t.state,
+                creation_s=self.clock.seconds(t.creation_date),
+                finish_s=self.clock.seconds(t.planned_finish_date) if t.state.is_final else None,
+                expiration_s=self.clock.seconds(t.expiration_date),
+                restores=tuple(restores.get(t.provider_id, ())),
+            )
+            for t in system.truth_backups()
+        ]
+
     def probe(self, end: EndOfRun) -> Gen:
         """An id the backup system never had, and a result created at last_check_date."""
         yield from self._unknown_id_probe()
         yield from self._window_probe()
 
-    def _audit_listing(self, listing: list[BackupResult], rec: CallRecord) -> None:
-        """Compare a full listing taken at the end with everything the polls returned."""
+    def _audit_entries(self, entries: list[_Entry], rec: CallRecord | None, source: str) -> None:
+        """Compare every backup ``source`` holds with everything the polls returned."""
         sink = self.sink
         if not self.observed.poll_windows:
             sink.not_exercisable("polling.window-complete", "no successful check ran")
             return
         starts = [w[1] for w in self.observed.poll_windows]
         last_poll_now = starts[-1]
-        for r in listing:
-            pid = r.provider_id
-            seen = self.observed.results.get(pid)
-            creation_s = self.clock.seconds(r.creation_date)
-            finish_s = self._s(r.finish_date)
+        calls = [rec] if rec is not None else []
+        for e in entries:
+            seen = self.observed.results.get(e.pid)
+            evidence = [{"source": source, **e.evidence(self.clock)}]
             # Window completeness: every successful poll whose window covers the creation
             # (or the turn to final) must have returned the result.
-            instants = [creation_s]
-            if r.state.is_final and finish_s is not None:
-                instants.append(finish_s)
-            for rs in r.restores:
-                instants.append(self.clock.seconds(rs.creation_date))
-                if rs.state.is_final and rs.finish_date is not None:
-                    instants.append(self.clock.seconds(rs.finish_date))
+            instants = [e.creation_s]
+            if e.state.is_final and e.finish_s is not None:
+                instants.append(e.finish_s)
+            for created, finished in e.restores:
+                instants.append(created)
+                if finished is not None:
+                    instants.append(finished)
             for t in instants:
                 for p in self._covering_polls(t, starts):
+                    if e.expiration_s is not None and e.expiration_s <= starts[p]:
+                        continue  # expired by then: the plugin may leave it out
                     sink.exercise("polling.window-complete")
                     if seen is None or p not in seen.polls:
                         window = self.observed.poll_windows[p][0]
                         sink.fail(
                             "polling.window-complete",
-                            f"result {pid} (created {r.creation_date.isoformat()}, state "
-                            f"{r.state.value}) changed at {self.clock.at(t).isoformat()}, "
-                            f"inside the window of check #{p + 1} "
+                            f"result {e.pid} (created {self.clock.at(e.creation_s).isoformat()}, "
+                            f"state {e.state.value} in {source}) changed at "
+                            f"{self.clock.at(t).isoformat()}, inside the window of check "
+                            f"#{p + 1} "
                             f"[{'-' if window is None else self.clock.at(window).isoformat()}, "
                             f"{self.clock.at(self.observed.poll_windows[p][1]).isoformat()}], "
                             "but that check's answer did not include it",
                             at=t,
-                            calls=[rec],
+                            calls=calls,
+                            evidence=evidence,
                         )
                         break
             # No lost results: final at the last poll means the platform saw it final.
-            if r.state.is_final and finish_s is not None and finish_s <= last_poll_now:
+            if e.state.is_final and e.finish_s is not None and e.finish_s <= last_poll_now:
                 sink.exercise("polling.no-lost-results")
                 if seen is None or not seen.final_seen:
                     sink.fail(
                         "polling.no-lost-results",
-                        f"result {pid} of VM {r.vm_uuid} became {r.state.value} at "
-                        f"{r.finish_date.isoformat() if r.finish_date else '?'}, before the "
+                        f"result {e.pid} of VM {e.vm} became {e.state.value} at "
+                        f"{self.clock.at(e.finish_s).isoformat()} ({source}), before the "
                         f"last check at {self.clock.at(last_poll_now).isoformat()}, but no "
                         "poll ever returned it as final",
-                        at=finish_s,
-                        calls=[rec],
+                        at=e.finish_s,
+                        calls=calls,
+                        evidence=evidence,
                     )
 
     def _covering_polls(self, t: float, starts: list[float]) -> list[int]:

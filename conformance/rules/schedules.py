@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.rules.base import Checker, Context, EndOfRun, Gen, Rule, declare
+from simulator.backend.records import TruthBackup
 from simulator.backend.schedule import occurrences, periods
 from simulator.contract import BackupResult, BackupSchedule, Operation
 from simulator.platform.invoker import CallRecord
@@ -72,6 +73,40 @@ class ScheduleChecker(Checker):
         self.clock = self.world.clock
         self.tolerance = self.world.scenario.platform.tolerance
         self.segments: dict[str, list[_Segment]] = {}
+        self._truth_by_vm: dict[str, list[TruthBackup]] | None = None
+
+    def _backups_the_system_took(self, vm: str, type_: str, lo: float, hi: float) -> list[Any]:
+        """With the fake backup system: the backups it took of ``vm`` created in [lo, hi]."""
+        if not self.observed.uses_fake_backend:
+            return []
+        if self._truth_by_vm is None:
+            self._truth_by_vm = {}
+            for truth in self.world.backup_system.truth_backups():
+                if not truth.on_demand:
+                    self._truth_by_vm.setdefault(truth.vm_uuid, []).append(truth)
+        return [
+            t
+            for t in self._truth_by_vm.get(vm, ())
+            if t.type.value == type_ and lo <= self.clock.seconds(t.creation_date) <= hi
+        ]
+
+    def _what_happened(self, truths: list[TruthBackup]) -> tuple[str, str]:
+        """What the backup system did and what the plugin reported, for a missing backup."""
+        t = truths[0]
+        seen = self.observed.results.get(t.provider_id)
+        reported = (
+            f"the plugin reported it as {seen.state.value}, created at "
+            f"{self.clock.at(seen.creation_s).isoformat()}"
+            if seen is not None
+            else "the plugin never reported it (in no poll answer, nor in the end-of-run "
+            "full listing)"
+        )
+        did = (
+            f"the backup system created backup {t.provider_id} at "
+            f"{t.creation_date.isoformat()} and it is {t.state.value} "
+            f"(planned to finish at {t.planned_finish_date.isoformat()})"
+        )
+        return f"{did}, but {reported}", f"{reported}; the backup system: {t.state.value}"
 
     def before_run(self) -> None:
         """Start the mid-run repeat of a few schedule calls (a probe)."""
@@ -255,8 +290,7 @@ class ScheduleChecker(Checker):
                         continue
                     message = (
                         f"VM {vm}: policy {policy.code} {type_} {config.subtype.value} "
-                        f"'{config.time}' should have fired at {occ.isoformat()} but no "
-                        f"backup was created within {tol / 60:.0f} min of it"
+                        f"'{config.time}' should have fired at {occ.isoformat()}"
                     )
                     expectations.append((o + tol, o, type_, rule, (message, seg), o))
         expectations.sort(key=lambda e: (e[0], e[1], e[2]))
@@ -264,12 +298,21 @@ class ScheduleChecker(Checker):
             sink.exercise(rule)
             pid = take(type_, lo, hi)
             if pid is None:
+                truths = self._backups_the_system_took(vm, type_, lo, hi)
+                if truths:
+                    did, actual = self._what_happened(truths)
+                    message, actual = f"{message}: {did}", actual
+                elif occurrence is not None:
+                    message = f"{message} but no backup was created within {tol / 60:.0f} min of it"
+                    actual = "none listed"
+                else:
+                    actual = "none listed"
                 sink.fail(
                     rule,
                     message,
                     expected=f"a {type_} backup created in [{self.clock.at(lo).isoformat()}, "
                     f"{self.clock.at(hi).isoformat()}]",
-                    actual="none listed",
+                    actual=actual,
                     at=lo,
                     calls=[seg.call],
                 )
