@@ -69,7 +69,7 @@ CONFORMANCE_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"runner"}),
     frozenset({"conformance", "properties", "load", "selftest"}),
     frozenset({"check"}),
-    frozenset({"certify"}),
+    frozenset({"certify", "rerun"}),
     frozenset({"cli", "pytest_plugin"}),
     frozenset({"__main__"}),
 )
