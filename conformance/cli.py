@@ -183,16 +183,19 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from reports.model import ReportError
-    from reports.render import render_run_dir
+    from reports.model import ReportError, load_report
+    from reports.render import REPORT_FILE, render_run_dir
 
     try:
         paths = render_run_dir(args.run_dir)
+        report = load_report(paths[REPORT_FILE])
     except ReportError as exc:
         raise UsageError(str(exc)) from None
     for name, path in sorted(paths.items()):
         console.print(f"{name}: {path}")
-    return int(ExitCode.OK)
+    # The run's own verdict: a CI step that re-renders a failing run still fails.
+    console.print(f"verdict: {report.verdict} (exit code {report.exit_code})", markup=False)
+    return report.exit_code
 
 
 def _cmd_schema(args: argparse.Namespace, console: Console) -> int:

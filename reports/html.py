@@ -210,10 +210,26 @@ def _evidence(rule: RuleResult, replay: str) -> str:
     body = "".join(_finding(n, f) for n, f in enumerate(rule.findings, 1))
     if not body:
         body = f"<p>{_e(rule.reason or 'No finding was recorded.')}</p>"
+    # A failure's evidence is what the reader came for: it is open from the start.
     return (
-        f"<details><summary>Evidence: {total} {noun}{_e(more)}</summary>{body}"
+        f"<details open><summary>Evidence: {total} {noun}{_e(more)}</summary>{body}"
         f'<p>Replay the run:</p><pre class="cmd">{_e(replay)}</pre></details>'
     )
+
+
+_STATUS_ORDER = {"fail": 0, "error": 1, "pass": 2, "skip": 3}
+
+
+def failures_first(rules: list[RuleResult]) -> list[RuleResult]:
+    """Failed rules first, the one whose first finding came earliest leading (a root cause
+    shows first), then errors, passes and skips, each in registry order."""
+
+    def key(item: tuple[int, RuleResult]) -> tuple[int, float, int]:
+        index, rule = item
+        first = min((f.at for f in rule.findings if f.at is not None), default=float("inf"))
+        return (_STATUS_ORDER.get(rule.status, 4), first if rule.status == "fail" else 0, index)
+
+    return [rule for _, rule in sorted(enumerate(rules), key=key)]
 
 
 def _rules(report: RunReport) -> str:
@@ -229,7 +245,7 @@ def _rules(report: RunReport) -> str:
         + "</p>"
     )
     rows = []
-    for rule in report.rules:
+    for rule in failures_first(report.rules):
         if rule.status == "fail":
             note = failure_message(rule)
         else:

@@ -50,6 +50,42 @@ _OUTAGE = "#9e9e9e"
 
 
 @dataclass(frozen=True)
+class _Scene:
+    """One scenario as its plots see it: its summary, and the instants of its findings."""
+
+    s: ScenarioSummary
+    #: Simulated seconds at which a finding happened in this scenario, sorted.
+    findings_at: tuple[float, ...] = ()
+
+
+#: At most this many findings are marked on a timeline (the rest would be a red wall).
+_MAX_MARKS = 200
+_FINDING = "#d81b60"
+
+
+def _mark_findings(ax: Any, scene: _Scene, scale: float) -> None:
+    """A thin vertical line where each finding happened, labelled once."""
+    marks = scene.findings_at[:_MAX_MARKS]
+    if not marks:
+        return
+    ax.vlines(
+        [t / scale for t in marks],
+        0,
+        1,
+        transform=ax.get_xaxis_transform(),
+        colors=_FINDING,
+        linewidth=0.7,
+        alpha=0.6,
+        label=f"finding ({len(scene.findings_at)})",
+    )
+
+
+def _single_valued(hist: HistogramData) -> bool:
+    """True when every sample of ``hist`` fell in one bucket: a CDF would be one step."""
+    return sum(1 for _, n in hist.buckets if n) <= 1
+
+
+@dataclass(frozen=True)
 class Plot:
     """One rendered plot.
 
@@ -136,9 +172,12 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------------- per scenario
 
 
-def _latency(s: ScenarioSummary) -> bytes | None:
+def _latency(scene: _Scene) -> bytes | None:
+    s = scene.s
     ops = [op for op in s.operations if op.latency_s.count > 0 and op.latency_s.buckets]
-    if not ops:
+    # A fixed latency model makes every call take the same time: the CDF would be one
+    # step, and the scenario table already gives that value as p50 and p95.
+    if not ops or all(_single_valued(op.latency_s) for op in ops):
         return None
     with _figure() as (fig, (ax,)):
         edges: list[float] = []
@@ -163,12 +202,14 @@ def _latency(s: ScenarioSummary) -> bytes | None:
         return _png(fig)
 
 
-def _checks(s: ScenarioSummary) -> bytes | None:
+def _checks(scene: _Scene) -> bytes | None:
+    s = scene.s
     if not s.checks:
         return None
     scale, unit = _time_unit(s.duration_s)
     with _figure() as (fig, (ax,)):
         _shade_outages(ax, s.outages, scale)
+        _mark_findings(ax, scene, scale)
         xs = [c.start / scale for c in s.checks]
         ax.plot(xs, [c.duration for c in s.checks], marker=".", linewidth=0.8, label="duration")
         if s.check_delay_s > 0:
@@ -194,12 +235,14 @@ def _checks(s: ScenarioSummary) -> bytes | None:
         return _png(fig)
 
 
-def _results(s: ScenarioSummary) -> bytes | None:
+def _results(scene: _Scene) -> bytes | None:
+    s = scene.s
     if not s.checks:
         return None
     scale, unit = _time_unit(s.duration_s)
     with _figure() as (fig, (ax,)):
         _shade_outages(ax, s.outages, scale)
+        _mark_findings(ax, scene, scale)
         xs = [c.start / scale for c in s.checks]
         ax.plot(xs, [c.results for c in s.checks], marker=".", linewidth=0.8, label="results")
         if any(c.expired for c in s.checks):
@@ -226,7 +269,8 @@ def _histogram_needles(ax: Any, hist: HistogramData, xlabel: str) -> None:
     ax.grid(True, alpha=0.3)
 
 
-def _freshness(s: ScenarioSummary) -> bytes | None:
+def _freshness(scene: _Scene) -> bytes | None:
+    s = scene.s
     if s.freshness_s.count == 0 or not s.freshness_s.buckets:
         return None
     with _figure() as (fig, (ax,)):
@@ -235,18 +279,21 @@ def _freshness(s: ScenarioSummary) -> bytes | None:
         return _png(fig)
 
 
-def _vf(s: ScenarioSummary) -> bytes | None:
+def _vf(scene: _Scene) -> bytes | None:
+    s = scene.s
     series = [
         (s.queue_depth, "queue depth"),
         (s.lock_wait_s, "lock wait (s)"),
     ]
-    present = [(pts, label) for pts, label in series if pts]
+    # A series flat at 0 (no task ever queued, no lock ever waited for) shows nothing.
+    present = [(pts, label) for pts, label in series if any(v for _, v in pts)]
     if not present:
         return None
     scale, unit = _time_unit(s.duration_s)
     with _figure(nrows=len(present), height=2.4 * len(present) + 0.6) as (fig, axes):
         for ax, (pts, label) in zip(axes, present, strict=True):
             _shade_outages(ax, s.outages, scale)
+            _mark_findings(ax, scene, scale)
             xs, ys = [t / scale for t, _ in pts], [v for _, v in pts]
             if pts is s.queue_depth:
                 ax.plot(xs, ys, linewidth=0.8, drawstyle="steps-post")
@@ -254,14 +301,14 @@ def _vf(s: ScenarioSummary) -> bytes | None:
                 ax.plot(xs, ys, linewidth=0.6, marker=".", markersize=3)
             ax.set_ylabel(label)
             ax.grid(True, alpha=0.3)
-            if s.outages:
+            if s.outages or scene.findings_at:
                 ax.legend(fontsize="small", loc="upper right")
         axes[-1].set_xlabel(f"simulated time ({unit})")
         axes[0].set_title(f"{s.name}: Virtual Factory queue and locks")
         return _png(fig)
 
 
-_SCENARIO_PLOTS: list[tuple[str, str, Callable[[ScenarioSummary], bytes | None]]] = [
+_SCENARIO_PLOTS: list[tuple[str, str, Callable[[_Scene], bytes | None]]] = [
     ("latency", "plugin call latency by operation", _latency),
     ("checks", "check duration against the check interval", _checks),
     ("results", "results per check", _results),
@@ -360,7 +407,13 @@ def _plot_jobs(report: RunReport) -> list[_PlotJob]:
     """Every plot a report may have, in a fixed order; names are unique file stems."""
     jobs: list[_PlotJob] = []
     used: set[str] = set()
+    findings_at: dict[str, list[float]] = {}
+    for rule in report.rules:
+        for f in rule.findings:
+            if f.scenario is not None and f.at is not None:
+                findings_at.setdefault(f.scenario, []).append(f.at)
     for index, scenario in enumerate(report.scenarios):
+        scene = _Scene(scenario, tuple(sorted(findings_at.get(scenario.name, ()))))
         base = _slug(scenario.name)
         stem, n = base, 2
         while stem in used:
@@ -368,7 +421,7 @@ def _plot_jobs(report: RunReport) -> list[_PlotJob]:
         used.add(stem)
         for key, what, draw in _SCENARIO_PLOTS:
             title = f"{scenario.name}: {what}"
-            jobs.append(_PlotJob(f"{stem}-{key}", title, index, draw, scenario))
+            jobs.append(_PlotJob(f"{stem}-{key}", title, index, draw, scene))
     if report.load is not None:
         for key, what, draw_load in (
             (

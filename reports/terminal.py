@@ -80,9 +80,11 @@ def scenario_table(scenario: ScenarioSummary) -> Table:
 def verdict_table(report: RunReport) -> Table:
     """The rule table: id, status, and the skip reason, error or first finding."""
     table = Table(title="Rules", title_justify="left", show_edge=False)
-    table.add_column("rule", overflow="fold")
-    table.add_column("status")
-    table.add_column("reason / first finding", overflow="fold")
+    # A rule id is never split: it is what a user copies into --rules or a search.
+    widest = max((len(rule.id) for rule in report.rules), default=4)
+    table.add_column("rule", no_wrap=True, min_width=widest)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason / first finding", overflow="fold", ratio=1)
     for rule in report.rules:
         note = failure_message(rule) if rule.status == "fail" else (rule.reason or "")
         table.add_row(rule.id, Text(rule.status, style=_STATUS_STYLE[rule.status]), note)

@@ -65,7 +65,7 @@ SIMULATOR_TIERS: tuple[frozenset[str], ...] = (
 CONFORMANCE_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"exit_codes", "usage", "findings", "summary", "replay", "progress"}),
     frozenset({"rules", "plugin_properties", "bundle", "guidelines"}),
-    frozenset({"selection"}),
+    frozenset({"selection", "fits_interval"}),
     frozenset({"runner"}),
     frozenset({"conformance", "properties", "load", "selftest"}),
     frozenset({"check"}),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from conformance.exit_codes import ExitCode
+from conformance.fits_interval import fits_interval_result
 from conformance.load.job import LoadJob, LoadResult
 from conformance.load.merge import merge_histograms
 from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay, wall_growth_by_delay
@@ -122,6 +123,15 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         replay=job.replay(),
         verdict="error" if result.failed_datacenters else "completed",
         exit_code=int(_exit_code(bool(result.failed_datacenters), flagged)),
+        rules=[
+            fits_interval_result(
+                result.summary,
+                checks=result.checks,
+                overruns=result.overruns,
+                check_delay_s=job.check_delay_s,
+                replay=job.replay(),
+            )
+        ],
         scenarios=[result.summary],
         load=metrics,
         notes=_load_notes(result),
