@@ -21,8 +21,6 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from faker import Faker
-
 from simulator.contract import Disk, VirtualMachineInfo
 
 __all__ = ["HYPERVISOR_TYPES", "MAX_DISKS_PER_VM", "Fleet", "Hypervisor"]
@@ -140,6 +138,10 @@ class Fleet:
                 "datacenters and hypervisors_per_datacenter must be at least 1, got "
                 f"{datacenters} and {hypervisors_per_datacenter}"
             )
+        # Imported here, not at the top: a plugin's child process imports this module
+        # (through the reference plugin) but never builds a fleet, and faker is slow to load.
+        from faker import Faker
+
         faker = Faker()
         faker.seed_instance(rng.getrandbits(32))
         dc_names: list[str] = []
