@@ -28,7 +28,7 @@ from simulator.contract import (
     PluginContext,
 )
 from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord
-from simulator.world import World
+from simulator.world import World, properties_for
 
 __all__ = ["RULES", "StartupChecker", "world_has_copies"]
 
@@ -129,6 +129,14 @@ class StartupChecker(Checker):
         elif rec.connect == "ok":
             self.sink.exercise("startup.connection-constraints-honoured")
 
+    def _properties_source(self) -> str:
+        """Whose properties the plugin got: its own examples, or a file the user gave."""
+        world = self.world
+        example = properties_for(world.plugin_class, world.scenario)
+        if world.properties == example:
+            return "its own complete example properties"
+        return "the properties file given (--properties), with the scenario's changes"
+
     def _lifecycle(self, rec: CallRecord) -> None:
         sink = self.sink
         if self.world.platform.ready.triggered:
@@ -147,8 +155,8 @@ class StartupChecker(Checker):
             if rec.outcome != "ok":
                 sink.fail(
                     "startup.validate-passes-with-complete-properties",
-                    f"validate_configuration failed on the {rec.component} with the complete "
-                    f"example properties: {rec.detail}",
+                    f"validate_configuration failed on the {rec.component} with "
+                    f"{self._properties_source()}: {rec.detail}",
                     expected="returns normally",
                     actual=rec.detail,
                     calls=[rec],
