@@ -259,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _tolerate_unencodable_output()
     console = _console()
-    err = Console(stderr=True, highlight=False)
+    # soft_wrap: an error names files, and a path broken across lines cannot be copied.
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     commands: dict[str, Callable[[argparse.Namespace, Console], int]] = {
         **_COMMANDS,
