@@ -10,9 +10,14 @@ Every operational call goes through :meth:`Invoker.call`, a SimPy sub-process th
    session (and the caller's VM lock) for that long (the ``measured`` mode uses the wall
    time less the time the harness waited for a CPU, see :class:`RunQueueClock`);
 4. sorts the outcome into ``ok``, ``error`` (BackupPluginException), ``foreign-error``
-   (any other exception), ``bad-return`` (wrong type or invalid model),
+   (any other exception), ``bad-return`` (an answer that is not of its exact type, see
+   :mod:`simulator.platform.answers`; observers then see no result at all),
    ``indeterminate`` (past the deadline) or ``crash`` (an isolated plugin's process died);
 5. writes a ``call`` line to the trace and hands the full :class:`CallRecord` to observers.
+
+An in-process plugin is handed copies of its arguments, and what observers see of an
+answer is a copy taken when it returned (before ``disconnect``): a plugin that changes
+either afterwards changes nothing the platform or a checker holds.
 
 The plugin's code runs at the simulated instant the call starts; its simulated
 duration follows. A call whose simulated duration exceeds ``deadline_s``, or whose
@@ -38,6 +43,7 @@ from typing import Any, Literal, Protocol
 import simpy
 
 from simulator.contract import (
+    BackupPluginError,
     BackupPluginException,
     BackupResult,
     ConnectionData,
@@ -51,6 +57,7 @@ from simulator.faults import (
     PluginForeignError,
     PluginProcessCrashed,
 )
+from simulator.platform.answers import accept_answer, handed_args, handed_copy
 from simulator.trace import TraceWriter
 
 __all__ = [
@@ -62,7 +69,6 @@ __all__ = [
     "Outcome",
     "RunQueueClock",
     "SessionPool",
-    "check_return",
     "summarize_args",
 ]
 
@@ -303,43 +309,16 @@ def summarize_args(op: str, args: tuple[Any, ...]) -> dict[str, Any]:
 
 def summarize_result(result: Any) -> Any:
     """A short JSON-able description of a call's return value."""
-    if isinstance(result, BackupResult | RestoreResult):
+    if type(result) in (BackupResult, RestoreResult):
         return result.model_dump(mode="json")
-    if isinstance(result, list | tuple):
+    if type(result) in (list, tuple):
         if len(result) > 10:
             head = [summarize_result(r) for r in result[:10]]
             return {"count": len(result), "first": head}
         return [summarize_result(r) for r in result]
-    if result is None or isinstance(result, str | int | float | bool):
+    if result is None or type(result) in (str, int, float, bool):
         return result
     return f"<{type(result).__name__}>"
-
-
-def _type_name(value: Any) -> str:
-    return type(value).__name__
-
-
-def check_return(op: str, result: Any) -> str | None:
-    """Why ``result`` is not what ``op`` must return, or ``None`` when it is."""
-    if op == Operation.EXECUTE_BACKUP.value:
-        if not isinstance(result, BackupResult):
-            return f"executeBackup returned {_type_name(result)}, expected BackupResult"
-    elif op == Operation.EXECUTE_RESTORE.value:
-        if not isinstance(result, RestoreResult):
-            return f"executeRestore returned {_type_name(result)}, expected RestoreResult"
-    elif op == Operation.LIST_RESULTS.value:
-        if not isinstance(result, list | tuple):
-            return f"listResults returned {_type_name(result)}, expected list[BackupResult]"
-        for i, item in enumerate(result):
-            if not isinstance(item, BackupResult):
-                return f"listResults item {i} is {_type_name(item)}, expected BackupResult"
-    elif op == Operation.GET_EXPIRED_RESULTS.value:
-        if not isinstance(result, list | tuple):
-            return f"getExpiredResults returned {_type_name(result)}, expected list[str]"
-        for i, item in enumerate(result):
-            if not isinstance(item, str):
-                return f"getExpiredResults item {i} is {_type_name(item)}, expected str"
-    return None
 
 
 # The C module behind ``signal``: the same calls without the enum conversions of the
@@ -392,24 +371,37 @@ class _Raw:
     result: Any = None
     connect: str = "n/a"
     disconnect: str = "n/a"
+    #: Wall seconds the harness spent judging the answer, not the plugin's.
+    judged_s: float = 0.0
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, or what stands for it when the exception's own ``__str__`` fails."""
+    try:
+        text = str(exc)
+    except Exception as inner:  # noqa: BLE001 - a plugin's exception is untrusted
+        return f"<its __str__ raised {type(inner).__name__}>"
+    return text if type(text) is str else f"<its __str__ returned {type(text).__name__}>"
 
 
 def _classify(exc: BaseException, raw: _Raw, op: str, call_timeout_s: float) -> None:
-    if isinstance(exc, BackupPluginException):
-        raw.outcome, raw.error_code, raw.detail = "error", exc.error.value, exc.message
+    error = getattr(exc, "error", None) if isinstance(exc, BackupPluginException) else None
+    if isinstance(error, BackupPluginError):
+        message = exc.message if type(exc.message) is str else _text(exc)  # type: ignore[attr-defined]
+        raw.outcome, raw.error_code, raw.detail = "error", error.value, message
     elif isinstance(exc, CallDeadlineExceeded):
-        raw.outcome, raw.detail = "indeterminate", str(exc)
+        raw.outcome, raw.detail = "indeterminate", _text(exc)
     elif isinstance(exc, CallTimeout):
         raw.outcome = "indeterminate"
         raw.detail = f"{op} did not return within {call_timeout_s:g} s of wall time"
     elif isinstance(exc, PluginProcessCrashed):
-        raw.outcome, raw.detail = "crash", str(exc)
+        raw.outcome, raw.detail = "crash", _text(exc)
     elif isinstance(exc, PluginBadReturn):
         raw.outcome, raw.detail = "bad-return", exc.detail
     elif isinstance(exc, PluginForeignError):
         raw.outcome, raw.detail = "foreign-error", f"{exc.type_name}: {exc.message}"
     else:
-        raw.outcome, raw.detail = "foreign-error", f"{type(exc).__name__}: {exc}"
+        raw.outcome, raw.detail = "foreign-error", f"{type(exc).__name__}: {_text(exc)}"
 
 
 Observer = Callable[[CallRecord], None]
@@ -527,7 +519,7 @@ class Invoker:
             waited0 = self._waited()
             raw = self._invoke(instance, op, args)
             waited1 = self._waited()
-            wall_s = time.perf_counter() - wall0
+            wall_s = time.perf_counter() - wall0 - raw.judged_s
             duration = self.latency.duration(op.value, _busy(wall_s, waited0, waited1))
             if duration > self.deadline_s:
                 duration = self.deadline_s
@@ -552,8 +544,11 @@ class Invoker:
     def _invoke(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> _Raw:
         raw = _Raw()
         timeout = self.call_timeout_s
+        # An isolated plugin (it keeps its own deadlines) gets the arguments serialised;
+        # an in-process one gets copies, see below.
+        isolated = getattr(instance, "enforces_deadlines", False)
         try:
-            with _Watchdog(self._watchdog_seconds(instance)):
+            with _Watchdog(0.0 if isolated else timeout):
                 try:
                     connection = instance.new_connection()
                 except BaseException as exc:
@@ -563,10 +558,11 @@ class Invoker:
                     raw.connect = f"failed:{type(exc).__name__}"
                     if raw.outcome == "error":
                         raw.outcome = "foreign-error"
-                        raw.detail = f"new_connection raised {type(exc).__name__}: {exc}"
+                        raw.detail = f"new_connection raised {type(exc).__name__}: {_text(exc)}"
                     return raw
                 try:
-                    connection.connect(self.connection_data)
+                    data = self.connection_data
+                    connection.connect(data if isolated else handed_copy(data))
                     raw.connect = "ok"
                 except BaseException as exc:
                     if isinstance(exc, KeyboardInterrupt):
@@ -583,9 +579,17 @@ class Invoker:
                     return raw
                 try:
                     method = getattr(instance, op.python_name)
-                    raw.result = method(connection, *args)
-                    problem = check_return(op.value, raw.result)
-                    if problem is not None:
+                    # The plugin gets copies: what it does to them (object.__setattr__
+                    # past the frozen models) never reaches the platform or a checker.
+                    answer = method(connection, *(args if isolated else handed_args(args)))
+                    # Judged and copied before disconnect, the plugin's next chance to
+                    # change what it returned.
+                    judged0 = time.perf_counter()
+                    accepted, problem = accept_answer(op.value, answer)
+                    raw.judged_s = time.perf_counter() - judged0
+                    if problem is None:
+                        raw.result = accepted
+                    else:
                         raw.outcome, raw.detail = "bad-return", problem
                 except BaseException as exc:
                     if isinstance(exc, KeyboardInterrupt):

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from simulator.contract import BackupResult, Connection, OnDemandBackupOptions, VirtualMachineInfo
+from simulator.contract import (
+    BackupResult,
+    Connection,
+    OnDemandBackupOptions,
+    ResultState,
+    VirtualMachineInfo,
+)
 from simulator.reference import ReferencePlugin
 
 _ON_DEMAND: dict[str, BackupResult] = {}
@@ -33,7 +39,7 @@ class StaticOnDemand(ReferencePlugin):
         listed = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         scheduled = [r for r in listed if not r.on_demand]
         cached = [
-            r.model_copy(update={"state": "DONE", "finish_date": self.now()})
+            r.model_copy(update={"state": ResultState.DONE, "finish_date": self.now()})
             for r in _ON_DEMAND.values()
         ]
         return scheduled + cached
