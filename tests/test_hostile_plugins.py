@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from conformance.exit_codes import ExitCode
-from simulator.contract import BackupResult, BackupType, RestoreResult, ResultState
-from simulator.platform.answers import accept_answer
+from simulator.contract import BackupResult, BackupType, Operation, RestoreResult, ResultState
+from simulator.platform.answers import RETURNS, accept_answer
 from tests.plugins.hostile_answers import EXPECTED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +145,27 @@ def test_a_restore_inside_a_result_is_judged_too() -> None:
     _, problem = accept_answer("listResults", [spoiled])
     assert problem is not None
     assert "listResults item 0.restores[0].creation_date: expected a timezone-aware" in problem
+
+
+def test_every_operation_has_its_return_shape_in_the_table() -> None:
+    assert set(RETURNS) == {op.value for op in Operation}
+
+
+@pytest.mark.parametrize(
+    ("op", "answer", "named"),
+    [
+        ("isBackupExpired", 1, "isBackupExpired returned 1, expected bool"),
+        ("getBackupResult", {}, "getBackupResult's result is a dict, expected BackupResult"),
+        ("listVirtualMachinesInBackupPolicy", ["vm"], "expected frozenset[str]"),
+        ("listNewRestoreResults", None, "returned None, expected list[RestoreResult]"),
+        ("applySchedule", True, "applySchedule returned True, expected None"),
+    ],
+)
+def test_the_other_shapes_are_judged_too(op: str, answer: Any, named: str) -> None:
+    accepted, problem = accept_answer(op, answer)
+    assert accepted is None and problem is not None and named in problem
+
+
+def test_an_absent_optional_result_and_a_set_are_accepted() -> None:
+    assert accept_answer("getRestoreResult", None) == (None, None)
+    assert accept_answer("listVirtualMachinesInBackupPolicy", {"a"}) == (frozenset({"a"}), None)

@@ -80,6 +80,13 @@ RETURNS: dict[str, Returns] = {
     Operation.EXECUTE_RESTORE.value: Returns("model", RestoreResult),
     Operation.LIST_RESULTS.value: Returns("list", BackupResult),
     Operation.GET_EXPIRED_RESULTS.value: Returns("list", str),
+    Operation.IS_BACKUP_EXPIRED.value: Returns("bool"),
+    Operation.GET_BACKUP_RESULT.value: Returns("optional-model", BackupResult),
+    Operation.GET_RESTORE_RESULT.value: Returns("optional-model", RestoreResult),
+    Operation.LIST_NEW_BACKUP_RESULTS.value: Returns("list", BackupResult),
+    Operation.LIST_NEW_RESTORE_RESULTS.value: Returns("list", RestoreResult),
+    # A Java Set: a frozenset (or set) in Python, kept as a frozenset.
+    Operation.LIST_VIRTUAL_MACHINES_IN_BACKUP_POLICY.value: Returns("set", str),
 }
 
 
