@@ -17,6 +17,9 @@ from pydantic import (
     PlainSerializer,
 )
 
+from simulator.scenario.errors import brief
+from simulator.scenario.spec_base import MAX_DURATION_S
+
 __all__ = ["Duration", "format_duration", "parse_duration"]
 
 _UNITS: dict[str, Decimal] = {
@@ -108,18 +111,34 @@ def format_duration(seconds: float) -> str:
 
 
 def _to_seconds(value: object) -> object:
-    """BeforeValidator of :data:`Duration`: a YAML number or duration string to seconds."""
+    """BeforeValidator of :data:`Duration`: a YAML number or duration string to seconds.
+
+    A scenario's durations are at most :data:`MAX_DURATION_S` (3,660 days).
+    """
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got the boolean {value!r}; {_DURATION_HELP}")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"duration {value!r} must be a finite number >= 0; {_DURATION_HELP}")
-        return float(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError(f"expected a duration, got {type(value).__name__} {value!r}; {_DURATION_HELP}")
+        if not (isinstance(value, int) or math.isfinite(value)) or value < 0:
+            raise ValueError(
+                f"duration {brief(value)} must be a finite number >= 0; {_DURATION_HELP}"
+            )
+        seconds = value
+    elif isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, str):
+        if len(value) > 100:
+            raise ValueError(f"duration {brief(value)} is {len(value):,} characters long")
+        seconds = parse_duration(value)
+    else:
+        raise ValueError(
+            f"expected a duration, got {type(value).__name__} {brief(value)}; {_DURATION_HELP}"
+        )
+    if seconds > MAX_DURATION_S:
+        raise ValueError(
+            f"duration {brief(value)} is longer than {MAX_DURATION_S / 86400:,.0f} days, the "
+            "longest a scenario may write"
+        )
+    return float(seconds)
 
 
 def _duration_json(seconds: float) -> str | float:

@@ -6,6 +6,7 @@ turns them, and pydantic's own errors, into :class:`ScenarioProblem` records wit
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,31 @@ __all__ = [
     "ScenarioError",
     "ScenarioProblem",
     "SpecProblems",
+    "brief",
     "dotted_path",
     "loc_sort_key",
     "scenario_error",
 ]
 
 Loc = tuple[str | int, ...]
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel = 3
+_BRIEF.maxstring = 60
+_BRIEF.maxother = 60
+_BRIEF.maxlong = 40
+for _name in ("maxlist", "maxtuple", "maxdict", "maxset", "maxfrozenset"):
+    setattr(_BRIEF, _name, 6)
+
+
+def brief(value: object) -> str:
+    """A short repr of ``value`` for a message: a few items, a few levels, 60 characters.
+
+    Capped while it is built, never after: an alias bomb's millions of values never
+    become a string.
+    """
+    return _BRIEF.repr(value)
 
 
 class SpecProblems(ValueError):

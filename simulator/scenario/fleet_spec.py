@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from pydantic import (
@@ -13,10 +12,35 @@ from pydantic import (
 
 from simulator import contract
 from simulator.scenario.durations import Duration
-from simulator.scenario.errors import SpecProblems
-from simulator.scenario.spec_base import Spec
+from simulator.scenario.errors import SpecProblems, brief
+from simulator.scenario.spec_base import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_COUNT,
+    Bool,
+    Float,
+    Int,
+    Spec,
+)
 
-__all__ = ["FleetSpec", "PolicyMixEntry", "PolicySpec"]
+__all__ = [
+    "MAX_DISKS_PER_VM",
+    "MAX_DISK_GB",
+    "MAX_HYPERVISORS",
+    "MAX_VMS",
+    "FleetSpec",
+    "PolicyMixEntry",
+    "PolicySpec",
+]
+
+#: The most VMs a fleet has.
+MAX_VMS = 10_000_000
+#: The most hypervisors of a fleet, over every datacenter.
+MAX_HYPERVISORS = 100_000
+#: The most disks of one VM.
+MAX_DISKS_PER_VM = 64
+#: The largest disk, in GB (a petabyte).
+MAX_DISK_GB = 1e6
 
 
 class PolicyMixEntry(Spec):
@@ -25,23 +49,26 @@ class PolicyMixEntry(Spec):
     policies: tuple[str, ...] = Field(
         description="Policy codes a VM gets with this entry; [] = no backup configuration."
     )
-    weight: float = Field(gt=0, description="Relative weight of this entry.")
+    weight: Float = Field(gt=0, le=1e9, description="Relative weight of this entry.")
 
     @field_validator("policies")
     @classmethod
     def _unique(cls, policies: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(policies)) != len(policies):
-            raise ValueError(f"each policy may appear once in an entry, got {list(policies)}")
+            raise ValueError(
+                f"each policy may appear once in an entry, got {brief(list(policies))}"
+            )
         return policies
 
 
 class FleetSpec(Spec):
     """The simulated VMs and hypervisors."""
 
-    vms: int = Field(ge=1, description="How many VMs the fleet has.")
-    datacenters: int = Field(
+    vms: Int = Field(ge=1, le=MAX_VMS, description="How many VMs the fleet has.")
+    datacenters: Int = Field(
         default=1,
         ge=1,
+        le=1_000,
         description="Datacenters the hypervisors are spread over (see backup_managers).",
     )
     backup_managers: Literal["one", "per-datacenter"] = Field(
@@ -53,21 +80,22 @@ class FleetSpec(Spec):
             "(load runs only; see split_by_datacenter)."
         ),
     )
-    hypervisors_per_datacenter: int = Field(
-        default=4, ge=1, description="Hypervisors per datacenter."
+    hypervisors_per_datacenter: Int = Field(
+        default=4, ge=1, le=MAX_COUNT, description="Hypervisors per datacenter."
     )
-    disks_per_vm: tuple[int, int] = Field(
+    disks_per_vm: tuple[Int, Int] = Field(
         default=(1, 3), description="[min, max] disks per VM, uniform."
     )
-    disk_size_gb: tuple[float, float] = Field(
+    disk_size_gb: tuple[Float, Float] = Field(
         default=(10.0, 200.0), description="[min, max] disk size in GB, uniform."
     )
     guest_write_interval: Duration = Field(
         default=3600.0, gt=0, description="How often, on average, a guest writes to its disks."
     )
-    deployed_at_start: int | None = Field(
+    deployed_at_start: Int | None = Field(
         default=None,
         ge=0,
+        le=MAX_VMS,
         description=(
             "How many of the first VMs are deployed at t=0 through DEPLOY tasks; "
             "null = all. The rest start undeployed."
@@ -81,19 +109,34 @@ class FleetSpec(Spec):
     @field_validator("disks_per_vm")
     @classmethod
     def _disk_range(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if not 1 <= value[0] <= value[1]:
-            raise ValueError(f"expected [min, max] with 1 <= min <= max, got {list(value)}")
+        if not 1 <= value[0] <= value[1] <= MAX_DISKS_PER_VM:
+            raise ValueError(
+                f"expected [min, max] with 1 <= min <= max <= {MAX_DISKS_PER_VM}, got {list(value)}"
+            )
         return value
 
     @field_validator("disk_size_gb")
     @classmethod
     def _size_range(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not 0 < value[0] <= value[1] or not math.isfinite(value[1]):
-            raise ValueError(f"expected [min, max] with 0 < min <= max, got {list(value)}")
+        if not 0 < value[0] <= value[1] <= MAX_DISK_GB:
+            raise ValueError(
+                f"expected [min, max] with 0 < min <= max <= {MAX_DISK_GB:g}, got {list(value)}"
+            )
         return value
 
     @model_validator(mode="after")
     def _deployed_within_fleet(self) -> FleetSpec:
+        hosts = self.datacenters * self.hypervisors_per_datacenter
+        if hosts > MAX_HYPERVISORS:
+            raise SpecProblems(
+                [
+                    (
+                        ("hypervisors_per_datacenter",),
+                        f"datacenters x hypervisors_per_datacenter is {hosts:,}; a fleet has "
+                        f"at most {MAX_HYPERVISORS:,} hypervisors",
+                    )
+                ]
+            )
         if self.deployed_at_start is not None and self.deployed_at_start > self.vms:
             raise SpecProblems(
                 [
@@ -122,7 +165,7 @@ class PolicySpec(Spec):
     code: str = Field(min_length=1, description="Unique code; vendors match it to their jobs.")
     name: str = Field(min_length=1, description="Human name.")
     description: str = Field(default="", description="Free text.")
-    replication: bool = Field(default=False, description="The policy replicates its backups.")
+    replication: Bool = Field(default=False, description="The policy replicates its backups.")
     retention: Duration = Field(
         default=7 * 86400.0, gt=0, description="How long its backups live before they expire."
     )
@@ -164,6 +207,18 @@ class PolicySpec(Spec):
                     ]
                 )
             seen[c.key] = i
+            if c.subtype is contract.Periodicity.DEFINED_HOUR and c.time is not None:
+                year = int(c.time.split("/", 1)[0])
+                if not EARLIEST_YEAR <= year < LATEST_YEAR:
+                    raise SpecProblems(
+                        [
+                            (
+                                (i, "time"),
+                                f"the DEFINED_HOUR instant {c.time!r} is outside the years "
+                                f"{EARLIEST_YEAR} .. {LATEST_YEAR - 1} a scenario covers",
+                            )
+                        ]
+                    )
         return configurations
 
     def to_policy(self) -> contract.BackupPolicy:

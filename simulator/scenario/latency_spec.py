@@ -16,7 +16,7 @@ from pydantic import (
 from simulator import contract
 from simulator.scenario.durations import Duration
 from simulator.scenario.errors import Loc, SpecProblems
-from simulator.scenario.spec_base import Spec, suggest
+from simulator.scenario.spec_base import MAX_DURATION_S, Float, Spec, suggest
 
 __all__ = ["LATENCY_OPERATIONS", "DistributionSpec", "LatencySpec"]
 
@@ -54,8 +54,8 @@ class DistributionSpec(Spec):
     median: Duration | None = Field(
         default=None, description="lognormal: the median, exp(mu) (> 0)."
     )
-    sigma: float | None = Field(
-        default=None, ge=0, description="lognormal: the standard deviation of log(value)."
+    sigma: Float | None = Field(
+        default=None, ge=0, le=10, description="lognormal: the standard deviation of log(value)."
     )
 
     @model_validator(mode="before")
@@ -105,8 +105,10 @@ class DistributionSpec(Spec):
             low, high = float(self.low or 0.0), float(self.high or 0.0)
             return min(high, max(low, rng.uniform(low, high)))
         if self.kind == "exponential":
-            return rng.expovariate(1.0 / float(self.mean or 1.0))
-        return rng.lognormvariate(math.log(float(self.median or 1.0)), float(self.sigma or 0.0))
+            return min(rng.expovariate(1.0 / float(self.mean or 1.0)), MAX_DURATION_S)
+        drawn = rng.lognormvariate(math.log(float(self.median or 1.0)), float(self.sigma or 0.0))
+        # A tail draw past the longest duration would put the clock beyond year 9999.
+        return min(drawn, MAX_DURATION_S)
 
 
 _ONE_SECOND = DistributionSpec(kind="fixed", value=1.0)
@@ -125,8 +127,8 @@ class LatencySpec(Spec):
     fixed: Duration = Field(
         default=1.0, ge=0, description="fixed mode: the simulated duration of every call."
     )
-    factor: float = Field(
-        default=1.0, ge=0, description="measured mode: simulated = wall time x factor."
+    factor: Float = Field(
+        default=1.0, ge=0, le=1e6, description="measured mode: simulated = wall time x factor."
     )
     operations: dict[str, DistributionSpec] = Field(
         default={},

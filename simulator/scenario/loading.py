@@ -34,11 +34,20 @@ from pydantic import (
     ValidationError,
 )
 
+from simulator.scenario.bounded_yaml import (
+    MAX_DOCUMENT_BYTES,
+    ScenarioYamlLoader,
+    YamlLimitError,
+    check_bytes,
+    check_expansion,
+    check_text,
+)
 from simulator.scenario.errors import (
     Loc,
     ScenarioError,
     ScenarioProblem,
     SpecProblems,
+    brief,
     dotted_path,
     scenario_error,
 )
@@ -50,8 +59,9 @@ __all__ = ["builtin_scenarios", "dump_scenario", "load_scenario", "load_scenario
 _MODEL_ERROR_TYPES = frozenset({"model_type", "model_attributes_type", "dict_type"})
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader; composing first keeps every node's mark for error positions."""
+#: pydantic's error types of a strict number or boolean that got something else.
+_STRICT_TYPES = frozenset({"int_type", "float_type", "bool_type"})
+_NUMERIC_TEXT = re.compile(r"[-+]?(?:\d[\d_]*)?\.?\d*(?:[eE][-+]?\d+)?")
 
 
 def _unwrap(tp: Any) -> Any:
@@ -140,7 +150,8 @@ def _problem_message(err: Mapping[str, Any], loc: Loc) -> tuple[Loc, str, bool]:
         allowed = list(model.model_fields) if model else []
         return (
             loc,
-            f"unknown key {key!r}; {suggest(key, allowed)}allowed keys: {', '.join(allowed)}",
+            f"unknown key {brief(key)}; {suggest(key[:80], allowed)}allowed keys: "
+            f"{', '.join(allowed)}",
             True,
         )
     if kind == "missing":
@@ -148,11 +159,11 @@ def _problem_message(err: Mapping[str, Any], loc: Loc) -> tuple[Loc, str, bool]:
     if kind in _MODEL_ERROR_TYPES:
         model = _model_at(loc)
         keys = f" with keys {', '.join(model.model_fields)}" if model else ""
-        return loc, f"expected a mapping{keys}, got {value!r}", False
+        return loc, f"expected a mapping{keys}, got {brief(value)}", False
     if kind == "timezone_aware":
         return (
             loc,
-            f"expected a timezone-aware instant such as 2026-01-05T00:00:00Z, got {value}",
+            f"expected a timezone-aware instant such as 2026-01-05T00:00:00Z, got {brief(value)}",
             False,
         )
     if kind == "value_error":
@@ -167,7 +178,9 @@ def _problem_message(err: Mapping[str, Any], loc: Loc) -> tuple[Loc, str, bool]:
                 msg = msg.removeprefix(f"{head}: ")
         return loc, msg, False
     if _scalar(value):
-        msg = f"{msg}, got {value!r}"
+        msg = f"{msg}, got {brief(value)}"
+        if kind in _STRICT_TYPES and isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value):
+            msg += " (text, not a number: write numbers unquoted, floats with a dot: 1.0e+3)"
     return loc, msg, False
 
 
@@ -220,7 +233,7 @@ def _duplicate_keys(root: yaml.Node) -> list[ScenarioProblem]:
                         mark.line + 1,
                         mark.column + 1,
                         dotted_path((*path, str(key.value))),
-                        f"duplicate key {key.value!r}; it was already given on line "
+                        f"duplicate key {brief(key.value)}; it was already given on line "
                         f"{first[key.value]}; keep one",
                     )
                 )
@@ -240,17 +253,26 @@ def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
     invalid YAML, a document that is not a mapping, duplicate keys and every
     validation problem (all of them, in file order).
     """
-    loader = _Loader(text)
     try:
-        root = loader.get_single_node()
-        if root is None:
-            raise ScenarioError(
-                source, "the scenario is empty; it needs at least name, duration and fleet"
-            )
-        duplicates = _duplicate_keys(root)
-        if duplicates:
-            _raise(source, duplicates)
-        data = loader.construct_document(root)
+        check_text(text)
+        loader = ScenarioYamlLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                raise ScenarioError(
+                    source, "the scenario is empty; it needs at least name, duration and fleet"
+                )
+            check_expansion(root)
+            duplicates = _duplicate_keys(root)
+            if duplicates:
+                _raise(source, duplicates)
+            data = loader.construct_document(root)
+        finally:
+            loader.dispose()
+    except YamlLimitError as exc:
+        raise ScenarioError(
+            source, exc.message, line=exc.line, column=exc.column, field=exc.field
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = "; ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -264,13 +286,11 @@ def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
         raise ScenarioError(source, f"invalid YAML: {exc}") from None
     except ValueError as exc:  # e.g. a timestamp like 2026-13-45
         raise ScenarioError(source, f"invalid YAML value: {exc}") from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError(
             source,
             f"a scenario is a mapping of keys (name, duration, fleet, ...), got "
-            f"{type(data).__name__} {data!r:.60}",
+            f"{type(data).__name__} {brief(data)}",
             line=root.start_mark.line + 1,
             column=root.start_mark.column + 1,
         )
@@ -299,6 +319,30 @@ def _is_path(ref: str | Path) -> bool:
     return ref.endswith((".yaml", ".yml")) or "/" in ref or os.sep in ref
 
 
+def _read_text(path: Path) -> str:
+    """A scenario file's text: at most MAX_DOCUMENT_BYTES of it, no binary, UTF-8."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(str(path), f"cannot read the scenario file: {exc}") from None
+    try:
+        check_bytes(data)
+        return data.decode("utf-8")
+    except YamlLimitError as exc:
+        raise ScenarioError(str(path), exc.message, line=exc.line, column=exc.column) from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError(
+            str(path),
+            f"the scenario is not UTF-8 text (byte {data[exc.start]:#04x}); binary content "
+            "is refused",
+            line=line,
+            column=column,
+        ) from None
+
+
 def load_scenario(ref: str | Path) -> Scenario:
     """Load a scenario from a ``.yaml``/``.yml`` path or a built-in name (``"smoke"``).
 
@@ -318,11 +362,7 @@ def load_scenario(ref: str | Path) -> Scenario:
                 f"did you mean the built-in {close[0]!r} (named without .yaml)? " if close else ""
             )
             raise ScenarioError(str(path), f"scenario file {what}; {hint}{listing}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(str(path), f"cannot read the scenario file: {exc}") from None
-        return load_scenario_text(text, str(path))
+        return load_scenario_text(_read_text(path), str(path))
     name = str(ref)
     if name not in builtins:
         raise ScenarioError(

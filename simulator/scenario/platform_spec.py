@@ -14,9 +14,24 @@ from pydantic import (
 from simulator import contract
 from simulator.scenario.durations import Duration
 from simulator.scenario.errors import SpecProblems
-from simulator.scenario.spec_base import Spec
+from simulator.scenario.spec_base import MAX_COUNT, Bool, Float, Int, Spec
 
-__all__ = ["BackupManagerSpec", "BackupSystemSpec", "PlatformSpec", "PropertiesSpec"]
+__all__ = [
+    "MAX_START_DELAY_S",
+    "MAX_THROUGHPUT_MB_PER_S",
+    "MIN_THROUGHPUT_MB_PER_S",
+    "BackupManagerSpec",
+    "BackupSystemSpec",
+    "PlatformSpec",
+    "PropertiesSpec",
+]
+
+#: The slowest and fastest backup and restore speeds, in MB/s: even the largest fleet's
+#: backup then finishes in a few thousand years, within the dates Python represents.
+MIN_THROUGHPUT_MB_PER_S = 0.1
+MAX_THROUGHPUT_MB_PER_S = 1e6
+#: The longest start delay the fake backup system models (its own bound, 15 minutes).
+MAX_START_DELAY_S = 900.0
 
 
 class PropertiesSpec(Spec):
@@ -103,9 +118,10 @@ class PlatformSpec(Spec):
             "check and the start of the next."
         ),
     )
-    open_sessions: int = Field(
+    open_sessions: Int = Field(
         default=2,
         ge=1,
+        le=MAX_COUNT,
         description=(
             "abiquo.virtualfactory.backup.openSession: plugin operations running at once "
             "per backup manager (or per virtual datacenter, see session_scope)."
@@ -115,12 +131,13 @@ class PlatformSpec(Spec):
         default="backup-manager",
         description="What open_sessions counts per: the backup manager or each virtual datacenter.",
     )
-    vdcs: int = Field(
+    vdcs: Int = Field(
         default=1,
         ge=1,
+        le=MAX_COUNT,
         description="Virtual datacenters of the fleet; VMs are assigned round-robin.",
     )
-    lock_vm_during_backup: bool = Field(
+    lock_vm_during_backup: Bool = Field(
         default=True,
         description="Keep the VM locked while the backup system backs it up (Abiquo 4.0 on).",
     )
@@ -142,9 +159,10 @@ class PlatformSpec(Spec):
             "power, and the rollback of each)."
         ),
     )
-    vf_workers: int = Field(
+    vf_workers: Int = Field(
         default=32,
         ge=1,
+        le=MAX_COUNT,
         description=(
             "Virtual Factory workers: tasks on different VMs that run at once (plugin calls "
             "are further limited by open_sessions)."
@@ -161,13 +179,19 @@ class PlatformSpec(Spec):
 class BackupSystemSpec(Spec):
     """The fake backup system behind the reference endpoint."""
 
-    throughput_mb_per_s: float = Field(
-        default=200.0, gt=0, description="Backup speed in MB/s; sets how long a backup takes."
+    throughput_mb_per_s: Float = Field(
+        default=200.0,
+        ge=MIN_THROUGHPUT_MB_PER_S,
+        le=MAX_THROUGHPUT_MB_PER_S,
+        description="Backup speed in MB/s; sets how long a backup takes.",
     )
-    restore_throughput_mb_per_s: float = Field(
-        default=300.0, gt=0, description="Restore speed in MB/s."
+    restore_throughput_mb_per_s: Float = Field(
+        default=300.0,
+        ge=MIN_THROUGHPUT_MB_PER_S,
+        le=MAX_THROUGHPUT_MB_PER_S,
+        description="Restore speed in MB/s.",
     )
-    failure_probability: float = Field(
+    failure_probability: Float = Field(
         default=0.02, ge=0, le=1, description="Chance that a backup ends FAILED."
     )
     start_delay_max: Duration = Field(
@@ -175,7 +199,7 @@ class BackupSystemSpec(Spec):
         ge=0,
         description=(
             "A scheduled backup starts up to this long after its occurrence "
-            "(must be < platform.tolerance)."
+            "(must be < platform.tolerance, and below 15m)."
         ),
     )
     min_backup_duration: Duration = Field(

@@ -9,7 +9,7 @@ error, never a silent default.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import (
     AwareDatetime,
@@ -21,16 +21,19 @@ from pydantic import (
 from simulator import contract
 from simulator.clock import DEFAULT_START
 from simulator.scenario.durations import Duration, format_duration
-from simulator.scenario.errors import Loc, SpecProblems, loc_sort_key
+from simulator.scenario.errors import Loc, SpecProblems, brief, loc_sort_key
 from simulator.scenario.fleet_spec import FleetSpec, PolicySpec
 from simulator.scenario.latency_spec import LatencySpec
-from simulator.scenario.platform_spec import BackupSystemSpec, PlatformSpec
-from simulator.scenario.spec_base import Spec, suggest
+from simulator.scenario.platform_spec import MAX_START_DELAY_S, BackupSystemSpec, PlatformSpec
+from simulator.scenario.spec_base import EARLIEST_YEAR, LATEST_YEAR, Int, Spec, suggest
 from simulator.scenario.workload_spec import FaultsSpec, OutageSpec, WorkloadSpec
 
 __all__ = ["Scenario"]
 
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+_EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+_LATEST = datetime(LATEST_YEAR, 1, 1, tzinfo=UTC)
 
 
 class Scenario(Spec):
@@ -38,7 +41,12 @@ class Scenario(Spec):
 
     name: str = Field(description="A kebab-case token naming the scenario, e.g. 'smoke'.")
     description: str = Field(default="", description="What the scenario is for.")
-    seed: int = Field(default=0, description="Seed of the world's random generator.")
+    seed: Int = Field(
+        default=0,
+        ge=-(2**63),
+        lt=2**63,
+        description="Seed of the world's random generator (a signed 64-bit integer).",
+    )
     start: AwareDatetime = Field(
         default=DEFAULT_START, description="The simulated start instant (timezone-aware)."
     )
@@ -56,16 +64,34 @@ class Scenario(Spec):
     @field_validator("name")
     @classmethod
     def _kebab(cls, name: str) -> str:
-        if not _KEBAB.match(name):
+        if len(name) > 100 or not _KEBAB.match(name):
             raise ValueError(
                 f"name must be a kebab-case token (lower-case letters, digits, single "
-                f"hyphens), e.g. 'my-scenario', got {name!r}"
+                f"hyphens, at most 100 characters), e.g. 'my-scenario', got {brief(name)}"
             )
         return name
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, start: datetime) -> datetime:
+        if not _EARLIEST <= start < _LATEST:
+            raise ValueError(
+                f"start {start.isoformat()} is outside the years {EARLIEST_YEAR} .. "
+                f"{LATEST_YEAR - 1} a scenario covers"
+            )
+        return start
 
     @model_validator(mode="after")
     def _cross_fields(self) -> Scenario:
         problems: list[tuple[Loc, str]] = []
+        if self.start + timedelta(seconds=self.duration) > _LATEST:
+            problems.append(
+                (
+                    ("duration",),
+                    f"the scenario would end after {_LATEST.date().isoformat()}: start "
+                    f"{self.start.isoformat()} plus {format_duration(self.duration)}",
+                )
+            )
         codes: dict[str, int] = {}
         for i, policy in enumerate(self.policies):
             if policy.code in codes:
@@ -107,13 +133,23 @@ class Scenario(Spec):
             for j, code in enumerate(item.policies or ()):
                 if code not in codes:
                     problems.append(((*where, "policies", j), unknown(code)))
-        if self.backup_system.start_delay_max >= self.platform.tolerance:
+        delay = self.backup_system.start_delay_max
+        if delay >= self.platform.tolerance:
             problems.append(
                 (
                     ("backup_system", "start_delay_max"),
-                    f"start_delay_max ({format_duration(self.backup_system.start_delay_max)}) "
+                    f"start_delay_max ({format_duration(delay)}) "
                     f"must be < platform.tolerance ({format_duration(self.platform.tolerance)}), "
                     "or every late start would count as a missed backup",
+                )
+            )
+        elif delay >= MAX_START_DELAY_S:
+            problems.append(
+                (
+                    ("backup_system", "start_delay_max"),
+                    f"start_delay_max ({format_duration(delay)}) must be < "
+                    f"{format_duration(MAX_START_DELAY_S)}, the longest start delay the fake "
+                    "backup system models",
                 )
             )
         previous: tuple[int, OutageSpec] | None = None

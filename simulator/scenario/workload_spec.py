@@ -10,8 +10,9 @@ from pydantic import (
 )
 
 from simulator.scenario.durations import Duration
-from simulator.scenario.errors import Loc, SpecProblems
-from simulator.scenario.spec_base import Spec
+from simulator.scenario.errors import Loc, SpecProblems, brief
+from simulator.scenario.fleet_spec import MAX_VMS
+from simulator.scenario.spec_base import MAX_RATE_PER_DAY, Bool, Float, Int, Spec
 
 __all__ = [
     "ACTIONS",
@@ -40,18 +41,34 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 class RatesSpec(Spec):
     """Fleet-wide Poisson rates of workload actions, in events per simulated day."""
 
-    deploy: float = Field(default=0.0, ge=0, description="Deploys of undeployed VMs per day.")
-    reconfigure: float = Field(
-        default=0.0, ge=0, description="Backup reconfigurations of deployed VMs per day."
+    deploy: Float = Field(
+        default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="Deploys of undeployed VMs per day."
     )
-    undeploy: float = Field(default=0.0, ge=0, description="Undeploys per day.")
-    redeploy: float = Field(
-        default=0.0, ge=0, description="Redeploys of VMs undeployed earlier, per day."
+    reconfigure: Float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_RATE_PER_DAY,
+        description="Backup reconfigurations of deployed VMs per day.",
     )
-    backup_now: float = Field(default=0.0, ge=0, description="On-demand backups per day.")
-    restore: float = Field(default=0.0, ge=0, description="Restores per day.")
-    power_off: float = Field(default=0.0, ge=0, description="Power-offs per day.")
-    power_on: float = Field(default=0.0, ge=0, description="Power-ons per day.")
+    undeploy: Float = Field(
+        default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="Undeploys per day."
+    )
+    redeploy: Float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_RATE_PER_DAY,
+        description="Redeploys of VMs undeployed earlier, per day.",
+    )
+    backup_now: Float = Field(
+        default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="On-demand backups per day."
+    )
+    restore: Float = Field(default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="Restores per day.")
+    power_off: Float = Field(
+        default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="Power-offs per day."
+    )
+    power_on: Float = Field(
+        default=0.0, ge=0, le=MAX_RATE_PER_DAY, description="Power-ons per day."
+    )
 
     def per_day(self) -> dict[Action, float]:
         """Every action's rate, in :data:`ACTIONS` order."""
@@ -63,7 +80,7 @@ class TimelineEntry(Spec):
 
     at: Duration = Field(description="When, as an offset from the scenario start.")
     action: Action = Field(description="What happens.")
-    vm: int = Field(ge=0, description="The VM, by fleet index (0 .. fleet.vms - 1).")
+    vm: Int = Field(ge=0, lt=MAX_VMS, description="The VM, by fleet index (0 .. fleet.vms - 1).")
     policies: tuple[str, ...] | None = Field(
         default=None,
         description=(
@@ -71,7 +88,7 @@ class TimelineEntry(Spec):
             "omitted = drawn from fleet.policy_mix."
         ),
     )
-    replication: bool = Field(default=False, description="backup_now: ask for replication.")
+    replication: Bool = Field(default=False, description="backup_now: ask for replication.")
     backup: str = Field(
         default="latest",
         min_length=1,
@@ -92,7 +109,10 @@ class TimelineEntry(Spec):
                 )
             if len(set(self.policies)) != len(self.policies):
                 problems.append(
-                    (("policies",), f"each policy may appear once, got {list(self.policies)}")
+                    (
+                        ("policies",),
+                        f"each policy may appear once, got {brief(list(self.policies))}",
+                    )
                 )
         if self.replication and self.action != "backup_now":
             problems.append(
@@ -111,7 +131,7 @@ class WorkloadSpec(Spec):
     rates: RatesSpec = Field(
         default=RatesSpec(), description="Events per simulated day, fleet-wide, Poisson."
     )
-    invalid_fraction: float = Field(
+    invalid_fraction: Float = Field(
         default=0.0,
         ge=0,
         le=1,
@@ -120,7 +140,7 @@ class WorkloadSpec(Spec):
             "precondition (BC-41, BC-22, BC-42, BC-43, BC-44)."
         ),
     )
-    replication_fraction: float = Field(
+    replication_fraction: Float = Field(
         default=0.0, ge=0, le=1, description="Share of random backup_now asking for replication."
     )
     timeline: tuple[TimelineEntry, ...] = Field(
