@@ -9,17 +9,26 @@ what happened:
 - :class:`PluginBadReturn` -> outcome ``bad-return``;
 - :class:`PluginForeignError` -> outcome ``foreign-error`` (an exception type outside
   the contract, reported by an out-of-process plugin).
+
+:class:`HarnessError` is the other side: a failure of the harness itself met during a
+plugin call (the fake backend's own arithmetic, say). The invoker never records it as the
+plugin's outcome; it ends the run as a harness error (exit 3).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "CallDeadlineExceeded",
+    "HarnessError",
     "HarnessPluginFault",
     "PluginBadReturn",
     "PluginForeignError",
     "PluginProcessCrashed",
 ]
+
+
+class HarnessError(Exception):
+    """A failure of the harness itself during a plugin call: never the plugin's outcome."""
 
 
 class HarnessPluginFault(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from simulator.backend.backup_system import (
     BackupSession,
     BackupSystem,
     BackupSystemError,
+    BackupSystemFault,
     BackupSystemSettings,
     connect,
 )
@@ -30,6 +32,7 @@ from simulator.contract import (
     Periodicity,
     ResultState,
 )
+from simulator.faults import HarnessError
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -703,3 +706,26 @@ def test_an_id_parses_only_in_the_form_the_system_writes(
     expected = number - 1 if canonical and number - 1 < count else None
     assert parse_id("bk-", text, count) == expected
     assert parse_id("rs-", text, count) is None
+
+
+# ------------------------------------------------------------ its own faults
+
+
+@pytest.mark.parametrize(
+    ("settings", "call"),
+    [
+        ({"default_retention_s": 1e15}, "start_backup"),  # an expiry past year 9999
+        ({"throughput_bytes_per_s": 1e-300}, "start_backup"),  # an infinite duration
+    ],
+)
+def test_the_systems_own_overflow_is_a_harness_fault_never_a_plugins_error(
+    settings: dict[str, object], call: str
+) -> None:
+    w = make_world(**settings)
+    with w.system:
+        session = w.session()
+        with pytest.raises(BackupSystemFault, match=f"during {call}: OverflowError") as info:
+            session.start_backup(w.fleet.info(0), replication=False)
+    assert isinstance(info.value, HarnessError)
+    assert not isinstance(info.value, BackupSystemError)  # no answer a plugin could pass on
+    assert pickle.loads(pickle.dumps(info.value)).args == info.value.args

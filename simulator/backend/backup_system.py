@@ -52,7 +52,7 @@ import simpy
 
 from simulator.backend import registry
 from simulator.backend.catalogue import BUCKET_US
-from simulator.backend.errors import BackupSystemError, ErrorKind
+from simulator.backend.errors import BackupSystemError, BackupSystemFault, ErrorKind
 from simulator.backend.fleet import Fleet
 from simulator.backend.jobs import MIN_PERIOD_US, BackupKind, Job, JobKey, Series
 from simulator.backend.records import (
@@ -85,6 +85,7 @@ __all__ = [
     "BackupSession",
     "BackupSystem",
     "BackupSystemError",
+    "BackupSystemFault",
     "BackupSystemSettings",
     "ErrorKind",
     "JobView",

@@ -7,12 +7,13 @@ credentials, exactly as a real plugin reaches a real backend (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from simulator.backend import registry
-from simulator.backend.errors import BackupSystemError
+from simulator.backend.errors import BackupSystemError, BackupSystemFault
 from simulator.backend.records import BackupRecord, JobView, RestoreRecord
 from simulator.contract import (
     BackupConfiguration,
@@ -26,6 +27,28 @@ if TYPE_CHECKING:
     from simulator.backend.backup_system import BackupSystem
 
 __all__ = ["BackupSession", "connect"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(
+    call: Callable[Concatenate[BackupSession, _P], _R],
+) -> Callable[Concatenate[BackupSession, _P], _R]:
+    """A session call whose arithmetic overflow is the system's fault, not the caller's.
+
+    The system answers a bad request with :class:`BackupSystemError`; an overflow means
+    its own settings or clock left the range it computes in (:class:`BackupSystemFault`).
+    """
+
+    @functools.wraps(call)
+    def guarded(session: BackupSession, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return call(session, *args, **kwargs)
+        except ArithmeticError as exc:
+            raise BackupSystemFault(call.__name__, f"{type(exc).__name__}: {exc}") from exc
+
+    return guarded
 
 
 class BackupSession:
@@ -52,6 +75,7 @@ class BackupSession:
         """End the session. Always succeeds, also during an outage, and is idempotent."""
         self._system._close_session(self.session_id)
 
+    @_guarded
     def put_job(
         self, vm: VirtualMachineInfo, policy: BackupPolicy, configuration: BackupConfiguration
     ) -> str:
@@ -65,6 +89,7 @@ class BackupSession:
         self._system._enter(self)
         return self._system._put_job(vm, policy, configuration)
 
+    @_guarded
     def delete_job(
         self, vm_uuid: str, policy_code: str, type: BackupType, subtype: Periodicity
     ) -> bool:
@@ -72,6 +97,7 @@ class BackupSession:
         self._system._enter(self)
         return self._system._delete_job((vm_uuid, policy_code, type, subtype))
 
+    @_guarded
     def delete_jobs(self, vm_uuid: str) -> int:
         """Delete every job of a VM; return how many there were."""
         self._system._enter(self)
@@ -80,6 +106,7 @@ class BackupSession:
             self._system._delete_job(key)
         return len(keys)
 
+    @_guarded
     def jobs(self, vm_uuid: str) -> list[JobView]:
         """The jobs of a VM, ordered by (policy code, type, subtype)."""
         self._system._enter(self)
@@ -89,11 +116,13 @@ class BackupSession:
             for key in sorted(jobs)
         ]
 
+    @_guarded
     def start_backup(self, vm: VirtualMachineInfo, *, replication: bool) -> BackupRecord:
         """Start an on-demand COMPLETE backup of every disk of ``vm`` now."""
         now = self._system._enter(self)
         return self._system._start_backup(vm, replication, now)
 
+    @_guarded
     def start_restore(self, vm_uuid: str, backup_id: str) -> RestoreRecord:
         """Start restoring ``vm_uuid`` from ``backup_id`` now.
 
@@ -103,6 +132,7 @@ class BackupSession:
         now = self._system._enter(self)
         return self._system._start_restore(vm_uuid, backup_id, now)
 
+    @_guarded
     def changed_since(self, since: datetime | None) -> list[BackupRecord]:
         """Backups created, or turned final, at or after ``since`` (inclusive).
 
@@ -114,6 +144,7 @@ class BackupSession:
         now = self._system._enter(self)
         return self._system._changed_since(since, now)
 
+    @_guarded
     def get(self, ids: Iterable[str]) -> dict[str, BackupRecord]:
         """The current record of each id asked about; a restore id maps to its backup.
 
@@ -122,6 +153,7 @@ class BackupSession:
         now = self._system._enter(self)
         return self._system._get(ids, now)
 
+    @_guarded
     def policy_vms(self, policy_code: str) -> list[str]:
         """The uuids of the VMs the system protects with ``policy_code`` now, sorted.
 
@@ -131,6 +163,7 @@ class BackupSession:
         self._system._enter(self)
         return self._system._policy_members(policy_code)
 
+    @_guarded
     def expired(self, ids: Iterable[str]) -> list[str]:
         """The backup ids among ``ids`` whose expiration date has passed, in order, deduplicated."""
         now = self._system._enter(self)

@@ -53,6 +53,7 @@ from simulator.contract import (
 )
 from simulator.faults import (
     CallDeadlineExceeded,
+    HarnessError,
     PluginBadReturn,
     PluginForeignError,
     PluginProcessCrashed,
@@ -385,6 +386,8 @@ def _text(exc: BaseException) -> str:
 
 
 def _classify(exc: BaseException, raw: _Raw, op: str, call_timeout_s: float) -> None:
+    if isinstance(exc, HarnessError):
+        raise exc  # the harness failed (its fake backend, say), not the plugin
     error = getattr(exc, "error", None) if isinstance(exc, BackupPluginException) else None
     if isinstance(error, BackupPluginError):
         message = exc.message if type(exc.message) is str else _text(exc)  # type: ignore[attr-defined]
