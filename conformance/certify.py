@@ -82,7 +82,7 @@ def certification_verdict(
     ran = {i for i, r in by_id.items() if r["status"] in ("pass", "fail")}
     required = [i for i in guideline.required if i not in not_applicable]
     required += [i for i in guideline.conditional if i in ran]
-    failed = [i for i, r in by_id.items() if r["status"] == "fail"]
+    failed = [i for i, r in by_id.items() if r["status"] == "fail" and not r.get("advisory")]
     required_failed = [i for i in required if i in failed]
     required_not_run = [
         {"id": i, "reason": (by_id[i].get("reason") or by_id[i]["status"])}

@@ -28,6 +28,9 @@ class Sink:
     totals: dict[str, int] = field(default_factory=dict)
     exercised: set[str] = field(default_factory=set)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: Rules whose reason is a declaration (the plugin's, or the rule's scope), not a
+    #: situation the run failed to create: skipped, never "not exercised".
+    declared: set[str] = field(default_factory=set)
     #: Rule id -> the first messages of the checker failures that left it unjudged.
     errors: dict[str, list[str]] = field(default_factory=dict)
     #: Rule id -> how many checker failures left it unjudged.
@@ -37,9 +40,16 @@ class Sink:
         """Say that the run created a situation in which ``rule_id`` could fail."""
         self.exercised.add(rule_id)
 
-    def not_exercisable(self, rule_id: str, reason: str) -> None:
-        """Say why ``rule_id`` could not be exercised here (shown if nothing else exercised it)."""
+    def not_exercisable(self, rule_id: str, reason: str, *, declared: bool = False) -> None:
+        """Say why ``rule_id`` could not be exercised here (shown if nothing else exercised it).
+
+        ``declared``: the reason is a declaration (the plugin declares the capability away,
+        or the rule is out of this run's scope), so an unexercised rule is skipped; without
+        one it is *not exercised*, which makes the run incomplete.
+        """
         self.not_applicable.setdefault(rule_id, reason)
+        if declared:
+            self.declared.add(rule_id)
 
     def error(self, rule_id: str, message: str) -> None:
         """Say that a checker failed while judging ``rule_id``: the rule cannot be trusted."""

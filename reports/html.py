@@ -252,7 +252,8 @@ def _rules(report: RunReport) -> str:
             note = rule.reason or ""
         rows.append(
             f'<tr id="rule-{_e(rule.id)}" class="rule s-row-{_e(rule.status)}">'
-            f"<td><code>{_e(rule.id)}</code></td><td>{_e(rule.category)}</td>"
+            f"<td><code>{_e(rule.id)}</code>{' (advisory)' if rule.advisory else ''}</td>"
+            f"<td>{_e(rule.category)}</td>"
             f"<td>{_e(rule.statement)}</td><td>{_badge(rule.status)}</td><td>{_e(note)}</td></tr>"
         )
         if rule.status in ("fail", "error"):

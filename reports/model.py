@@ -127,6 +127,11 @@ class RuleResult(_Model):
         default_factory=list, description="The first findings (capped by the producer)."
     )
     findings_total: int = Field(default=0, ge=0, description="All findings, before the cap.")
+    advisory: bool = Field(
+        default=False,
+        description="An advisory rule: judged and reported, but its failure never decides the "
+        "verdict.",
+    )
 
 
 class HistogramData(_Model):

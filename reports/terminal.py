@@ -87,7 +87,8 @@ def verdict_table(report: RunReport) -> Table:
     table.add_column("reason / first finding", overflow="fold", ratio=1)
     for rule in report.rules:
         note = failure_message(rule) if rule.status == "fail" else (rule.reason or "")
-        table.add_row(rule.id, Text(rule.status, style=_STATUS_STYLE[rule.status]), note)
+        label = f"{rule.id} (advisory)" if rule.advisory else rule.id
+        table.add_row(label, Text(rule.status, style=_STATUS_STYLE[rule.status]), note)
     return table
 
 

@@ -268,7 +268,7 @@ class ReferencePlugin(BackupPluginBase):
         type="reference",
         friendly_name="bpcert reference plugin",
         version="1.0.0",
-        supported_versions=("4.0.4", "4.2", "4.5"),
+        supported_versions=("1.0", "1.5"),  # the fake backup system's versions, not Abiquo's
     )
     connection_metadata: ClassVar[ConnectionMetadata] = ConnectionMetadata(
         endpoint=FieldConstraint.MANDATORY, credentials=FieldConstraint.MANDATORY

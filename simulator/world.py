@@ -322,6 +322,8 @@ class World:
             lock_vm_during_backup=ps.lock_vm_during_backup,
             hypervisor_job_s=ps.hypervisor_job,
             vf_workers=ps.vf_workers,
+            expiry_question=ps.expiry_question,
+            expiry_rotation_checks=ps.expiry_rotation_checks,
         )
         self.platform = Platform(
             self.env,

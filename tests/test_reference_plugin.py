@@ -157,7 +157,7 @@ def test_the_plugin_implements_the_contract() -> None:
     plugin = ReferencePlugin(PluginContext(SimClock(simpy.Environment()), REFERENCE_PROPERTIES))
     assert isinstance(plugin, BackupPlugin)
     assert ReferencePlugin.metadata.type == "reference"
-    assert ReferencePlugin.metadata.supported_versions == ("4.0.4", "4.2", "4.5")
+    assert ReferencePlugin.metadata.supported_versions == ("1.0", "1.5")
     assert ReferencePlugin.connection_metadata.endpoint is FieldConstraint.MANDATORY
     assert ReferencePlugin.connection_metadata.credentials is FieldConstraint.MANDATORY
     assert ReferencePlugin.unsupported_operations == frozenset()

@@ -28,8 +28,12 @@ from simulator.reference import ReferencePlugin
 from simulator.scenario import load_scenario
 
 #: One selection for every plugin run here, mutants and honest plugins alike: the default
-#: set, parsed once (the models are frozen, so worlds can share them).
-SCENARIOS = tuple(load_scenario(name) for name in conformance.DEFAULT_SCENARIOS)
+#: set, parsed once (the models are frozen, so worlds can share them), without the month
+#: of ``retention``: every mutant is caught in the short scenarios, and the month is there
+#: for retentions longer than theirs (tests/test_fidelity.py runs it).
+SCENARIOS = tuple(
+    load_scenario(name) for name in conformance.DEFAULT_SCENARIOS if name != "retention"
+)
 #: Wall seconds before a call is indeterminate. Honest calls take milliseconds; a short
 #: deadline keeps the mutant that waits forever (errors.returns-within-deadline) cheap.
 CALL_TIMEOUT_S = 1.0
@@ -83,8 +87,9 @@ def test_mutant_breaks_its_rule(name: str, cls: type, rule_id: str) -> None:
         f"mutant {name} ({cls.__name__}) should fail {rule_id}, but it is {result.status}"
         f"{f' ({result.reason})' if result.reason else ''}.\nFailing rules:\n{_failing(report)}"
     )
-    assert report.verdict == "non-conformant"
-    assert report.exit_code == 1
+    # An advisory rule's failure is reported, but never decides the verdict.
+    assert report.verdict == ("conformant" if result.advisory else "non-conformant")
+    assert report.exit_code == (0 if result.advisory else 1)
 
 
 @pytest.mark.parametrize("plugin", [ReferencePlugin, CachedLoginPlugin], ids=lambda c: c.__name__)

@@ -399,7 +399,7 @@ def connection_data() -> st.SearchStrategy[ConnectionData]:
 
 def plugin_metadata() -> st.SearchStrategy[PluginMetadata]:
     """Well-formed :class:`PluginMetadata`: a lower-case type token, a version, and at
-    least one supported Abiquo version."""
+    least one supported backup-technology version."""
     return st.builds(
         PluginMetadata,
         type=_token(_LOWER, _LOWER + "._-", 16),

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import simpy
 
 from conformance.findings import Sink
-from conformance.rules.observations import Observations, Outages
+from conformance.rules.observations import Observations, Outages, Removals
 from simulator.contract import BackupResult, Operation
 from simulator.platform.core import CheckRecord, Task
 from simulator.platform.invoker import CallRecord
@@ -64,20 +64,30 @@ Gen = Generator[simpy.Event, Any, Any]
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: a stable kebab-case id, a spec sentence, and what checking it needs."""
+    """One rule: a stable kebab-case id, a spec sentence, and what checking it needs.
+
+    An ``advisory`` rule is judged and reported like any other, but never decides the
+    verdict: its findings are advice (``expiry.expiration-date-advice``: a date for billing).
+    """
 
     id: str
     category: str
     statement: str
     needs_operations: frozenset[Operation] = frozenset()
     needs: frozenset[str] = frozenset()
+    advisory: bool = False
 
 
 def declare(
-    id: str, statement: str, ops: Iterable[Operation] = (), needs: Iterable[str] = ()
+    id: str,
+    statement: str,
+    ops: Iterable[Operation] = (),
+    needs: Iterable[str] = (),
+    *,
+    advisory: bool = False,
 ) -> Rule:
     """A rule whose category is its id's first part; ``ops`` are the operations it needs."""
-    return Rule(id, id.split(".")[0], statement, frozenset(ops), frozenset(needs))
+    return Rule(id, id.split(".")[0], statement, frozenset(ops), frozenset(needs), advisory)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class Context:
         self.probes = probes
         self.observations = Observations()
         self.outages = Outages(world)
+        self.removals = Removals(world)
         self.unsupported = frozenset(getattr(world.plugin_class, "unsupported_operations", ()))
 
     @property

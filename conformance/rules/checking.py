@@ -128,6 +128,7 @@ class Checkers:
                         rule.id,
                         "the plugin never opened a session on the fake backup system "
                         f"({FAKE_BACKEND})",
+                        declared=True,
                     )
         if not (platform.plugin_loaded("cpp") and platform.plugin_loaded("virtualfactory")):
             for checker in self.checkers:
@@ -143,6 +144,8 @@ class Checkers:
             list(listing_call.result) if listing_call is not None and listing_call.ok else None
         )
         end = EndOfRun(listing, listing_call, now if listing_call is None else listing_call.start)
+        if listing is not None:
+            ctx.removals.learn_from_listing(listing, end.at, ctx.observations)
         for checker in self.checkers:
             yield from self._guarded(checker, "audit", end)
         if ctx.probes:

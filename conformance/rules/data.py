@@ -55,4 +55,7 @@ class DataChecker(Checker):
                     evidence=[{"restore": truth.provider_id, "backup": truth.backup_provider_id}],
                 )
         if not checked:
-            self.sink.not_exercisable("data.restore-integrity", "no restore finished in this run")
+            self.sink.not_exercisable(
+                "data.restore-integrity",
+                "no restore that the fake backup system could verify finished in this run",
+            )

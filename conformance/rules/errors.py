@@ -16,6 +16,7 @@ from conformance.rules.base import (
     FAKE_BACKEND,
     ISOLATED,
     Checker,
+    Context,
     EndOfRun,
     Gen,
     Rule,
@@ -99,6 +100,12 @@ class ErrorChecker(Checker):
     """Rules about every single call: exception types, return types, deadlines, codes."""
 
     rules = RULES
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # Restores refused as not found / not restorable, judged at the end against what
+        # the backup system had removed (a plugin's own backend shows it only then).
+        self._refused_restores: list[CallRecord] = []
 
     def on_call(self, rec: CallRecord) -> None:
         """Judge one call."""
@@ -203,7 +210,13 @@ class ErrorChecker(Checker):
             expiry = held.expiration_date if held is not None else None
             if expiry is not None and expiry <= (rec.now or expiry):
                 return  # it expired since the platform last looked
-        sink.fail(
+            self._refused_restores.append(rec)
+            return
+        self._unfitting_failure(rec)
+
+    def _unfitting_failure(self, rec: CallRecord) -> None:
+        op, code = rec.op, rec.error_code
+        self.sink.fail(
             "errors.healthy-backend-succeeds",
             f"{op} failed with {code} while the backup system was up and the request was valid: "
             f"{rec.detail}",
@@ -213,12 +226,23 @@ class ErrorChecker(Checker):
             calls=[rec],
         )
 
+    def ground_truth(self, end: EndOfRun) -> None:
+        """A restore refused because the backup system had removed the backup is right,
+        whatever its date said; one of a backup still held is not."""
+        removals = self.ctx.removals
+        for rec in self._refused_restores:
+            now_s = self.world.clock.seconds(rec.now) if rec.now else rec.start
+            if removals.state_at(rec.args[1], now_s) == "live":
+                self._unfitting_failure(rec)
+
     def probe(self, end: EndOfRun) -> Gen:
         """Each operation the plugin declares unsupported, called directly: UNSUPPORTED."""
         sink = self.sink
         if not self.ctx.unsupported:
             sink.not_exercisable(
-                "errors.unsupported-raises-unsupported", "the plugin declares nothing unsupported"
+                "errors.unsupported-raises-unsupported",
+                "the plugin declares nothing unsupported",
+                declared=True,
             )
             return
         deployed = self.ctx.deployed_vms()

@@ -1,19 +1,43 @@
-"""Expiry: what ``get_expired_results`` reports.
+"""Expiry: what ``get_expired_results`` reports, judged against the backup system's truth.
 
-Online, the checker judges each answer of the periodic check against the expiration dates
-the polls returned. At the end (``probe``) it asks again about ids reported expired before,
-about live results and about results past their date.
+A result is *gone* when the backup system has removed it (contract.md §4a): its retention
+ran out (by time or by restore-point count) or the system lost it. The plugin's own
+``expiration_date`` is advice, never the judge. Who knows what is gone
+(:class:`~conformance.rules.observations.Removals`): with the fake backup system, its
+ground truth; with a plugin's own backend, the full listings (a backup that has left the
+full listing is gone).
+
+Online, the checker judges each answer of the periodic check: an asked id that is gone
+must be reported (so "reported expired" follows "gone" within the first check that asks
+after the removal), and an id that is still held must not be. At the end (``probe``) it
+asks about every id reported expired before, every gone id and every live one, in
+batches of :data:`PROBE_BATCH` until each is covered (at most :data:`PROBE_MAX_IDS`, a
+deterministic sample beyond that, said so in the evidence), and judges only the ids it
+asked. The advisory ``expiry.expiration-date-advice`` compares the plugin's
+``expiration_date`` with the removal, for billing.
 """
 
 from __future__ import annotations
 
 from conformance.rules.base import Checker, Context, EndOfRun, Gen, Rule, declare
-from simulator.contract import Operation, ResultState
+from simulator.contract import BackupResult, Operation, ResultState
 from simulator.platform.invoker import CallRecord
 
-__all__ = ["RULES", "ExpiryChecker"]
+__all__ = ["PROBE_BATCH", "PROBE_MAX_IDS", "RULES", "ExpiryChecker"]
 
 _O = Operation
+
+#: Ids per get_expired_results call of the end-of-run probe.
+PROBE_BATCH = 500
+#: Ids the end-of-run probe asks about at most; beyond, an even sample (said so).
+PROBE_MAX_IDS = 20_000
+
+#: Why the expiry rules went unexercised when the backup system removed nothing.
+_NOTHING_REMOVED = (
+    "the backup system removed no backup during the run; the retention scenario lasts 32 "
+    "days, so a retention longer than 30 days has to be lowered for the run through the "
+    "plugin's properties (--properties)"
+)
 
 RULES: tuple[Rule, ...] = (
     declare(
@@ -28,13 +52,22 @@ RULES: tuple[Rule, ...] = (
     ),
     declare(
         "expiry.reported-when-due",
-        "A backup past its expiration date is reported expired within one check.",
+        "A backup the backup system has removed (its retention ran out, or it was lost) is "
+        "reported expired by the first check that asks about it.",
         [_O.GET_EXPIRED_RESULTS, _O.LIST_RESULTS],
     ),
     declare(
         "expiry.live-never-reported",
-        "A backup that has not reached its expiration date is never reported expired.",
+        "A backup the backup system still holds is never reported expired, whatever its "
+        "expiration_date says.",
         [_O.GET_EXPIRED_RESULTS, _O.LIST_RESULTS],
+    ),
+    declare(
+        "expiry.expiration-date-advice",
+        "A reported expiration_date is when the backup system removes the backup, within "
+        "one check interval (advice for billing: it never decides the verdict).",
+        [_O.LIST_RESULTS],
+        advisory=True,
     ),
 )
 
@@ -47,14 +80,19 @@ class ExpiryChecker(Checker):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.clock = self.world.clock
+        self.removals = ctx.removals
 
     def on_call(self, rec: CallRecord) -> None:
         """Judge the periodic check's get_expired_results answers."""
         is_expired_call = rec.op == Operation.GET_EXPIRED_RESULTS.value
         if is_expired_call and rec.outcome == "ok" and not rec.probe and rec.check:
-            self._expired(rec, rec.args[0], rec.result)
+            answer = self._subset(rec, rec.args[0], rec.result)
+            for pid in answer:
+                self.observed.reported_expired.setdefault(pid, rec.seq)
+            if self.removals.knows_now:
+                self._judge(rec, rec.args[0], answer)
 
-    def _expired(self, rec: CallRecord, asked: list[str], answer: list[str]) -> None:
+    def _subset(self, rec: CallRecord, asked: list[str], answer: list[str]) -> set[str]:
         sink = self.sink
         sink.exercise("expiry.subset-of-asked")
         asked_set = set(asked)
@@ -75,80 +113,171 @@ class ExpiryChecker(Checker):
                     calls=[rec],
                 )
             seen_ids.add(pid)
-            self.observed.reported_expired.setdefault(pid, rec.seq)
-        now_s = self.clock.seconds(rec.now) if rec.now else rec.start
+        return seen_ids
+
+    def _plugin_now(self, rec: CallRecord) -> float:
+        return self.clock.seconds(rec.now) if rec.now else rec.start
+
+    def _judge(
+        self, rec: CallRecord, asked: list[str], answer: set[str], *, note: str = ""
+    ) -> None:
+        """Judge every asked id against what the backup system held when the plugin ran."""
+        sink = self.sink
+        now_s = self._plugin_now(rec)
         for pid in asked:
-            seen = self.observed.results.get(pid)
-            if seen is None or seen.expiration_s is None:
-                continue
-            if seen.expiration_s <= now_s:
+            state = self.removals.state_at(pid, now_s)
+            if state is None:
+                continue  # a plugin's own backend, between two listings: cannot tell
+            if state == "gone":
                 sink.exercise("expiry.reported-when-due")
-                if pid not in seen_ids:
+                if pid not in answer:
                     sink.fail(
                         "expiry.reported-when-due",
-                        f"{pid} expired at {self.clock.at(seen.expiration_s).isoformat()} "
-                        "(its own expiration_date) but get_expired_results did not report it",
+                        f"{pid} {self.removals.describe_removal(pid)} but get_expired_results "
+                        f"did not report it{note}",
                         at=rec.start,
                         calls=[rec],
                     )
-            elif pid in seen_ids:
-                sink.exercise("expiry.live-never-reported")
+                continue
+            sink.exercise("expiry.live-never-reported")
+            if pid in answer:
+                seen = self.observed.results.get(pid)
+                date = (
+                    f" (its expiration_date {self.clock.at(seen.expiration_s).isoformat()})"
+                    if seen is not None and seen.expiration_s is not None
+                    else ""
+                )
                 sink.fail(
                     "expiry.live-never-reported",
-                    f"{pid} was reported expired before its expiration_date "
-                    f"{self.clock.at(seen.expiration_s).isoformat()}",
+                    f"{pid} was reported expired while the backup system still holds it"
+                    f"{date}{note}",
                     at=rec.start,
                     calls=[rec],
                 )
 
+    # ------------------------------------------------------------------ the end
+
+    def audit(self, end: EndOfRun) -> Gen:
+        """The advisory comparison of each expiration_date with the removal."""
+        self._advice()
+        yield from ()
+
+    def _advice(self) -> None:
+        sink = self.sink
+        rule = "expiry.expiration-date-advice"
+        tolerance = self.world.platform.settings.check_delay_s
+        dated = 0
+        for pid, seen in sorted(self.observed.results.items()):
+            if seen.state is not ResultState.DONE or seen.expiration_s is None:
+                continue
+            dated += 1
+            removed = self.removals.removed_at(pid)
+            if removed is None:
+                continue
+            sink.exercise(rule)
+            if abs(removed - seen.expiration_s) > tolerance:
+                sink.fail(
+                    rule,
+                    f"{pid} carried expiration_date {self.clock.at(seen.expiration_s).isoformat()}"
+                    f" but the backup system removed it at {self.clock.at(removed).isoformat()}: "
+                    "billing by the date would be wrong",
+                    at=removed,
+                )
+        if not dated:
+            sink.not_exercisable(
+                rule,
+                "no result carried an expiration_date (the contract allows none)",
+                declared=True,
+            )
+
     def probe(self, end: EndOfRun) -> Gen:
-        """Ask about earlier expired ids, live results and results past their date."""
-        listing = end.listing
+        """Ask about every earlier expired id, every gone id and every live one, in batches."""
         if not self.ctx.supported(Operation.GET_EXPIRED_RESULTS):
             return
-        sink = self.sink
+        listing = end.listing
+        if listing is None and not self.removals.knows_now:
+            return
+        sticky = sorted(self.observed.reported_expired)
+        live, gone = self._live_and_gone(listing, end.at)
+        if not gone and not sticky:
+            for rule_id in ("expiry.reported-when-due", "expiry.sticky"):
+                self.sink.not_exercisable(rule_id, _NOTHING_REMOVED)
+        wanted = list(dict.fromkeys(sticky + gone + live))
+        if not wanted:
+            self.sink.not_exercisable("expiry.sticky", "no result reached DONE in this run")
+            return
+        asked, note = _sample(wanted)
         cpp = self.ctx.platform.instances["cpp"]
-        now = self.world.clock.now()
-        sticky = sorted(self.observed.reported_expired)[:50]
-        live = []
-        due = []
-        for r in listing or []:
-            if r.state is not ResultState.DONE or r.expiration_date is None:
-                continue
-            if r.expiration_date > now + (self.world.clock.at(3600) - self.world.clock.at(0)):
-                live.append(r.provider_id)
-            elif r.expiration_date <= now:
-                due.append(r.provider_id)
-        asked = sticky + sorted(live)[:50] + sorted(due)[:50]
-        if not asked:
-            sink.not_exercisable("expiry.sticky", "no result expired during the run")
-            return
-        rec = yield from self.ctx.cpp_call(cpp, Operation.GET_EXPIRED_RESULTS, (asked,))
-        if not rec.ok:
-            return
-        answered = set(rec.result)
+        answered: set[str] = set()
+        calls: list[tuple[CallRecord, list[str]]] = []
+        for i in range(0, len(asked), PROBE_BATCH):
+            batch = asked[i : i + PROBE_BATCH]
+            rec = yield from self.ctx.cpp_call(cpp, Operation.GET_EXPIRED_RESULTS, (batch,))
+            if not rec.ok:
+                return
+            answer = self._subset(rec, batch, rec.result)
+            answered |= answer
+            calls.append((rec, batch))
+        for pid in answered:
+            self.observed.reported_expired.setdefault(pid, 0)
+        if not self.removals.knows_now:
+            # A plugin's own backend: what is live must still be listed after the asking.
+            again = yield from self.ctx.cpp_call(cpp, Operation.LIST_RESULTS, (None, frozenset()))
+            if not again.ok:
+                return
+            self.removals.learn_from_listing(again.result, again.start, self.observed)
+        for rec, batch in calls:
+            self._judge(rec, batch, answered & set(batch), note=note)
+        self._sticky(sticky, answered, asked, calls[-1][0] if calls else None, note)
+
+    def _live_and_gone(
+        self, listing: list[BackupResult] | None, at: float
+    ) -> tuple[list[str], list[str]]:
+        """Live ids (DONE, still held at ``at``) and gone ids (DONE once, removed), sorted."""
+        live: list[str] = []
+        gone: list[str] = []
+        done = {
+            pid for pid, seen in self.observed.results.items() if seen.state is ResultState.DONE
+        }
+        for r in listing or ():
+            if r.state is ResultState.DONE:
+                done.add(r.provider_id)
+        for pid in sorted(done):
+            state = self.removals.state_at(pid, at)
+            if state == "gone":
+                gone.append(pid)
+            elif state == "live":
+                live.append(pid)
+        return live, gone
+
+    def _sticky(
+        self,
+        sticky: list[str],
+        answered: set[str],
+        asked: list[str],
+        rec: CallRecord | None,
+        note: str,
+    ) -> None:
+        asked_set = set(asked)
         for pid in sticky:
-            sink.exercise("expiry.sticky")
+            if pid not in asked_set:
+                continue
+            self.sink.exercise("expiry.sticky")
             if pid not in answered:
-                sink.fail(
+                self.sink.fail(
                     "expiry.sticky",
-                    f"{pid} was reported expired earlier but is no longer reported expired",
+                    f"{pid} was reported expired earlier but is no longer reported expired{note}",
                     calls=[rec],
                 )
-        for pid in live:
-            sink.exercise("expiry.live-never-reported")
-            if pid in answered:
-                sink.fail(
-                    "expiry.live-never-reported",
-                    f"{pid} is reported expired although its expiration_date is more than an "
-                    "hour away",
-                    calls=[rec],
-                )
-        for pid in due:
-            sink.exercise("expiry.reported-when-due")
-            if pid not in answered:
-                sink.fail(
-                    "expiry.reported-when-due",
-                    f"{pid} is past its expiration_date but get_expired_results does not report it",
-                    calls=[rec],
-                )
+
+
+def _sample(wanted: list[str]) -> tuple[list[str], str]:
+    """All of ``wanted`` up to :data:`PROBE_MAX_IDS`, else an even, deterministic sample."""
+    if len(wanted) <= PROBE_MAX_IDS:
+        return wanted, ""
+    step = len(wanted) / PROBE_MAX_IDS
+    sample = [wanted[int(i * step)] for i in range(PROBE_MAX_IDS)]
+    return sample, (
+        f" (the end-of-run probe asked an even sample of {PROBE_MAX_IDS} of the "
+        f"{len(wanted)} ids it could judge)"
+    )

@@ -172,7 +172,7 @@ class OnDemandChecker(Checker):
         deployed = self.ctx.deployed_vms()
         if not deployed:
             return
-        now = self.world.clock.now()
+        removals = self.ctx.removals
         target = deployed[-1]
         target_uuid = fleet.uuid(target)
         cases: list[tuple[str, str, set[str]]] = [
@@ -182,7 +182,7 @@ class OnDemandChecker(Checker):
             if (
                 r.vm_uuid != target_uuid
                 and r.state is ResultState.DONE
-                and (r.expiration_date is None or r.expiration_date > now)
+                and removals.state_at(r.provider_id, end.at) == "live"
             ):
                 cases.append(("another VM's backup", r.provider_id, _NOT_RESTORABLE))
                 break
@@ -192,10 +192,16 @@ class OnDemandChecker(Checker):
                 if vm_index is not None:
                     cases.append(("a failed backup", r.provider_id, _NOT_RESTORABLE))
                     break
-        for r in listing:
-            expired = r.expiration_date is not None and r.expiration_date <= now
-            if r.state is ResultState.DONE and expired and self.ctx.vm_index(r.vm_uuid) is not None:
-                cases.append(("an expired backup", r.provider_id, _NOT_RESTORABLE))
+        owner_of = {r.provider_id: r.vm_uuid for r in listing}
+        # Expired: removed by the backup system, whatever its expiration_date said.
+        for pid, seen in sorted(self.observed.results.items()):
+            if (
+                seen.state is ResultState.DONE
+                and removals.state_at(pid, end.at) == "gone"
+                and self.ctx.vm_index(seen.vm) is not None
+            ):
+                cases.append(("an expired backup", pid, _NOT_RESTORABLE))
+                owner_of[pid] = seen.vm
                 break
         before = {r.provider_id: len(r.restores) for r in listing}
         truth_before = self.world.backup_system.restores_started
@@ -203,12 +209,7 @@ class OnDemandChecker(Checker):
         for label, backup_id, fitting in cases:
             owner = target
             if label in ("a failed backup", "an expired backup"):
-                owner = (
-                    self.ctx.vm_index(
-                        next(r.vm_uuid for r in listing if r.provider_id == backup_id)
-                    )
-                    or target
-                )
+                owner = self.ctx.vm_index(owner_of[backup_id]) or target
             rec = yield from self.ctx.probe_vm(
                 owner, Operation.EXECUTE_RESTORE, (fleet.info(owner), backup_id)
             )

@@ -123,7 +123,13 @@ def rules_markdown() -> str:
         "- **fail**: at least one finding, with the calls that show it and a replay command;",
         "- **skip**: with a reason: the plugin declares an operation the rule needs",
         "  unsupported, the rule needs the fake backup system's ground truth or an",
-        "  out-of-process plugin, or no scenario run created a situation that could fail it.",
+        "  out-of-process plugin, or another declaration rules it out;",
+        "- **not exercised** (a skip whose reason starts `not exercised:`): no scenario run",
+        "  created a situation that could fail it, and no declaration says why. It is never",
+        "  counted with the passes, and `conformant` means every applicable rule ran and passed.",
+        "",
+        "An *advisory* rule is judged and reported like the others, but its failure never",
+        "decides the verdict (it is advice, such as an expiration date for billing).",
         "",
         "Select rules with `--rules GLOB` and `--skip GLOB` (for example `--rules 'polling.*'`).",
         "This file is generated from the capability modules of `conformance/rules/` by",
@@ -138,6 +144,8 @@ def rules_markdown() -> str:
         for r in rules:
             needs = [op.value for op in sorted(r.needs_operations, key=lambda o: o.value)]
             needs += sorted(r.needs)
+            if r.advisory:
+                needs.append("advisory")
             lines.append(f"| `{r.id}` | {r.statement} | {', '.join(needs) or '-'} |")
         lines.append("")
     return "\n".join(lines)

@@ -43,7 +43,8 @@ RULES: tuple[Rule, ...] = (
     ),
     declare(
         "schedules.results-listable-until-expiry",
-        "Earlier results stay listable until they expire, also after the schedule is removed.",
+        "Earlier results stay listable until the backup system removes them (or the plugin "
+        "reports them expired), also after the schedule is removed.",
         [_O.LIST_RESULTS],
     ),
     declare(
@@ -173,28 +174,38 @@ class ScheduleChecker(Checker):
         sink = self.sink
         listed = {r.provider_id for r in listing}
         now_s = rec.start
+        removals = self.ctx.removals
         for pid, seen in sorted(self.observed.results.items()):
             if pid in self.observed.reported_expired or not seen.state.is_final:
                 continue
-            if seen.expiration_s is not None and seen.expiration_s <= now_s:
-                continue
+            if removals.knows_now and removals.state_at(pid, now_s) != "live":
+                continue  # the backup system removed it: correct to leave it out
             sink.exercise("schedules.results-listable-until-expiry")
             if pid not in listed:
                 sink.fail(
                     "schedules.results-listable-until-expiry",
-                    f"result {pid} of VM {seen.vm} was listed before and has not expired, but a "
-                    "full listing at the end no longer shows it",
+                    f"result {pid} of VM {seen.vm} was listed before and was not reported "
+                    "expired, but a full listing at the end no longer shows it"
+                    + (
+                        " although the backup system still holds it"
+                        if removals.knows_now
+                        else " (a backup that left the listing is gone: report it expired)"
+                    ),
                     at=now_s,
                     calls=[rec],
                 )
 
     # ------------------------------------------------------------------ the end
 
-    def audit(self, end: EndOfRun) -> Gen:
-        """Results stay listable until they expire; every scheduled result matches a
-        segment; removal and replacement were exercised where the old schedule would fire."""
+    def ground_truth(self, end: EndOfRun) -> None:
+        """Last, once the expiry probe has asked about every removed backup: results stay
+        listable until the backup system removes them."""
         if end.listing is not None and end.listing_call is not None:
             self._listable_until_expiry(end.listing, end.listing_call)
+
+    def audit(self, end: EndOfRun) -> Gen:
+        """Every scheduled result matches a segment; removal and replacement were exercised
+        where the old schedule would fire."""
         self._audit_segments(end.at, end.listing)
         self._removal_exercised(end.at)
         yield from ()

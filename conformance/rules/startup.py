@@ -38,7 +38,8 @@ RULES: tuple[Rule, ...] = (
     declare(
         "startup.metadata-well-formed",
         "Metadata is well formed: a non-empty type token, a version and at least one "
-        "supported version.",
+        "supported backup-technology version (supportedVersions: the backup product's "
+        "versions, not Abiquo's).",
     ),
     declare(
         "startup.validate-passes-with-complete-properties",
@@ -101,7 +102,7 @@ class StartupChecker(Checker):
             if not meta.supported_versions or not all(v.strip() for v in meta.supported_versions):
                 problems.append(
                     f"supported_versions {list(meta.supported_versions)!r} must list at least "
-                    "one non-empty Abiquo version"
+                    "one non-empty version of the backup technology the plugin works with"
                 )
         for problem in problems:
             sink.fail(
@@ -269,10 +270,12 @@ class StartupChecker(Checker):
             sink.not_exercisable(
                 "startup.validate-raises-configuration-error",
                 "the plugin publishes no example properties to remove",
+                declared=True,
             )
             sink.not_exercisable(
                 "startup.validate-detects-missing-properties",
                 "the plugin publishes no example properties to remove",
+                declared=True,
             )
             return
         variants: list[tuple[str, dict[str, str]]] = [("no properties at all", {})]

@@ -6,9 +6,10 @@ its docstring the rule id that should catch it. None of this is an example to fo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from simulator.contract import (
+    BackupResult,
     Connection,
 )
 from simulator.reference import (
@@ -24,6 +25,7 @@ __all__ = [
     "NeverExpiresPlugin",
     "RecentExpiryLogPlugin",
     "UpperCaseExpiredIdsPlugin",
+    "YearLongExpirationDatePlugin",
 ]
 
 
@@ -117,6 +119,30 @@ class ExpiresDayEarlyPlugin(ReferencePlugin):
         return out
 
 
+class YearLongExpirationDatePlugin(ReferencePlugin):
+    """Bug: the expiration_date it reports is a year after creation, whatever the backup
+    system's retention; expiry itself is reported correctly, but billing by the date
+    would charge for removed backups.
+
+    Rule: ``expiry.expiration-date-advice`` (advisory).
+    """
+
+    def list_results(
+        self,
+        connection: Connection,
+        last_check_date: datetime | None,
+        in_progress_result_provider_ids: frozenset[str],
+    ) -> list[BackupResult]:
+        """The reference's results with a year-long expiration date."""
+        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
+        return [
+            r.model_copy(update={"expiration_date": r.creation_date + timedelta(days=365)})
+            if r.expiration_date is not None
+            else r
+            for r in results
+        ]
+
+
 #: Mutant name -> (plugin class, the rule id it is meant to break).
 MUTANTS: dict[str, tuple[type, str]] = {
     "expired-pages-overlap": (ExpiredPagesOverlapPlugin, "expiry.subset-of-asked"),
@@ -124,4 +150,5 @@ MUTANTS: dict[str, tuple[type, str]] = {
     "recent-expiry-log": (RecentExpiryLogPlugin, "expiry.sticky"),
     "never-expires": (NeverExpiresPlugin, "expiry.reported-when-due"),
     "expires-day-early": (ExpiresDayEarlyPlugin, "expiry.live-never-reported"),
+    "year-long-expiration-date": (YearLongExpirationDatePlugin, "expiry.expiration-date-advice"),
 }

@@ -32,7 +32,6 @@ __all__ = [
     "IgnoresAskedIdsPlugin",
     "NegativeSizePlugin",
     "OmitsUnknownIdsPlugin",
-    "OnlyFinalResultsPlugin",
     "ServerLocalWindowPlugin",
     "UnknownAsFailedPlugin",
     "WallClockPlugin",
@@ -68,28 +67,6 @@ class ExclusiveWindowPlugin(ReferencePlugin):
         """Ask the backend for what changed strictly after last_check_date."""
         since = None if last_check_date is None else last_check_date + timedelta(microseconds=1)
         return super().list_results(connection, since, in_progress_result_provider_ids)
-
-
-class OnlyFinalResultsPlugin(ReferencePlugin):
-    """Bug: the window part of the answer holds only final results; a backup still in
-    progress is left out of the check in which it was created.
-
-    Rule: ``polling.window-complete``.
-    """
-
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
-        """Drop unasked IN_PROGRESS results."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
-        return [
-            r
-            for r in results
-            if r.state.is_final or r.provider_id in in_progress_result_provider_ids
-        ]
 
 
 class IgnoresAskedIdsPlugin(ReferencePlugin):
@@ -321,7 +298,6 @@ class EmptyListOnFailurePlugin(CachedLoginPlugin):
 #: Mutant name -> (plugin class, the rule id it is meant to break).
 MUTANTS: dict[str, tuple[type, str]] = {
     "exclusive-window": (ExclusiveWindowPlugin, "polling.window-complete"),
-    "only-final-results": (OnlyFinalResultsPlugin, "polling.window-complete"),
     "ignores-asked-ids": (IgnoresAskedIdsPlugin, "polling.in-progress-answered"),
     "omits-unknown-ids": (OmitsUnknownIdsPlugin, "polling.unknown-for-lost-ids"),
     "unknown-as-failed": (UnknownAsFailedPlugin, "polling.unknown-for-lost-ids"),

@@ -34,7 +34,7 @@ class QuadraticListResults(ReferencePlugin):
         type="quadratic-list-results",
         friendly_name="reference plugin with an O(n²) listResults",
         version="1.0.0",
-        supported_versions=("4.0.4", "4.2", "4.5"),
+        supported_versions=("1.0", "1.5"),
     )
 
     def list_results(

@@ -52,7 +52,7 @@ class UpperCaseTypePlugin(ReferencePlugin):
 
 
 class NoSupportedVersionsPlugin(ReferencePlugin):
-    """Bug: the metadata lists no supported Abiquo version.
+    """Bug: the metadata lists no supported backup-technology version.
 
     Rule: ``startup.metadata-well-formed``.
     """

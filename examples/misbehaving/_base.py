@@ -70,7 +70,7 @@ class Plugin:
                 "type": self.type,
                 "friendly_name": f"Test plugin ({self.type})",
                 "version": "1.0",
-                "supported_versions": ["4.0.4"],
+                "supported_versions": ["1.0"],
             },
             "connection_metadata": {"endpoint": "OPTIONAL", "credentials": "OPTIONAL"},
             "unsupported_operations": [],

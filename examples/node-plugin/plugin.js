@@ -29,7 +29,7 @@ const DESCRIPTION = {
     type: "node-example",
     friendly_name: "bpcert example plugin (Node.js)",
     version: "1.0.0",
-    supported_versions: ["4.0.4", "4.2", "4.5"],
+    supported_versions: ["1.0", "1.5"], // the backup system's versions, not Abiquo's
   },
   connection_metadata: { endpoint: "MANDATORY", credentials: "MANDATORY" },
   unsupported_operations: [],

@@ -197,7 +197,11 @@ class BackupSystem(GroundTruth):
     # -------------------------------------------------- operations (server side)
 
     def _put_job(
-        self, vm: VirtualMachineInfo, policy: BackupPolicy, config: BackupConfiguration
+        self,
+        vm: VirtualMachineInfo,
+        policy: BackupPolicy,
+        config: BackupConfiguration,
+        retention_s: float | None = None,
     ) -> str:
         now = self._now_us()
         vm_index = self._vm_index(vm.uuid)
@@ -214,9 +218,16 @@ class BackupSystem(GroundTruth):
                     f"0 .. {count - 1}",
                 )
         key: JobKey = (vm.uuid, policy.code, config.type, config.subtype)
+        if retention_s is None:
+            retention_s = self.settings.retention_s(policy.code)
+        retention_us = round(retention_s * 1e6)
         job = self._jobs.get(key)
         if job is not None:
-            if job.configuration == config and job.replication == policy.replication:
+            if (
+                job.configuration == config
+                and job.replication == policy.replication
+                and self._kinds[job.kind].retention_us == retention_us
+            ):
                 return job.job_id  # the same job again: nothing changes
             self._cancel_pending(job, now)
             job.version += 1
@@ -234,7 +245,7 @@ class BackupSystem(GroundTruth):
                 config.subtype,
                 policy.replication,
                 sources,
-                round(self.settings.retention_s(policy.code) * 1e6),
+                retention_us,
             )
         )
         job.placement_us = self._placement(key, config)
@@ -330,6 +341,24 @@ class BackupSystem(GroundTruth):
             return format_id(BACKUP_PREFIX, b)
         return None
 
+    def removed_at(self, provider_id: str) -> float | None:
+        """The truth: when the system removed a backup (simulated seconds), ``None`` while held.
+
+        Removed means its retention ran out (``-inf`` once purged: the instant is
+        forgotten) or the system lost it. ``KeyError`` for an id the system never had.
+        """
+        now = self._now_us()
+        self._advance(now)
+        b = parse_id(BACKUP_PREFIX, provider_id, self._count)
+        if b is None:
+            raise KeyError(provider_id)
+        lost = self._lost.get(b)
+        if b < self._base:
+            return float("-inf") if lost is None else lost / 1e6
+        expires = self._expiration(b)
+        removed = expires if lost is None else min(lost, expires)
+        return removed / 1e6 if removed <= now else None
+
     def is_lost(self, provider_id: str) -> bool:
         """The truth: whether the system lost this backup."""
         b = parse_id(BACKUP_PREFIX, provider_id, self._count)
@@ -405,12 +434,18 @@ class BackupSystem(GroundTruth):
         self._due.push((now + duration, next(self._seq), None, r, 0))
         return self._restore_record(r, now)
 
-    def _changed_since(self, since: datetime | None, now: int) -> list[BackupRecord]:
+    def _changed_since(
+        self, since: datetime | None, now: int, include_expired: bool = False
+    ) -> list[BackupRecord]:
         base, count = self._base, self._count
         lost = self._lost
         if since is None:
             self.records_examined += count - base
-            live = [b for b in range(base, count) if self._expiration(b) > now and b not in lost]
+            live = [
+                b
+                for b in range(base, count)
+                if (include_expired or self._expiration(b) > now) and b not in lost
+            ]
             return self._backup_records(live, now)
         s = self._to_us("since", since)
         # Created in the window: a contiguous range. Only backups created before it can

@@ -77,7 +77,12 @@ class BackupSession:
 
     @_guarded
     def put_job(
-        self, vm: VirtualMachineInfo, policy: BackupPolicy, configuration: BackupConfiguration
+        self,
+        vm: VirtualMachineInfo,
+        policy: BackupPolicy,
+        configuration: BackupConfiguration,
+        *,
+        retention_s: float | None = None,
     ) -> str:
         """Create or replace the job (vm, policy code, type, subtype); return its job id.
 
@@ -85,9 +90,12 @@ class BackupSession:
         or replication) replaces its timing from now on; a run of it that was due but not
         yet started is cancelled. Raises ``not_found`` for a VM the fleet does not know and
         ``invalid`` for sources naming disks the VM lacks.
+
+        ``retention_s`` is the job's own retention, as a vendor's plugin sets retention on
+        the jobs it creates; ``None`` keeps the system's (the scenario's, by policy code).
         """
         self._system._enter(self)
-        return self._system._put_job(vm, policy, configuration)
+        return self._system._put_job(vm, policy, configuration, retention_s)
 
     @_guarded
     def delete_job(
@@ -133,16 +141,20 @@ class BackupSession:
         return self._system._start_restore(vm_uuid, backup_id, now)
 
     @_guarded
-    def changed_since(self, since: datetime | None) -> list[BackupRecord]:
+    def changed_since(
+        self, since: datetime | None, *, include_expired: bool = False
+    ) -> list[BackupRecord]:
         """Backups created, or turned final, at or after ``since`` (inclusive).
 
         Also those with a restore created or turned final at or after ``since``. With
         ``since=None``: every backup not yet expired (an expired backup is purged from the
         catalogue, though :meth:`get` still answers it). Ordered by creation, then id. Costs
         O(results in the window), through indexes on creation and finish instants.
+        ``include_expired`` (with ``since=None``): also the expired backups not yet purged,
+        as a backup system that shows a removed restore point until its cleanup does.
         """
         now = self._system._enter(self)
-        return self._system._changed_since(since, now)
+        return self._system._changed_since(since, now, include_expired)
 
     @_guarded
     def get(self, ids: Iterable[str]) -> dict[str, BackupRecord]:

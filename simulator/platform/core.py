@@ -16,8 +16,10 @@ It calls the plugin exactly as Abiquo does (``docs/architecture.md`` and
   ``lock_vm_during_backup`` a VM with a backup in progress takes no task.
 - **Cloud Provider Proxy.** One process runs the periodic check with a *fixed delay*:
   ``listResults(lastCheckDate, in-progress ids)``, upsert by provider id, then
-  ``getExpiredResults`` for the done results past their expiration date, removing those
-  confirmed. ``lastCheckDate`` becomes the instant the last *successful* check began.
+  ``getExpiredResults`` for the done results it holds (§4; ``expiry_question``), removing
+  those confirmed. The check has its own session slots, never the Virtual Factory's
+  ``openSession`` ones (§4a). ``lastCheckDate`` becomes the instant the last
+  *successful* check began.
   That is the ``abiquo-4.0.4`` profile's check; from ``abiquo-4.7`` on the API runs the
   per-id check of :mod:`simulator.platform.per_id_check` instead, and ``abiquo-6.0``
   adds the policy synchronisation of :mod:`simulator.platform.policy_sync`. The profile
@@ -117,6 +119,18 @@ class PlatformSettings:
       id (``"next-id"``); the run goes on with the next step either way;
     - ``policy_sync_delay_s`` (``abiquo.backup.policy.sync.delay``) and
       ``policy_sync_deployed_only``: see :mod:`simulator.platform.policy_sync`.
+
+    The ``abiquo-4.0.4`` check's ``getExpiredResults`` question (contract.md §4):
+
+    - ``expiry_question``: ``"held-done"`` (§4: the ids of the done results it holds,
+      with or without an expiration date) or ``"past-expiration-date"`` (only those whose
+      own date has passed, as the 4.7 check does; a backup the backup system removes
+      without being asked is then the platform's blind spot);
+    - ``expiry_rotation_checks`` *(modelled)*: with ``"held-done"``, each check asks about
+      a share of the done results held, in rotation, so that every one is asked within
+      this many checks (1: all of them every check). It bounds a check's cost at
+      O(held / rotation) ids; the default 36 reaches every id within six hours at the
+      default 10-minute delay (docs/contract.md gives the measured cost).
     """
 
     check_delay_s: float = 600.0
@@ -132,8 +146,14 @@ class PlatformSettings:
     step_failure: Literal["stop-step", "next-id"] = "stop-step"
     policy_sync_delay_s: float = 86400.0
     policy_sync_deployed_only: bool = True
+    expiry_question: Literal["held-done", "past-expiration-date"] = "held-done"
+    expiry_rotation_checks: int = 36
 
     def __post_init__(self) -> None:
+        if self.expiry_rotation_checks < 1:
+            raise ValueError(
+                f"expiry_rotation_checks must be at least 1, got {self.expiry_rotation_checks}"
+            )
         bad = [step for step in self.per_id_steps if step not in PER_ID_STEPS]
         if bad or len(set(self.per_id_steps)) != len(self.per_id_steps):
             raise ValueError(
@@ -258,7 +278,9 @@ class Platform:
         self.hooks = _Hooks()
         self.results = ResultsTable(
             unknown_is_final=profile.results_check == "list-results"
-            or not settings.unknown_asked_again
+            or not settings.unknown_asked_again,
+            rotate_done=profile.results_check == "list-results"
+            and settings.expiry_question == "held-done",
         )
         #: The per-id check (from 4.7) and the policy synchronisation (6.0), if any.
         self.per_id_check = PerIdCheck(self) if profile.results_check == "per-id-polling" else None
@@ -277,15 +299,13 @@ class Platform:
         self._periodicities = frozenset(getattr(plugin_class, "supported_periodicities", ()))
         self._max_policies: int | None = getattr(plugin_class, "max_policies_per_vm", None)
         self._replication = bool(getattr(plugin_class, "supports_replication", True))
-        # Session pools: one per backup manager, or one per VDC plus one for the CPP.
+        # Session pools: the Virtual Factory's openSession slots, one pool per backup
+        # manager or per VDC; the results check has its own (§4a), so a long check never
+        # delays a deploy and a deploy never makes a check overrun.
         cap = settings.open_sessions
-        if settings.session_scope == "vdc":
-            self._vf_pools = [SessionPool(env, cap) for _ in range(settings.vdcs)]
-            self._cpp_pool = SessionPool(env, cap)
-        else:
-            shared = SessionPool(env, cap)
-            self._vf_pools = [shared]
-            self._cpp_pool = shared
+        vdc_pools = settings.vdcs if settings.session_scope == "vdc" else 1
+        self._vf_pools = [SessionPool(env, cap) for _ in range(vdc_pools)]
+        self._cpp_pool = SessionPool(env, cap)
         # Virtual Factory state: only VMs with work queued have entries.
         self._task_seq = 0
         # Tasks whose VM lock is held, waiting for a worker, and the workers waiting for
@@ -785,7 +805,13 @@ class Platform:
         if ok:
             n_results = self._upsert(list_call.result, float(self.env.now))
             self.results_seen += n_results
-            due = self.results.due_for_expiry(self.clock.now())
+            held_done = self.settings.expiry_question == "held-done"
+            due = (
+                self.results.done_for_expiry(self.settings.expiry_rotation_checks)
+                if held_done
+                else self.results.due_for_expiry(self.clock.now())
+            )
+            reoffer = self.results.reoffer_done if held_done else self.results.reoffer
             if due and Operation.GET_EXPIRED_RESULTS not in self._unsupported:
                 expired_call = yield from self.invoker.call(
                     "cpp",
@@ -799,10 +825,12 @@ class Platform:
                 if expired_call.ok:
                     confirmed = set(expired_call.result)
                     removed = self.results.remove_many(pid for pid in due if pid in confirmed)
-                    self.results.reoffer([pid for pid in due if pid not in confirmed])
+                    reoffer([pid for pid in due if pid not in confirmed])
                 else:
                     ok = False
-                    self.results.reoffer(due)
+                    reoffer(due)
+            elif due:
+                reoffer(due)
         if ok:
             self.last_check_date = began_at
         end = float(self.env.now)

@@ -6,8 +6,11 @@ O(results it touches), not O(results held):
 
 - ``in_progress``: the ids (backups and restores) it holds as IN_PROGRESS, passed to
   the next ``listResults``;
-- an expiry heap: the done results whose expiration date has passed are the ones the
-  platform "supposes expired" and asks ``getExpiredResults`` about;
+- a rotation of the done results held: the ``abiquo-4.0.4`` check asks
+  ``getExpiredResults`` about them (contract.md §4), a share each check so that every
+  one is asked within a bounded number of checks (:meth:`ResultsTable.done_for_expiry`);
+- an expiry heap: the done results whose expiration date has passed, the ones asked
+  about when the platform asks only past the date (as ``abiquo-4.7`` does);
 - per-VM lists, for restore targets and for hiding an undeployed VM's results.
 
 From ``abiquo-4.7`` on (``unknown_is_final=False``) an UNKNOWN result is not final: it
@@ -18,6 +21,7 @@ per-id check asks about it again; the newest creation dates held give the checks
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,7 +84,7 @@ def _restores_of(held: HeldResult) -> dict[str, ResultState]:
 class ResultsTable:
     """Backup results by provider id, with the indexes the periodic check needs."""
 
-    def __init__(self, *, unknown_is_final: bool = True) -> None:
+    def __init__(self, *, unknown_is_final: bool = True, rotate_done: bool = True) -> None:
         #: ``abiquo-4.0.4``: UNKNOWN is final. From 4.7 on it is not (see the module).
         self.unknown_is_final = unknown_is_final
         self.by_id: dict[str, HeldResult] = {}
@@ -96,6 +100,11 @@ class ResultsTable:
         # Expiry instants, a calendar queue: one heap of every result held cost a cache
         # miss per comparison at fleet scale.
         self._expiry: CalendarQueue[tuple[datetime, str]] = CalendarQueue(_minute)
+        # Every done backup held, in the order it is next asked about (stale ids are
+        # dropped when they come round).
+        self._done_rotation: deque[str] = deque()
+        #: Whether done backups join the rotation (only the 4.0.4 check asks them all).
+        self.rotate_done = rotate_done
         self.removed_expired = 0
         #: Ids (backups and restores) held as UNKNOWN and asked about again (4.7 on).
         self.unknown: dict[str, None] = {}
@@ -169,9 +178,12 @@ class ResultsTable:
                 else:
                     event = "BACKUP_FINISH"
                 out = [Transition(event, pid, result.vm_uuid, state, result.finish_date)]
-                expiration = result.expiration_date
-                if state is _DONE and expiration is not None:
-                    self._expiry.push((expiration, pid))
+                if state is _DONE:
+                    if self.rotate_done:
+                        self._done_rotation.append(pid)
+                    expiration = result.expiration_date
+                    if expiration is not None:
+                        self._expiry.push((expiration, pid))
         else:
             self.in_progress[pid] = None
         if result.restores:
@@ -297,6 +309,28 @@ class ResultsTable:
             if held is not None and held.state is _DONE:
                 append(pid)
         return due
+
+    def done_for_expiry(self, rotation_checks: int) -> list[str]:
+        """A share of the done backups held: every one is handed out once per
+        ``rotation_checks`` calls (1: all of them each time), oldest turn first.
+
+        Ids not confirmed expired go back to the end of the rotation with
+        :meth:`reoffer_done`.
+        """
+        rotation, by_id = self._done_rotation, self.by_id
+        share = -(-len(rotation) // rotation_checks)
+        out: list[str] = []
+        for _ in range(share):
+            pid = rotation.popleft()
+            held = by_id.get(pid)
+            if held is not None and held.state is _DONE:
+                out.append(pid)
+        return out
+
+    def reoffer_done(self, ids: list[str]) -> None:
+        """Put ids the plugin did not confirm as expired at the end of the done rotation."""
+        by_id = self.by_id
+        self._done_rotation.extend(pid for pid in ids if pid in by_id)
 
     def reoffer(self, ids: list[str]) -> None:
         """Put ids the plugin did not confirm as expired back in the expiry heap."""

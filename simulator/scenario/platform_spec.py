@@ -168,6 +168,22 @@ class PlatformSpec(Spec):
             "are further limited by open_sessions)."
         ),
     )
+    expiry_question: Literal["held-done", "past-expiration-date"] = Field(
+        default="held-done",
+        description=(
+            "abiquo-4.0.4: which done results getExpiredResults is asked about: all those "
+            "held (held-done, contract.md section 4) or only those past their own "
+            "expiration date (past-expiration-date)."
+        ),
+    )
+    expiry_rotation_checks: int = Field(
+        default=36,
+        ge=1,
+        description=(
+            "(modelled) with held-done, every done result held is asked about within this "
+            "many checks, a share each check in rotation (1: all of them every check)."
+        ),
+    )
     properties: PropertiesSpec = Field(
         default=PropertiesSpec(), description="The plugin's properties file."
     )

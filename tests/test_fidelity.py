@@ -1,0 +1,140 @@
+"""Verdicts a shipped plugin can trust (issue 21): what real plugins do is accepted, what
+they get wrong is caught, and no blind spot hides among the passes.
+
+Each plugin is a small module of ``tests/plugins/``, run through the CLI as a vendor runs
+it; the assertions read the exit code and ``report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.exit_codes import ExitCode
+from conformance.runner import NOT_EXERCISED, resolve_plugin, run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _check(tmp_path: Path, plugin: str, *scenarios: str) -> tuple[int, dict[str, Any]]:
+    """``bpcert check`` (the default scenarios unless some are named), and its report."""
+    out = tmp_path / "out"
+    args = ["check", "--plugin", plugin, "--examples", "0", "--quiet", "--out", str(out)]
+    for scenario in scenarios:
+        args += ["--scenario", scenario]
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads((out / "report.json").read_text())
+
+
+def _status(report: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in report["rules"]}
+
+
+def _not_exercised(report: dict[str, Any]) -> dict[str, str]:
+    return {
+        r["id"]: r["reason"]
+        for r in report["rules"]
+        if r["status"] == "skip" and (r["reason"] or "").startswith(NOT_EXERCISED)
+    }
+
+
+def test_a_veeam_like_plugin_is_conformant_with_every_rule_exercised(tmp_path: Path) -> None:
+    code, report = _check(tmp_path, "tests.plugins.veeam_like:VeeamLikePlugin")
+    failing = {r["id"]: r["findings"][:1] for r in report["rules"] if r["status"] == "fail"}
+    assert code == ExitCode.OK, failing
+    assert report["verdict"] == "conformant"
+    assert not _not_exercised(report)
+    skipped = {r["id"]: r["reason"] for r in report["rules"] if r["status"] == "skip"}
+    assert "expiry.expiration-date-advice" in skipped  # no date: the contract allows none
+
+
+def test_the_reference_leaves_no_rule_unexercised(tmp_path: Path) -> None:
+    code, report = _check(tmp_path, "reference")
+    assert code == ExitCode.OK
+    assert not _not_exercised(report)
+    assert _status(report)["expiry.expiration-date-advice"] == "pass"
+
+
+def test_a_plugin_that_swallows_a_backend_error_into_an_empty_list_is_non_conformant(
+    tmp_path: Path,
+) -> None:
+    code, report = _check(tmp_path, "tests.plugins.swallows_errors:SwallowsBackendErrors", "outage")
+    assert code == ExitCode.FINDINGS
+    assert _status(report)["polling.failure-raises"] == "fail"
+
+
+@pytest.mark.parametrize("days", [5, 20])
+def test_a_plugin_with_its_own_retention_that_never_reports_expiry_is_non_conformant(
+    tmp_path: Path, days: int
+) -> None:
+    code, report = _check(tmp_path, f"tests.plugins.own_retention:NeverReportsExpiry{days}Days")
+    assert code == ExitCode.FINDINGS
+    assert _status(report)["expiry.reported-when-due"] == "fail"
+
+
+def test_a_plugin_that_reports_a_live_backup_expired_is_non_conformant(tmp_path: Path) -> None:
+    code, report = _check(tmp_path, "tests.plugins.own_retention:ReportsLiveExpired", "smoke")
+    assert code == ExitCode.FINDINGS
+    assert _status(report)["expiry.live-never-reported"] == "fail"
+
+
+def test_a_plugin_whose_listings_keep_more_than_50_expired_results_is_conformant(
+    tmp_path: Path,
+) -> None:
+    plugin = resolve_plugin("tests.plugins.keeps_expired:KeepsExpiredInListings")
+    run = run_scenario("retention", plugin)
+    system = run.world.backup_system
+    end = float(run.world.env.now)
+    removed = [
+        b.provider_id
+        for b in system.truth_backups()
+        if (at := system.removed_at(b.provider_id)) is not None and at <= end
+    ]
+    assert len(removed) > 50  # each still in the plugin's full listing
+    expiry = {rule: run.sink.totals.get(rule, 0) for rule in run.sink.exercised if "expiry" in rule}
+    assert expiry and not any(expiry.values()), expiry
+    code, report = _check(
+        tmp_path, "tests.plugins.keeps_expired:KeepsExpiredInListings", "smoke", "retention"
+    )
+    assert code == ExitCode.OK
+    assert report["verdict"] == "conformant"
+
+
+#: Two days of one daily policy and nothing on demand: a 40-day retention never runs out.
+_TWO_QUIET_DAYS = """
+name: two-quiet-days
+seed: 3
+duration: 2d
+fleet: {vms: 2, deployed_at_start: 2, policy_mix: [{policies: [DAILY], weight: 1}]}
+policies:
+  - code: DAILY
+    name: Daily
+    retention: 1d
+    configurations:
+      - {type: COMPLETE, subtype: DAILY, time: "02:00:00 +0000"}
+"""
+
+
+def test_a_rule_that_could_not_be_exercised_says_which_and_why_and_is_no_pass(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "two-quiet-days.yaml"
+    scenario.write_text(_TWO_QUIET_DAYS)
+    _, report = _check(tmp_path, "tests.plugins.own_retention:OwnRetention40Days", str(scenario))
+    missing = _not_exercised(report)
+    assert "expiry.reported-when-due" in missing
+    assert "--properties" in missing["expiry.reported-when-due"]
+    assert _status(report)["expiry.reported-when-due"] == "skip"
