@@ -72,10 +72,11 @@ def test_under_4_7_the_api_polls_per_id_and_never_calls_list_results(tmp_path: P
     for r in listings:
         start = r.args[0]
         assert held_newest is None or start is None or start >= held_newest
-    # The same events as the 4.0.4 check of the same world: nothing is lost.
+    # The same events as the 4.0.4 check of the same world: nothing is lost. The 4.0.4
+    # check asks about its held results in rotation, so it removes no more, and later.
     old, _, _ = _run(tmp_path, Speaks3, "abiquo-4.0.4")
     assert world.platform.events == old.platform.events
-    assert world.platform.results.removed_expired == old.platform.results.removed_expired
+    assert 0 < old.platform.results.removed_expired <= world.platform.results.removed_expired
 
 
 class LosesTrackOnce(Speaks3):

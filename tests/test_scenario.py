@@ -39,6 +39,7 @@ BUILTINS = (
     "misconfigured",
     "on-demand",
     "outage",
+    "retention",
     "smoke",
 )
 

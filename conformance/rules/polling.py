@@ -589,16 +589,21 @@ class PollChecker(Checker):
             )
         if final is None:
             return
-        since = final.finish_date or final.creation_date
-        rec = yield from self.ctx.cpp_call(cpp, Operation.LIST_RESULTS, (since, frozenset()))
-        if not rec.ok:
-            return
-        self.sink.exercise("polling.window-complete")
-        if pid not in {r.provider_id for r in rec.result}:
-            self.sink.fail(
-                "polling.window-complete",
-                f"backup {pid} turned {final.state.value} at {since.isoformat()}, exactly the "
-                "last_check_date asked, but list_results left it out (the window must be "
-                "inclusive)",
-                calls=[made, rec],
-            )
+        # Final now, created at one edge and turned final at the other: a window starting
+        # at either instant must return it.
+        edges = {"created": final.creation_date}
+        if final.finish_date is not None:
+            edges[f"turned {final.state.value}"] = final.finish_date
+        for what, since in edges.items():
+            rec = yield from self.ctx.cpp_call(cpp, Operation.LIST_RESULTS, (since, frozenset()))
+            if not rec.ok:
+                return
+            self.sink.exercise("polling.window-complete")
+            if pid not in {r.provider_id for r in rec.result}:
+                self.sink.fail(
+                    "polling.window-complete",
+                    f"backup {pid} {what} at {since.isoformat()}, exactly the last_check_date "
+                    "asked, and is final, but list_results left it out (the window must be "
+                    "inclusive)",
+                    calls=[made, rec],
+                )
