@@ -65,10 +65,12 @@ def run_check(
     out: Path,
     plugin: LoadedPlugin | None = None,
     progress: Callable[[str, float, float], None] | None = None,
+    max_wall_s: float | None = None,
 ) -> RunReport:
     """Run the check ``request`` describes into ``out`` (the caller writes the report files).
 
-    ``plugin`` is the plugin already loaded from ``request.plugin``, if it is.
+    ``plugin`` is the plugin already loaded from ``request.plugin``, if it is;
+    ``max_wall_s`` bounds the run (``--max-wall``, see :func:`conformance.runner.run`).
     """
     from conformance.properties.stateful import property_sinks
 
@@ -88,6 +90,7 @@ def run_check(
         call_timeout_s=request.call_timeout_s,
         kind="check",
         progress=progress,
+        max_wall_s=max_wall_s,
         extra_sinks=lambda p, seed: property_sinks(
             p, request.examples, seed, out, call_timeout_s=request.call_timeout_s
         ),

@@ -6,7 +6,7 @@ scale), ``report`` (re-render a run directory), ``schema`` (the report's JSON Sc
 ``plugins`` and ``scenarios`` (what is installed).
 
 Exit codes (:class:`conformance.exit_codes.ExitCode`): 0 conformant or completed,
-1 findings, 3 harness error, 4 usage error, 130 interrupted.
+1 findings, 2 incomplete, 3 harness error, 4 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,17 +18,23 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from reports.model import RunReport
 
 from conformance.certify import CERTIFY_COMMANDS, add_certify_parsers
 from conformance.exit_codes import ExitCode
 from conformance.load import commands as load
 from conformance.progress import progress_for as _progress_for
+from conformance.run_dir import RunDir, default_run_dir
 from conformance.usage import UsageError, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
+from simulator.interrupts import harness_interrupts
 from simulator.scenario import ScenarioError, builtin_scenarios
+from simulator.trace import OutputError
 
 __all__ = ["main"]
 
@@ -65,11 +71,45 @@ def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "referen
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the verdict")
 
 
+def _max_wall(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-wall",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S wall seconds: the report holds what ran, the verdict is "
+        "'incomplete' (exit 2) unless a rule already failed",
+    )
+
+
+def _run_dir(args: argparse.Namespace, run_id: str) -> RunDir:
+    """``--out``, or a fresh default directory for this run (``out/latest`` points at it)."""
+    if getattr(args, "max_wall", None) is not None and args.max_wall <= 0:
+        raise UsageError(f"--max-wall must be more than 0 seconds, got {args.max_wall:g}")
+    if args.out is not None:
+        return RunDir(args.out)
+    return RunDir(default_run_dir(run_id), default=True)
+
+
+def _write_report(report: RunReport, out: Path, **kwargs: Any) -> dict[str, Path]:
+    """:func:`reports.render.write_report`, a failed write an :class:`OutputError`."""
+    from reports.render import write_report
+
+    try:
+        # An interrupted run has seconds to end in: its plots are left to `bpcert report`.
+        return write_report(report, out, plots=report.verdict != "interrupted", **kwargs)
+    except OSError as exc:
+        raise OutputError.of(exc.filename or out, exc) from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bpcert",
         description="Simulation and conformance harness for Abiquo backup plugins.",
-        epilog="Exit codes: 0 ok, 1 findings, 3 harness error, 4 usage error.",
+        epilog=(
+            "Exit codes: 0 ok, 1 findings, 2 incomplete, 3 harness error, 4 usage error, "
+            "130 interrupted."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -84,6 +124,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write measured wall_ms into the trace (the trace is then not reproducible)",
     )
+    _max_wall(run)
 
     check = sub.add_parser("check", help="judge a plugin against every rule")
     _common(check)
@@ -106,6 +147,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="rerun only the failed rules of this report.json, in the scenarios (and "
         "examples) where they failed, with that run's own flags",
     )
+    _max_wall(check)
 
     report = sub.add_parser("report", help="render a run directory again from report.json")
     report.add_argument("run_dir", type=Path)
@@ -128,7 +170,6 @@ def _console() -> Console:
 
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     from conformance.runner import resolve_plugin, run
-    from reports.render import write_report
     from reports.terminal import print_summary
 
     plugin = resolve_plugin(args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout)
@@ -136,19 +177,23 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     from simulator.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    out = args.out or Path("out") / run_id("run", plugin, [scenario.name], args.seed)
-    report = run(
-        plugin,
-        scenarios=[args.scenario],
-        seed=args.seed,
-        out=out,
-        properties=read_properties(args.properties),
-        properties_file=args.properties,
-        call_timeout_s=args.call_timeout,
-        kind="run",
-        progress=_progress_for(console, args.quiet),
-    )
-    paths = write_report(report, out, trace_path=out / "trace.jsonl")
+    with _run_dir(args, run_id("run", plugin, [scenario.name], args.seed)) as run_dir:
+        out = run_dir.path
+        report = run(
+            plugin,
+            scenarios=[args.scenario],
+            seed=args.seed,
+            out=out,
+            properties=read_properties(args.properties),
+            properties_file=args.properties,
+            call_timeout_s=args.call_timeout,
+            kind="run",
+            progress=_progress_for(console, args.quiet),
+            trace_level=args.trace_level,
+            trace_wall_time=args.trace_wall_time,
+            max_wall_s=args.max_wall,
+        )
+        paths = _write_report(report, out, trace_path=out / "trace.jsonl")
     print_summary(report, console)
     console.print(f"report: {paths.get('report.html', out)}")
     return report.exit_code
@@ -157,7 +202,6 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 def _cmd_check(args: argparse.Namespace, console: Console) -> int:
     from conformance.check import CheckRequest, run_check
     from conformance.runner import resolve_plugin, run_id
-    from reports.render import write_report
     from reports.terminal import print_summary
 
     if args.rerun_failed is not None:
@@ -174,9 +218,16 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
             args.plugin, isolation=args.isolation, call_timeout_s=args.call_timeout
         )
         request = CheckRequest.from_args(args, plugin)
-    out = args.out or Path("out") / run_id("check", plugin, [], request.seed)
-    report = run_check(request, out=out, plugin=plugin, progress=_progress_for(console, args.quiet))
-    write_report(report, out)
+    with _run_dir(args, run_id("check", plugin, [], request.seed)) as run_dir:
+        out = run_dir.path
+        report = run_check(
+            request,
+            out=out,
+            plugin=plugin,
+            progress=_progress_for(console, args.quiet),
+            max_wall_s=args.max_wall,
+        )
+        _write_report(report, out)
     print_summary(report, console)
     console.print(f"report: {out / 'report.html'}")
     return report.exit_code
@@ -268,8 +319,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         **CERTIFY_COMMANDS,
     }
     try:
-        return commands[args.command](args, console)
+        # SIGINT and SIGTERM end the run as Ctrl-C does; a KeyboardInterrupt the plugin
+        # raises itself is the plugin's (simulator.interrupts).
+        with harness_interrupts(sigterm=True):
+            return commands[args.command](args, console)
     except (UsageError, PluginSpecError, ScenarioError) as exc:
+        err.print(f"bpcert {args.command}: error: {exc}", markup=False)
+        return int(ExitCode.USAGE)
+    except OutputError as exc:
         err.print(f"bpcert {args.command}: error: {exc}", markup=False)
         return int(ExitCode.USAGE)
     except load.WorkerDied as exc:

@@ -10,6 +10,7 @@ pytest plugin::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,12 +24,19 @@ from conformance.plugin_properties import (
     refuse_incomplete_file,
 )
 from conformance.replay import ReplayFlags, check_replay, run_replay
-from conformance.rules import FAKE_BACKEND, ISOLATED, Rule
+from conformance.rules import FAKE_BACKEND, ISOLATED, RULES, Rule
 from conformance.rules.checking import Checkers
 from conformance.selection import checked_selection
 from conformance.summary import plugin_info, scenario_summary
 from conformance.usage import write_properties
-from reports.model import Finding, RuleResult, RunReport, ScenarioSummary
+from reports.model import (
+    IN_PROCESS_NOTE,
+    Finding,
+    RuleResult,
+    RunReport,
+    ScenarioSummary,
+    Verdict,
+)
 from simulator.bridge.loader import (
     Isolation,
     LoadedPlugin,
@@ -36,6 +44,8 @@ from simulator.bridge.loader import (
     load_plugin,
     validate_plugin_class,
 )
+from simulator.interrupts import HarnessInterrupt, PluginStoppedAnswering, RunDeadline
+from simulator.platform.invoker import MAX_CONSECUTIVE_MISSES
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.trace import TraceLevel
 from simulator.world import World
@@ -73,6 +83,11 @@ class ScenarioRun:
     sink: Sink
     summary: ScenarioSummary
     checkers: Checkers
+    #: Why the scenario stopped before its end (None: it ran to its end).
+    stopped: str | None = None
+    #: What stopped it: a method that stopped answering (the run goes on), the run's
+    #: ``--max-wall`` or an interrupt (the run stops).
+    stopped_by: PluginStoppedAnswering | RunDeadline | HarnessInterrupt | None = None
 
 
 @dataclass
@@ -117,12 +132,18 @@ def run_scenario(
     progress: Callable[[float], None] | None = None,
     scenario_label: str | Path | None = None,
     replay_flags: ReplayFlags | None = None,
+    unanswered: Iterable[str] = (),
 ) -> ScenarioRun:
     """Run one scenario with every checker attached; return its findings and summary.
 
     ``scenario_label`` is how the replay names the scenario (its name or its file);
     ``replay_flags`` the flags the replay carries (by default the plugin's spec and
-    isolation and ``call_timeout_s``).
+    isolation and ``call_timeout_s``). ``unanswered`` are the methods that stopped
+    answering in an earlier world of the run: one more miss of one stops this world.
+
+    A world stopped early (:class:`~simulator.interrupts.PluginStoppedAnswering`, the
+    run's deadline, an interrupt) skips its end-of-run audit; every rule it had not
+    exercised then gets the reason in :attr:`ScenarioRun.stopped`.
     """
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     world = World(
@@ -141,8 +162,21 @@ def run_scenario(
     sink = Sink(scenario=loaded.name, replay=run_replay(label, flags, world.seed))
     checkers = Checkers(world, sink, isolated=plugin.isolation == "process", probes=probes)
     world.observe(checkers)
-    world.run(progress=progress)
-    return ScenarioRun(world, sink, scenario_summary(world, trace_path, run_dir), checkers)
+    for op in unanswered:
+        world.invoker.misses[op] = MAX_CONSECUTIVE_MISSES - 1
+    stopped_by: PluginStoppedAnswering | RunDeadline | HarnessInterrupt | None = None
+    try:
+        world.run(progress=progress)
+    except (PluginStoppedAnswering, RunDeadline, HarnessInterrupt) as exc:
+        stopped_by = exc
+    summary = scenario_summary(world, trace_path, run_dir)
+    if stopped_by is None:
+        return ScenarioRun(world, sink, summary, checkers)
+    stopped = f"{stopped_by} in scenario {loaded.name}"
+    for rule in RULES:
+        if rule.id not in sink.exercised:
+            sink.not_exercisable(rule.id, f"not exercised ({stopped})")
+    return ScenarioRun(world, sink, summary, checkers, stopped, stopped_by)
 
 
 def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
@@ -263,6 +297,9 @@ def run(
     kind: str = "check",
     progress: Callable[[str, float, float], None] | None = None,
     extra_sinks: Callable[[LoadedPlugin, int | None], list[Sink]] | None = None,
+    trace_level: TraceLevel = "full",
+    trace_wall_time: bool = False,
+    max_wall_s: float | None = None,
 ) -> RunReport:
     """Run ``scenarios`` (and ``examples`` property-based examples) and judge every rule.
 
@@ -270,6 +307,11 @@ def run(
     given; the caller writes the report files. ``properties_file`` is the file
     ``properties`` were read from, for the replay lines; properties given without one
     are written to ``out/plugin.properties`` so that the replays can name it.
+
+    ``max_wall_s`` bounds the run's wall time: when it is reached, the world running
+    stops where it is, no other runs, and the verdict is ``incomplete`` (unless a rule
+    already failed). An interrupt (SIGINT, SIGTERM) stops the run the same way, with the
+    verdict ``interrupted``. Either way the report holds what ran.
     """
     started = datetime.now(UTC)
     rules, skip = list(rules), list(skip)
@@ -291,7 +333,12 @@ def run(
     ]
     for ref, scenario in zip(scenarios, loaded_scenarios, strict=True):
         _one_backup_manager(scenario, ref)
+    deadline = None if max_wall_s is None else time.monotonic() + max_wall_s
+    unanswered: list[str] = []
+    stopped_run: ScenarioRun | None = None
     for label, scenario in zip(labels, loaded_scenarios, strict=True):
+        if _past(deadline):
+            break
         trace = None
         if out is not None:
             # One scenario writes its trace at the top of the run directory.
@@ -301,6 +348,8 @@ def run(
         def tick(t: float, name: str = scenario.name, total: float = scenario.duration) -> None:
             if progress is not None:
                 progress(name, t, total)
+            if max_wall_s is not None and _past(deadline):
+                raise RunDeadline(max_wall_s)
 
         runs.append(
             run_scenario(
@@ -314,21 +363,52 @@ def run(
                 progress=tick,
                 scenario_label=label,
                 replay_flags=flags,
+                trace_level=trace_level,
+                trace_wall_time=trace_wall_time,
+                unanswered=unanswered,
             )
         )
+        stopped_by = runs[-1].stopped_by
+        if isinstance(stopped_by, PluginStoppedAnswering):
+            unanswered.append(stopped_by.op)
+        elif stopped_by is not None:
+            stopped_run = runs[-1]
+            break
         if properties is not None and hands_the_file_as_is(scenario):
             refuse_file_the_plugin_refused(loaded, properties_label, properties, runs[-1].sink)
     sinks = [r.sink for r in runs]
+    notes = [f"stopped: {r.stopped}" for r in runs if r.stopped]
+    not_run = [s.name for s in loaded_scenarios[len(runs) :]]
+    if not_run:
+        notes.append(f"scenarios not run: {', '.join(not_run)}")
+    interrupted: HarnessInterrupt | None = None
     if examples and extra_sinks is not None:
-        sinks.extend(extra_sinks(loaded, seed))
+        if stopped_run is not None or unanswered or _past(deadline):
+            if stopped_run is not None:
+                why = f"the run stopped ({stopped_run.stopped})"
+            elif unanswered:
+                why = f"the plugin stopped answering {', '.join(unanswered)}"
+            else:
+                why = f"--max-wall {max_wall_s:g} s reached"
+            notes.append(f"the property-based examples were not run: {why}")
+        else:
+            try:
+                sinks.extend(extra_sinks(loaded, seed))
+            except HarnessInterrupt as exc:
+                interrupted = exc
+                notes.append(f"stopped: {exc} in the property-based examples")
     used_fake = any(r.checkers.uses_fake_backend for r in runs)
     results = evaluate_rules(selected, sinks, loaded, used_fake)
     failed = any(r.status == "fail" and not r.advisory for r in results)
     errored = any(r.status == "error" for r in results)
+    verdict, code = _verdict(failed, errored, stopped_run, bool(notes), interrupted)
+    if loaded.isolation == "in-process":
+        notes.append(IN_PROCESS_NOTE)
     wall = (datetime.now(UTC) - started).total_seconds()
     first_seed = runs[0].world.seed if runs else (seed or 0)
-    names = [r.world.scenario.name for r in runs]
-    if kind == "run" and len(runs) == 1:
+    # What was asked for, also when the run stopped before some of it ran.
+    names = [s.name for s in loaded_scenarios]
+    if kind == "run" and len(labels) == 1:
         replay = run_replay(labels[0], flags, seed)
     else:
         replay = check_replay(
@@ -347,13 +427,37 @@ def run(
         plugin=plugin_info(loaded),
         seed=first_seed,
         replay=replay,
-        verdict="non-conformant" if failed else "error" if errored else "conformant",
-        exit_code=int(
-            ExitCode.FINDINGS if failed else ExitCode.HARNESS_ERROR if errored else ExitCode.OK
-        ),
+        verdict=verdict,
+        exit_code=int(code),
         rules=results,
         scenarios=[r.summary for r in runs],
+        notes=notes,
     )
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _verdict(
+    failed: bool,
+    errored: bool,
+    stopped_run: ScenarioRun | None,
+    incomplete: bool,
+    interrupted: HarnessInterrupt | None = None,
+) -> tuple[Verdict, ExitCode]:
+    """The verdict of a run: interrupted, non-conformant, error, incomplete or conformant."""
+    if interrupted is not None or (
+        stopped_run is not None and isinstance(stopped_run.stopped_by, HarnessInterrupt)
+    ):
+        return "interrupted", ExitCode.INTERRUPTED
+    if failed:
+        return "non-conformant", ExitCode.FINDINGS
+    if errored:
+        return "error", ExitCode.HARNESS_ERROR
+    if incomplete:
+        return "incomplete", ExitCode.INCOMPLETE
+    return "conformant", ExitCode.OK
 
 
 def run_id(kind: str, plugin: LoadedPlugin, names: list[str], seed: int | None) -> str:

@@ -40,6 +40,7 @@ def plugin_info(plugin: LoadedPlugin) -> PluginInfo:
         ),
         unsupported_operations=sorted(op.value for op in unsupported if isinstance(op, Operation)),
         isolation=plugin.isolation,
+        shared_process=plugin.isolation == "in-process",
     )
 
 

@@ -57,6 +57,7 @@ header.banner h1 { margin: 0 auto; max-width: 1100px; font-size: 1.6em; }
 header.banner p { margin: 0.3em auto 0; max-width: 1100px; opacity: 0.95; }
 .v-conformant { background: var(--pass); } .v-non-conformant { background: var(--fail); }
 .v-completed { background: var(--done); } .v-error { background: var(--error); }
+.v-incomplete, .v-interrupted { background: var(--error); }
 h2 { border-bottom: 1px solid var(--line); padding-bottom: 0.2em; margin-top: 1.6em; }
 h3 { margin-bottom: 0.3em; }
 table { border-collapse: collapse; margin: 0.5em 0; width: 100%; }

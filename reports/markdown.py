@@ -22,6 +22,8 @@ _CELL = 140
 _BADGE = {
     "conformant": "✅ conformant",
     "non-conformant": "❌ non-conformant",
+    "incomplete": "⏸️ incomplete",
+    "interrupted": "⏹️ interrupted",
     "completed": "☑️ completed",
     "error": "⚠️ error",
 }
@@ -72,6 +74,8 @@ def summary_markdown(report: RunReport) -> str:
         f"**Rules:** {counts['pass']} passed · {counts['fail']} failed · "
         f"{counts['skip']} skipped · {counts['error']} errors",
     ]
+    for note in report.notes:
+        lines += ["", f"**Note:** {note}."]
 
     failing = report.rules_with("fail", "error")
     if failing:

@@ -37,6 +37,7 @@ from simulator.metrics import StreamingHistogram
 
 __all__ = [
     "FLOAT_DECIMALS",
+    "IN_PROCESS_NOTE",
     "SCHEMA_ID",
     "SCHEMA_VERSION",
     "WALL_TIME_FIELDS",
@@ -63,7 +64,13 @@ __all__ = [
 ]
 
 #: The version of the ``report.json`` format this code writes, ``MAJOR.MINOR``.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
+
+#: What the reports add about a plugin that shared bpcert's interpreter.
+IN_PROCESS_NOTE = (
+    "in-process: the plugin ran inside bpcert's own interpreter, where it can reach the "
+    "judge's state; this verdict is for development (certify with --isolation process)"
+)
 
 #: Floats in ``report.json`` are rounded to this many decimals, so that tiny
 #: floating-point noise never makes two equal runs differ byte for byte.
@@ -73,7 +80,7 @@ FLOAT_DECIMALS = 6
 Status = Literal["pass", "fail", "skip", "error"]
 
 #: The outcome of the run as a whole.
-Verdict = Literal["conformant", "non-conformant", "completed", "error"]
+Verdict = Literal["conformant", "non-conformant", "incomplete", "interrupted", "completed", "error"]
 
 # How a field is marked as measuring the machine rather than the simulation.
 _WALL: dict[str, Any] = {"x-wall-time": True}
@@ -260,6 +267,14 @@ class PluginInfo(_Model):
     connection_metadata: dict[str, str] = Field(default_factory=dict)
     unsupported_operations: list[str] = Field(default_factory=list)
     isolation: str = "in-process"
+    shared_process: bool = Field(
+        default=False,
+        description=(
+            "True when the plugin ran inside bpcert's own interpreter (in-process): it could "
+            "reach the judge's state, so the verdict is for development; --isolation process "
+            "gives one to rely on."
+        ),
+    )
 
     @field_validator("connection_metadata")
     @classmethod

@@ -31,8 +31,10 @@ __all__ = ["REPORT_FILE", "render_run_dir", "write_report"]
 REPORT_FILE = "report.json"
 
 
-def _write_derived(report: RunReport, out_dir: Path) -> dict[str, Path]:
-    plots = render_plots(report)
+def _write_derived(
+    report: RunReport, out_dir: Path, *, plots_wanted: bool = True
+) -> dict[str, Path]:
+    plots = render_plots(report) if plots_wanted else []
     written = {
         "junit.xml": write_junit(report, out_dir / "junit.xml"),
         "report.html": write_html(report, out_dir / "report.html", plots),
@@ -52,9 +54,12 @@ def _write_derived(report: RunReport, out_dir: Path) -> dict[str, Path]:
 
 
 def write_report(
-    report: RunReport, out_dir: Path, *, trace_path: Path | None = None
+    report: RunReport, out_dir: Path, *, trace_path: Path | None = None, plots: bool = True
 ) -> dict[str, Path]:
     """Write all report files of ``report`` into ``out_dir`` (created if needed).
+
+    ``plots=False`` leaves the plots out (an interrupted run has seconds to end in;
+    ``bpcert report`` draws them later).
 
     Returns ``{relative name: path}`` for every file written, e.g. ``"report.json"``,
     ``"plots/smoke-latency.png"``, plus ``"trace"`` when ``trace_path`` is given (the
@@ -65,7 +70,7 @@ def write_report(
     except OSError as exc:
         raise ReportError(f"{out_dir}: cannot create the output directory ({exc})") from exc
     written = {REPORT_FILE: write_json(report, out_dir / REPORT_FILE)}
-    written.update(_write_derived(report, out_dir))
+    written.update(_write_derived(report, out_dir, plots_wanted=plots))
     if trace_path is not None:
         written["trace"] = trace_path
     return written

@@ -30,6 +30,8 @@ _STATUS_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "error": "b
 _VERDICT_STYLE = {
     "conformant": "bold green",
     "non-conformant": "bold red",
+    "incomplete": "bold magenta",
+    "interrupted": "bold yellow",
     "completed": "bold blue",
     "error": "bold yellow",
 }
@@ -100,6 +102,9 @@ def _verdict_line(report: RunReport) -> Text:
         f"  ({c['pass']} passed, {c['fail']} failed, {c['skip']} skipped, {c['error']} errors;"
         f" seed {report.seed}; exit code {report.exit_code})"
     )
+    if report.plugin.shared_process and report.rules:
+        # Last, so that the counts before it read as they always did.
+        line.append(" in-process, for development", style="yellow")
     return line
 
 
@@ -112,6 +117,8 @@ def print_summary(report: RunReport, console: Console) -> None:
         console.print(verdict_table(report))
         console.print()
     console.print(_verdict_line(report))
+    for note in report.notes:
+        console.print(Text(note, style="yellow"))
     if report.verdict != "conformant":
         console.print(Text(f"replay: {report.replay}", style="dim"))
 

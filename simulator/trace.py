@@ -11,6 +11,7 @@ calls), which the file only summarises.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import IO, Any, Literal
 
 import orjson
 
-__all__ = ["TRACE_KINDS", "TraceLevel", "TraceWriter", "microseconds"]
+__all__ = ["TRACE_KINDS", "OutputError", "TraceLevel", "TraceWriter", "microseconds"]
 
 TRACE_KINDS = (
     "call",
@@ -59,6 +60,28 @@ def _encode_line(record: dict[str, Any]) -> bytes:
         return (_ENCODE_FALLBACK(record) + "\n").encode("ascii")
 
 
+class OutputError(Exception):
+    """A run's output could not be written: ``path`` and the system's ``cause``.
+
+    What a full disk, a read-only file system or a missing permission raises from the
+    trace writer or the report writers; the command line makes it a usage error.
+    """
+
+    def __init__(self, path: str, cause: str) -> None:
+        # ``args`` are the constructor's: SimPy rebuilds an exception from its args.
+        super().__init__(path, cause)
+        self.path = path
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write ({self.cause})"
+
+    @classmethod
+    def of(cls, path: Path | str, exc: OSError) -> OutputError:
+        """The error for ``exc``, raised while writing ``path``."""
+        return cls(str(path), exc.strerror or type(exc).__name__)
+
+
 def microseconds(value: Any) -> Any:
     """``value`` rounded as a trace line writes it: a float to 6 decimals, else as is."""
     return round(value, 6) if isinstance(value, float) else value
@@ -78,9 +101,14 @@ class TraceWriter:
         self.level = level
         self._kinds = _LEVEL_KINDS[level]
         self._file: IO[bytes] | None = None
+        #: The write that failed (a full disk), once one has: the file is then closed.
+        self.failed: OutputError | None = None
         if path is not None and level != "off":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("wb")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = path.open("wb")
+            except OSError as exc:
+                raise OutputError.of(path, exc) from None
         self.seq = 0
         self.counts: dict[str, int] = dict.fromkeys(TRACE_KINDS, 0)
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -136,15 +164,32 @@ class TraceWriter:
         kind = record["kind"]
         seq = record["seq"] = self.count(kind)
         if self._file is not None and kind in self._kinds:
-            self._file.write(_encode_line(record))
+            try:
+                self._file.write(_encode_line(record))
+            except OSError as exc:
+                raise self._fail(exc) from None
         for listener in self._listeners:
             listener(record)
         return seq
 
+    def _fail(self, exc: OSError) -> OutputError:
+        """Close the file after a failed write; the error to raise (also kept in ``failed``)."""
+        self.failed = OutputError.of(self.path or "trace", exc)
+        file, self._file = self._file, None
+        if file is not None:
+            # The buffer cannot be written either; closing must not raise again.
+            with contextlib.suppress(OSError):
+                file.close()
+        return self.failed
+
     def close(self) -> None:
-        """Flush and close the file. Safe to call twice."""
+        """Flush and close the file. Safe to call twice; never raises: a failed flush
+        (a full disk) is kept in :attr:`failed` for the caller to report."""
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:
+                self._fail(exc)
             self._file = None
 
     def __enter__(self) -> TraceWriter:

@@ -36,9 +36,10 @@ from simulator.contract import (
     ConnectionMetadata,
     FieldConstraint,
 )
+from simulator.interrupts import harness_interrupts
 from simulator.metrics import DownsampledSeries, StreamingHistogram
 from simulator.platform.core import CheckRecord, Platform, PlatformSettings, Task
-from simulator.platform.invoker import CallRecord, Invoker, LatencyModel
+from simulator.platform.invoker import CallRecord, Invoker, LatencyModel, secrets_of
 from simulator.platform.results_table import Transition
 from simulator.platform.workload import TimelineItem, Workload, WorkloadSettings
 from simulator.profiles import ContractProfile, declared_profiles, select_profile
@@ -312,6 +313,7 @@ class World:
             deadline_s=scenario.platform.call_deadline,
             call_timeout_s=call_timeout_s,
             trace_wall_time=trace_wall_time,
+            secrets=secrets_of(manager.user, manager.password, self.properties),
         )
         ps = scenario.platform
         self.settings = PlatformSettings(
@@ -420,10 +422,11 @@ class World:
         if until_s > self.env.now:
             self.env.run(until=until_s)
 
-    def finish(self) -> None:
-        """Run the finishers (end-of-run audits), then close the trace and the plugins."""
+    def finish(self, *, audit: bool = True) -> None:
+        """Run the finishers (end-of-run audits) unless ``audit`` is false, then close the
+        trace and the plugins."""
         try:
-            for finish in self.finishers:
+            for finish in self.finishers if audit else ():
                 finish(self)
         finally:
             if self._holding_gc:  # first: a failing close below must not keep it held
@@ -434,22 +437,29 @@ class World:
             self.close_plugins()
             release_component_classes(self.platform.component_classes)
             self.wall_seconds = time.perf_counter() - self._wall0
+        if self.trace.failed is not None:
+            raise self.trace.failed
 
     def run(
         self, *, progress: Callable[[float], None] | None = None, step_s: float | None = None
     ) -> World:
         """Run the scenario to its end, then the finishers (end-of-run audits)."""
-        self.start()
-        try:
-            end = self.duration_s
-            step = step_s or max(end / 200.0, 60.0)
-            t = 0.0
-            while t < end:
-                t = min(end, t + step)
-                self.advance(t)
-                if progress is not None:
-                    progress(t)
-        finally:
+        with harness_interrupts():
+            self.start()
+            try:
+                end = self.duration_s
+                step = step_s or max(end / 200.0, 60.0)
+                t = 0.0
+                while t < end:
+                    t = min(end, t + step)
+                    self.advance(t)
+                    if progress is not None:
+                        progress(t)
+            except BaseException:
+                # Stopped early (an interrupt, a deadline): no end-of-run audit, whose
+                # calls to the plugin could take long, but the trace and plugins closed.
+                self.finish(audit=False)
+                raise
             self.finish()
         return self
 

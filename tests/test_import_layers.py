@@ -53,7 +53,7 @@ FRONT_DOORS = frozenset({"conformance.cli", "conformance.pytest_plugin", "confor
 SIMULATOR_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"simulator"}),
     frozenset({"contract"}),
-    frozenset({"clock", "faults", "calendar_queue", "trace", "metrics", "profiles"}),
+    frozenset({"clock", "faults", "calendar_queue", "trace", "metrics", "profiles", "interrupts"}),
     frozenset({"backend", "scenario"}),
     frozenset({"reference", "bridge"}),
     frozenset({"platform"}),
@@ -63,7 +63,9 @@ SIMULATOR_TIERS: tuple[frozenset[str], ...] = (
 #: Units of ``conformance``, likewise. The package's own ``__init__`` (``conformance``) is
 #: its library face: it re-exports the runner and the rules.
 CONFORMANCE_TIERS: tuple[frozenset[str], ...] = (
+    frozenset({"supervisor"}),
     frozenset({"exit_codes", "usage", "findings", "summary", "replay", "progress"}),
+    frozenset({"run_dir"}),
     frozenset({"rules", "plugin_properties", "bundle", "guidelines"}),
     frozenset({"selection", "fits_interval"}),
     frozenset({"runner"}),

@@ -15,6 +15,10 @@ Every operational call goes through :meth:`Invoker.call`, a SimPy sub-process th
    ``indeterminate`` (past the deadline) or ``crash`` (an isolated plugin's process died);
 5. writes a ``call`` line to the trace and hands the full :class:`CallRecord` to observers.
 
+A ``KeyboardInterrupt`` or ``SystemExit`` raised during a call is the plugin's own
+(``foreign-error``): only :class:`~simulator.interrupts.HarnessInterrupt`, which the
+harness's SIGINT and SIGTERM handlers raise, stops the run.
+
 An in-process plugin is handed copies of its arguments, and what observers see of an
 answer is a copy taken when it returned (before ``disconnect``): a plugin that changes
 either afterwards changes nothing the platform or a checker holds.
@@ -35,7 +39,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -58,6 +62,7 @@ from simulator.faults import (
     PluginForeignError,
     PluginProcessCrashed,
 )
+from simulator.interrupts import HarnessInterrupt, PluginStoppedAnswering
 from simulator.platform.answers import accept_answer, handed_args, handed_copy
 from simulator.trace import TraceWriter
 
@@ -82,6 +87,24 @@ OUTCOMES: tuple[Outcome, ...] = (
     "indeterminate",
     "crash",
 )
+
+#: What a secret is replaced with in a plugin's messages.
+REDACTED = "***"
+#: Secrets shorter than this are not redacted: replacing every "ab" would garble text.
+MIN_SECRET = 3
+#: Property names that hold secrets, by a part of their name (case-insensitive).
+SECRET_NAME_PARTS: tuple[str, ...] = ("password", "secret", "token", "key")
+
+
+def secrets_of(user: str | None, password: str | None, properties: Mapping[str, str]) -> list[str]:
+    """What a run's outputs may not show: the user, the password and every property
+    whose name contains one of :data:`SECRET_NAME_PARTS`."""
+    found = [s for s in (user, password) if s]
+    for name, value in properties.items():
+        if value and any(part in name.lower() for part in SECRET_NAME_PARTS):
+            found.append(value)
+    return found
+
 
 #: The pseudo-operation names of the lifecycle calls (JVM spelling for the constructor).
 CONSTRUCTOR = "<init>"
@@ -364,6 +387,10 @@ class _Watchdog:
             self.armed = False
 
 
+#: Consecutive wall-clock deadline misses of one method that stop a scenario.
+MAX_CONSECUTIVE_MISSES = 3
+
+
 @dataclass(slots=True)
 class _Raw:
     outcome: Outcome = "ok"
@@ -374,6 +401,8 @@ class _Raw:
     disconnect: str = "n/a"
     #: Wall seconds the harness spent judging the answer, not the plugin's.
     judged_s: float = 0.0
+    #: The call ran out of wall time (the watchdog, or an isolated plugin's deadline).
+    missed: bool = False
 
 
 def _text(exc: BaseException) -> str:
@@ -393,9 +422,9 @@ def _classify(exc: BaseException, raw: _Raw, op: str, call_timeout_s: float) -> 
         message = exc.message if type(exc.message) is str else _text(exc)  # type: ignore[attr-defined]
         raw.outcome, raw.error_code, raw.detail = "error", error.value, message
     elif isinstance(exc, CallDeadlineExceeded):
-        raw.outcome, raw.detail = "indeterminate", _text(exc)
+        raw.outcome, raw.detail, raw.missed = "indeterminate", _text(exc), True
     elif isinstance(exc, CallTimeout):
-        raw.outcome = "indeterminate"
+        raw.outcome, raw.missed = "indeterminate", True
         raw.detail = f"{op} did not return within {call_timeout_s:g} s of wall time"
     elif isinstance(exc, PluginProcessCrashed):
         raw.outcome, raw.detail = "crash", _text(exc)
@@ -430,6 +459,7 @@ class Invoker:
         deadline_s: float = 300.0,
         call_timeout_s: float = 10.0,
         trace_wall_time: bool = False,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.env = env
         self.clock = clock
@@ -439,8 +469,22 @@ class Invoker:
         self.deadline_s = deadline_s
         self.call_timeout_s = call_timeout_s
         self.trace_wall_time = trace_wall_time or not latency.deterministic
+        #: What a plugin's messages (its exceptions, its stderr) may not show: the
+        #: connection's user and password and the secret-like properties (see redact).
+        self._secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
         self.observers: list[Observer] = []
+        #: Consecutive wall-clock misses per method (none kept for a method that answers).
+        #: A run carries a method that stopped answering into its next world at
+        #: ``MAX_CONSECUTIVE_MISSES - 1``, so that one more miss stops that world too.
+        self.misses: dict[str, int] = {}
         self._run_queue = RunQueueClock() if latency.mode == "measured" else None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of the run replaced by ``***``."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
 
     def _waited(self) -> float | None:
         return self._run_queue.read() if self._run_queue is not None else None
@@ -471,7 +515,7 @@ class Invoker:
             with _Watchdog(self._watchdog_seconds(owner)):
                 raw.result = fn()
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, HarnessInterrupt):
                 raise
             _classify(exc, raw, op, self.call_timeout_s)
             if type(exc).__name__ == "ConfigurationError" and op == VALIDATE:
@@ -542,6 +586,13 @@ class Invoker:
         record = self._finish(
             component, op.value, vm, start, now, wall_s, raw, args, task, check, violations, probe
         )
+        misses = self.misses
+        if raw.missed:
+            n = misses[op.value] = misses.get(op.value, 0) + 1
+            if n >= MAX_CONSECUTIVE_MISSES:
+                raise PluginStoppedAnswering(op.value, n, self.call_timeout_s)
+        elif misses:
+            misses.pop(op.value, None)
         return record
 
     def _invoke(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> _Raw:
@@ -555,7 +606,7 @@ class Invoker:
                 try:
                     connection = instance.new_connection()
                 except BaseException as exc:
-                    if isinstance(exc, KeyboardInterrupt):
+                    if isinstance(exc, HarnessInterrupt):
                         raise
                     _classify(exc, raw, "new_connection", timeout)
                     raw.connect = f"failed:{type(exc).__name__}"
@@ -568,7 +619,7 @@ class Invoker:
                     connection.connect(data if isolated else handed_copy(data))
                     raw.connect = "ok"
                 except BaseException as exc:
-                    if isinstance(exc, KeyboardInterrupt):
+                    if isinstance(exc, HarnessInterrupt):
                         raise
                     raw.connect = f"failed:{type(exc).__name__}"
                     _classify(exc, raw, "connect", timeout)
@@ -595,7 +646,7 @@ class Invoker:
                     else:
                         raw.outcome, raw.detail = "bad-return", problem
                 except BaseException as exc:
-                    if isinstance(exc, KeyboardInterrupt):
+                    if isinstance(exc, HarnessInterrupt):
                         raise
                     _classify(exc, raw, op.value, timeout)
                 finally:
@@ -603,12 +654,12 @@ class Invoker:
                         connection.disconnect()
                         raw.disconnect = "ok"
                     except BaseException as exc:
-                        if isinstance(exc, KeyboardInterrupt):
+                        if isinstance(exc, HarnessInterrupt):
                             raise
                         raw.disconnect = f"failed:{type(exc).__name__}"
         except CallTimeout:
             # The watchdog fired outside the inner handlers (in connect/disconnect).
-            raw.outcome = "indeterminate"
+            raw.outcome, raw.missed = "indeterminate", True
             raw.detail = f"{op.value} did not return within {timeout:g} s of wall time"
         return raw
 
@@ -630,6 +681,9 @@ class Invoker:
         end = float(self.env.now)
         wall_ms = wall_s * 1000.0
         trace = self.trace
+        if self._secrets and (raw.detail or violations):
+            raw.detail = self.redact(raw.detail) if raw.detail else raw.detail
+            violations = [self.redact(v) for v in violations]
         if trace.wants("call"):
             # Built whole (see TraceWriter.emit_record): a line for every plugin call.
             end_us = round(end, 6)

@@ -1,0 +1,344 @@
+"""The judge survives its plugin and its surroundings, black-box through the CLI.
+
+- an in-process plugin that ends the process never leaves exit 0; one that raises
+  ``KeyboardInterrupt`` or ``SystemExit`` itself gets a finding; the verdict says the
+  plugin shared the judge's interpreter;
+- faults around the run: an unusable ``--out``, a disk that fills up, two runs into one
+  directory, SIGTERM (no child process left), secrets in a plugin's stderr;
+- bounded time: a plugin that never answers, ``--max-wall``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conformance.exit_codes import ExitCode
+
+ROOT = Path(__file__).resolve().parent.parent
+MISBEHAVING = ROOT / "examples" / "misbehaving"
+
+
+#: Wide enough that no message is wrapped.
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "conformance", *args]
+
+
+def bpcert(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``bpcert`` (its supervisor included) in a child process, as a user would."""
+    env = ENV
+    return subprocess.run(
+        _command(*args),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _report(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "report.json").read_text())
+    return data
+
+
+def _failing(out: Path) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in _report(out)["rules"] if r["status"] == "fail"}
+
+
+# ------------------------------------------------------------- the plugin's process
+
+
+@pytest.mark.parametrize(
+    ("plugin", "why"),
+    [("ExitsZero", "exited with status 0"), ("KillsItself", "killed by SIGKILL")],
+)
+def test_an_in_process_plugin_that_ends_the_process_never_leaves_exit_0(
+    tmp_path: Path, plugin: str, why: str
+) -> None:
+    result = bpcert(
+        "run",
+        "smoke",
+        "--plugin",
+        f"tests.plugins.ending:{plugin}",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == ExitCode.HARNESS_ERROR, result.stderr
+    assert "the run ended without a verdict" in result.stderr
+    assert why in result.stderr and "--isolation process" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugin", "raised"),
+    [("RaisesKeyboardInterrupt", "KeyboardInterrupt"), ("RaisesSystemExit", "SystemExit")],
+)
+def test_a_plugins_own_keyboard_interrupt_or_system_exit_is_a_finding_not_an_interrupt(
+    tmp_path: Path, plugin: str, raised: str
+) -> None:
+    result = bpcert(
+        "run",
+        "smoke",
+        "--plugin",
+        f"tests.plugins.ending:{plugin}",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    finding = _failing(tmp_path)["errors.only-backup-plugin-exception"]["findings"][0]
+    assert f"raised a foreign exception: {raised}" in finding["message"]
+
+
+def test_an_in_process_verdict_says_the_plugin_shared_the_judges_interpreter(
+    tmp_path: Path,
+) -> None:
+    result = bpcert("run", "smoke", "--quiet", "--out", str(tmp_path / "a"))
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "in-process: the plugin ran inside bpcert's own interpreter" in result.stdout
+    report = _report(tmp_path / "a")
+    assert report["plugin"]["shared_process"] is True
+    assert any("for development" in note for note in report["notes"])
+    assert "for development" in (tmp_path / "a" / "report.html").read_text()
+
+
+# ---------------------------------------------------------------- the run directory
+
+
+def test_a_file_given_as_out_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    result = bpcert("run", "smoke", "--quiet", "--out", str(target))
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert f"--out {target}: it is a file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_out_that_cannot_be_created_is_a_usage_error_with_its_cause() -> None:
+    result = bpcert("run", "smoke", "--quiet", "--out", "/proc/bpcert-cannot/run")
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "--out /proc/bpcert-cannot/run: cannot write there (" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """A 300 kB tmpfs (needs root); ``None`` where mounting is not allowed."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_disk_that_fills_up_mid_run_is_a_usage_error_and_the_trace_is_closed(
+    small_disk: Path | None,
+) -> None:
+    if small_disk is None:
+        # No tmpfs here (not root): an out under /proc is the same refusal, at the start.
+        result = bpcert("run", "smoke", "--quiet", "--out", "/proc/bpcert-full")
+        assert result.returncode == ExitCode.USAGE
+        return
+    out = small_disk / "run"
+    result = bpcert("run", "lifecycle", "--quiet", "--out", str(out))
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "cannot write (No space left on device)" in result.stderr
+    assert str(out) in result.stderr
+    assert "Traceback" not in result.stderr
+    lines = (out / "trace.jsonl").read_bytes().split(b"\n")
+    assert lines[0].startswith(b"{")  # the trace was written until the disk was full
+
+
+def test_a_second_run_into_a_busy_out_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "shared"
+    env = ENV
+    first = subprocess.Popen(
+        _command("run", "lifecycle", "--quiet", "--out", str(out)),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lock = out / ".bpcert.lock"
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = bpcert("run", "smoke", "--quiet", "--out", str(out))
+    finally:
+        _, first_err = first.communicate(timeout=300)
+    assert second.returncode == ExitCode.USAGE, second.stderr
+    assert f"--out {out}: another bpcert run is writing into it (pid" in second.stderr
+    assert first.returncode == ExitCode.OK, first_err
+    assert _report(out)["verdict"] == "conformant"
+
+
+def test_default_run_directories_are_unique_and_latest_points_at_the_newest(
+    tmp_path: Path,
+) -> None:
+    for _ in range(2):
+        assert bpcert("run", "smoke", "--quiet", cwd=tmp_path).returncode == ExitCode.OK
+    runs = sorted(p for p in (tmp_path / "out").iterdir() if p.name.startswith("smoke-"))
+    assert len(runs) == 2
+    latest = tmp_path / "out" / "latest"
+    assert latest.is_symlink() and (latest / "report.json").is_file()
+    newest = max(runs, key=lambda p: (p / "report.json").stat().st_mtime)
+    assert latest.resolve() == newest.resolve()
+
+
+def test_run_honours_the_trace_level_and_wall_time_flags(tmp_path: Path) -> None:
+    assert bpcert("run", "smoke", "--quiet", "--out", str(tmp_path / "a")).returncode == 0
+    result = bpcert(
+        "run", "smoke", "--quiet", "--out", str(tmp_path / "b"), "--trace-level", "calls"
+    )
+    assert result.returncode == ExitCode.OK, result.stderr
+    full = [json.loads(line) for line in (tmp_path / "a" / "trace.jsonl").open()]
+    calls = [json.loads(line) for line in (tmp_path / "b" / "trace.jsonl").open()]
+    assert {line["kind"] for line in full} >= {"event", "lock"}
+    assert not {line["kind"] for line in calls} & {"event", "lock"}
+    timed = tmp_path / "c"
+    assert (
+        bpcert("run", "smoke", "--quiet", "--out", str(timed), "--trace-wall-time").returncode == 0
+    )
+    walls = [json.loads(line).get("wall_ms") for line in (timed / "trace.jsonl").open()]
+    assert any(isinstance(w, float) for w in walls)
+
+
+def test_a_plugins_stderr_is_redacted_in_every_output(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "scenarios" / "smoke.yaml").read_text())
+    scenario.setdefault("platform", {})["backup_manager"] = {
+        "user": "vendor-admin",
+        "password": "hunter2-xyzzy",
+    }
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "out"
+    result = bpcert(
+        "run",
+        str(path),
+        "--plugin",
+        "tests.plugins.leaky:LogsCredentials",
+        "--isolation",
+        "process",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    crash = _failing(out)["errors.no-crash"]["findings"][0]["message"]
+    assert "connecting to" in crash and "as *** / ***" in crash
+    outputs = [result.stdout, result.stderr]
+    outputs += [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
+    for text in outputs:
+        assert "hunter2-xyzzy" not in text and "vendor-admin" not in text
+
+
+# ---------------------------------------------------------------------- bounded time
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_writes_the_partial_report_and_leaves_no_child_process(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = ENV
+    judge = subprocess.Popen(
+        _command(
+            "check", "--isolation", "process", "--examples", "0", "--quiet", "--out", str(out)
+        ),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    children: set[int] = set()
+    while len(children) < 3 and time.monotonic() < deadline:  # bpcert and its plugins
+        time.sleep(0.2)
+        children = _descendants(judge.pid)
+    assert len(children) >= 3, "the plugin processes never started"
+    judge.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    stdout, stderr = judge.communicate(timeout=30)
+    assert time.monotonic() - signalled < 6, "the run took more than 5 s to end"
+    assert judge.returncode == ExitCode.INTERRUPTED, stderr
+    assert not [pid for pid in children if _alive(pid)], "a child process outlived the run"
+    report = _report(out)
+    assert report["verdict"] == "interrupted" and report["exit_code"] == 130
+    assert any("interrupted by SIGTERM" in note for note in report["notes"])
+    assert "verdict: interrupted" in stdout
+
+
+def test_a_plugin_that_never_answers_ends_the_check_in_bounded_time(tmp_path: Path) -> None:
+    plugin = f"exec:{sys.executable} {MISBEHAVING / 'never_lists.py'}"
+    started = time.monotonic()
+    result = bpcert("check", "--plugin", plugin, "--quiet", "--out", str(tmp_path), timeout=300)
+    took = time.monotonic() - started
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "errors.returns-within-deadline" in _failing(tmp_path)
+    notes = " | ".join(_report(tmp_path)["notes"])
+    assert "the plugin stopped answering: listResults missed its 10 s deadline 3 times" in notes
+    assert "the property-based examples were not run" in notes
+    assert took < 180, f"the check took {took:.0f} s"
+
+
+def test_max_wall_ends_the_run_with_the_verdict_incomplete(tmp_path: Path) -> None:
+    result = bpcert(
+        "check", "--examples", "0", "--max-wall", "2", "--quiet", "--out", str(tmp_path)
+    )
+    assert result.returncode == ExitCode.INCOMPLETE, result.stderr
+    report = _report(tmp_path)
+    assert report["verdict"] == "incomplete" and report["exit_code"] == 2
+    assert any("--max-wall 2 s reached" in note for note in report["notes"])
+    assert "verdict: incomplete" in result.stdout
+    assert "incomplete" in (tmp_path / "junit.xml").read_text()
+    assert "incomplete" in (tmp_path / "summary.md").read_text()
