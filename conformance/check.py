@@ -92,6 +92,12 @@ def run_check(
         progress=progress,
         max_wall_s=max_wall_s,
         extra_sinks=lambda p, seed: property_sinks(
-            p, request.examples, seed, out, call_timeout_s=request.call_timeout_s
+            p,
+            request.examples,
+            seed,
+            out,
+            call_timeout_s=request.call_timeout_s,
+            profile=request.profile,
         ),
+        profile=request.profile,
     )

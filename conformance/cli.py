@@ -33,6 +33,7 @@ from conformance.run_dir import RunDir, default_run_dir
 from conformance.usage import UsageError, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.interrupts import harness_interrupts
+from simulator.profiles import NEWEST, PROFILES, ContractProfile, ProfileError, get_profile
 from simulator.scenario import ScenarioError, builtin_scenarios
 from simulator.trace import OutputError
 
@@ -69,6 +70,13 @@ def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "referen
         help="wall seconds a plugin call may take before it is indeterminate (default 10)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the verdict")
+    p.add_argument(
+        "--profile",
+        default=None,
+        metavar="PROFILE",
+        help="the contract profile to run: abiquo-4.0.4, abiquo-4.7 or abiquo-6.0 (default: "
+        "the newest the plugin declares; see `bpcert profiles`)",
+    )
 
 
 def _max_wall(p: argparse.ArgumentParser) -> None:
@@ -155,6 +163,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of report.json")
     rules = sub.add_parser("rules", help="list every rule id with its statement")
     rules.add_argument("--markdown", action="store_true", help="print docs/rules.md")
+    rules.add_argument(
+        "--profile", default=None, metavar="PROFILE", help="only the rules of this profile"
+    )
+    sub.add_parser("profiles", help="list the contract profiles (Abiquo generations)")
     sub.add_parser("plugins", help="list the installed plugins")
     sub.add_parser("scenarios", help="list the built-in scenarios")
 
@@ -192,6 +204,7 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             trace_level=args.trace_level,
             trace_wall_time=args.trace_wall_time,
             max_wall_s=args.max_wall,
+            profile=args.profile,
         )
         paths = _write_report(report, out, trace_path=out / "trace.jsonl")
     print_summary(report, console)
@@ -258,12 +271,28 @@ def _cmd_schema(args: argparse.Namespace, console: Console) -> int:
 
 def _cmd_rules(args: argparse.Namespace, console: Console) -> int:
     from conformance.rules import RULES, rules_markdown
+    from conformance.rules.registry import rules_for
 
     if args.markdown:
         sys.stdout.write(rules_markdown())
-    else:
-        for rule in RULES:
-            sys.stdout.write(f"{rule.id}\t{rule.statement}\n")
+        return int(ExitCode.OK)
+    rules = RULES if args.profile is None else tuple(rules_for(_known_profile(args.profile)))
+    for rule in rules:
+        sys.stdout.write(f"{rule.id}\t{rule.statement}\n")
+    return int(ExitCode.OK)
+
+
+def _known_profile(profile_id: str) -> ContractProfile:
+    try:
+        return get_profile(profile_id)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_profiles(args: argparse.Namespace, console: Console) -> int:
+    for profile in PROFILES.values():
+        newest = " (newest)" if profile is NEWEST else ""
+        sys.stdout.write(f"{profile.id}\tAbiquo {profile.releases}{newest}\t{profile.summary}\n")
     return int(ExitCode.OK)
 
 
@@ -285,6 +314,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "report": _cmd_report,
     "schema": _cmd_schema,
     "rules": _cmd_rules,
+    "profiles": _cmd_profiles,
     "plugins": _cmd_plugins,
     "scenarios": _cmd_scenarios,
 }
@@ -323,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # raises itself is the plugin's (simulator.interrupts).
         with harness_interrupts(sigterm=True):
             return commands[args.command](args, console)
-    except (UsageError, PluginSpecError, ScenarioError) as exc:
+    except (UsageError, PluginSpecError, ScenarioError, ProfileError) as exc:
         err.print(f"bpcert {args.command}: error: {exc}", markup=False)
         return int(ExitCode.USAGE)
     except OutputError as exc:

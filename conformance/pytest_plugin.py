@@ -44,13 +44,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("in-process", "process"),
         help="serve a Python plugin from a child process",
     )
+    group.addoption(
+        "--bpcert-profile",
+        default=None,
+        help="the contract profile: abiquo-4.0.4, abiquo-4.7 or abiquo-6.0 (default: the "
+        "newest the plugin declares)",
+    )
 
 
 class _Run:
     """The one conformance run of a pytest session, done lazily."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, plugin: Any = None) -> None:
         self.config = config
+        #: The plugin, loaded once at collection (its profile decides which rules apply).
+        self.plugin = plugin
         self.report: Any = None
         self.error: BaseException | None = None
 
@@ -63,15 +71,17 @@ class _Run:
             examples = int(opt("--bpcert-examples"))
             seed = opt("--bpcert-seed")
             try:
+                profile = opt("--bpcert-profile")
                 self.report = run(
-                    opt("--bpcert-plugin"),
+                    self.plugin or opt("--bpcert-plugin"),
                     scenarios=opt("--bpcert-scenario") or list(DEFAULT_SCENARIOS),
                     rules=opt("--bpcert-rules"),
                     skip=opt("--bpcert-skip"),
                     examples=examples,
                     seed=seed,
                     isolation=opt("--bpcert-isolation"),
-                    extra_sinks=lambda p, s: property_sinks(p, examples, s, None),
+                    extra_sinks=lambda p, s: property_sinks(p, examples, s, None, profile=profile),
+                    profile=profile,
                 )
             except Exception as exc:  # noqa: BLE001 - reported on every rule item
                 self.error = exc
@@ -139,9 +149,20 @@ def pytest_collection_modifyitems(
     if not spec:
         return
     from conformance.rules import select_rules
+    from conformance.rules.registry import rules_for
+    from conformance.runner import profile_of, resolve_plugin
+    from conformance.usage import UsageError
+    from simulator.bridge.loader import PluginSpecError
 
-    run = _Run(config)
-    for rule in select_rules(config.getoption("--bpcert-rules"), config.getoption("--bpcert-skip")):
+    try:
+        plugin = resolve_plugin(spec, isolation=config.getoption("--bpcert-isolation"))
+        profile = profile_of(plugin, config.getoption("--bpcert-profile"))
+    except (UsageError, PluginSpecError) as exc:
+        raise pytest.UsageError(f"--bpcert-plugin {spec}: {exc}") from None
+    applicable = {r.id for r in rules_for(profile)}
+    run = _Run(config, plugin)
+    selected = select_rules(config.getoption("--bpcert-rules"), config.getoption("--bpcert-skip"))
+    for rule in (r for r in selected if r.id in applicable):
         items.append(
             RuleItem.from_parent(
                 session, name=rule.id, rule_id=rule.id, statement=rule.statement, run=run

@@ -26,9 +26,10 @@ from conformance.plugin_properties import (
 from conformance.replay import ReplayFlags, check_replay, run_replay
 from conformance.rules import FAKE_BACKEND, ISOLATED, RULES, Rule
 from conformance.rules.checking import Checkers
+from conformance.rules.registry import rules_for
 from conformance.selection import checked_selection
 from conformance.summary import plugin_info, scenario_summary
-from conformance.usage import write_properties
+from conformance.usage import UsageError, write_properties
 from reports.model import (
     IN_PROCESS_NOTE,
     Finding,
@@ -46,6 +47,7 @@ from simulator.bridge.loader import (
 )
 from simulator.interrupts import HarnessInterrupt, PluginStoppedAnswering, RunDeadline
 from simulator.platform.invoker import MAX_CONSECUTIVE_MISSES
+from simulator.profiles import ContractProfile, ProfileError, declared_profiles, select_profile
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.trace import TraceLevel
 from simulator.world import World
@@ -56,6 +58,7 @@ __all__ = [
     "ScenarioRun",
     "evaluate_rules",
     "not_exercised",
+    "profile_of",
     "resolve_plugin",
     "run",
     "run_scenario",
@@ -133,6 +136,7 @@ def run_scenario(
     scenario_label: str | Path | None = None,
     replay_flags: ReplayFlags | None = None,
     unanswered: Iterable[str] = (),
+    profile: str | None = None,
 ) -> ScenarioRun:
     """Run one scenario with every checker attached; return its findings and summary.
 
@@ -156,6 +160,7 @@ def run_scenario(
         call_timeout_s=call_timeout_s,
         seed=seed,
         component_classes=component_classes(plugin),
+        profile=profile,
     )
     label = scenario_label or loaded.name
     flags = replay_flags or ReplayFlags.of(plugin, call_timeout_s=call_timeout_s)
@@ -300,6 +305,7 @@ def run(
     trace_level: TraceLevel = "full",
     trace_wall_time: bool = False,
     max_wall_s: float | None = None,
+    profile: str | None = None,
 ) -> RunReport:
     """Run ``scenarios`` (and ``examples`` property-based examples) and judge every rule.
 
@@ -312,14 +318,22 @@ def run(
     stops where it is, no other runs, and the verdict is ``incomplete`` (unless a rule
     already failed). An interrupt (SIGINT, SIGTERM) stops the run the same way, with the
     verdict ``interrupted``. Either way the report holds what ran.
+
+    ``profile`` is the contract profile to run (default: the newest the plugin
+    declares); only its rules are judged. An unknown profile, or one the plugin does not
+    declare, is a :class:`~conformance.usage.UsageError`.
     """
     started = datetime.now(UTC)
     rules, skip = list(rules), list(skip)
-    selected = checked_selection(rules, skip)
     loaded = resolve_plugin(plugin, isolation=isolation, call_timeout_s=call_timeout_s)
+    chosen = profile_of(loaded, profile)
+    applicable = {r.id for r in rules_for(chosen)}
+    selected = [r for r in checked_selection(rules, skip) if r.id in applicable]
     if properties is not None and properties_file is None and out is not None:
         properties_file = write_properties(properties, out / "plugin.properties")
-    flags = ReplayFlags.of(loaded, properties=properties_file, call_timeout_s=call_timeout_s)
+    flags = ReplayFlags.of(
+        loaded, properties=properties_file, call_timeout_s=call_timeout_s, profile=profile
+    )
     properties_label = properties_file or "(the properties given)"
     if properties is not None:
         refuse_incomplete_file(loaded, properties_label, properties)
@@ -366,6 +380,7 @@ def run(
                 trace_level=trace_level,
                 trace_wall_time=trace_wall_time,
                 unanswered=unanswered,
+                profile=chosen.id,
             )
         )
         stopped_by = runs[-1].stopped_by
@@ -425,6 +440,7 @@ def run(
         created_at=started.isoformat(timespec="seconds"),
         wall_seconds=wall,
         plugin=plugin_info(loaded),
+        profile=chosen.id,
         seed=first_seed,
         replay=replay,
         verdict=verdict,
@@ -458,6 +474,15 @@ def _verdict(
     if incomplete:
         return "incomplete", ExitCode.INCOMPLETE
     return "conformant", ExitCode.OK
+
+
+def profile_of(plugin: LoadedPlugin, requested: str | None) -> ContractProfile:
+    """The contract profile a run of ``plugin`` uses: ``requested``, or the newest one both
+    the plugin and the harness speak. A usage error names what would be accepted."""
+    try:
+        return select_profile(declared_profiles(plugin.plugin_class), requested)
+    except ProfileError as exc:
+        raise UsageError(f"plugin {plugin.spec!r}: {exc}") from None
 
 
 def run_id(kind: str, plugin: LoadedPlugin, names: list[str], seed: int | None) -> str:

@@ -413,6 +413,7 @@ def render_html(report: RunReport, plots: Sequence[Plot] | None = None) -> str:
         ("supported platform versions", ", ".join(plugin.supported_versions) or "–"),
         ("unsupported operations", ", ".join(plugin.unsupported_operations) or "none"),
         ("isolation", plugin.isolation),
+        ("contract profile", report.profile),
     ]
     plugin_rows += [(f"connection: {k}", v) for k, v in plugin.connection_metadata.items()]
     counts = report.counts()

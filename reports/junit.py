@@ -140,6 +140,7 @@ def _properties(parent: ET.Element, report: RunReport) -> None:
         ("bpcert.kind", report.kind),
         ("bpcert.run_id", report.run_id),
         ("seed", str(report.seed)),
+        ("profile", report.profile),
         ("plugin", plugin.spec),
         ("plugin.type", plugin.type or ""),
         ("plugin.name", plugin.friendly_name or ""),

@@ -69,6 +69,7 @@ def summary_markdown(report: RunReport) -> str:
         f"## bpcert {report.kind}: {_BADGE[report.verdict]}",
         "",
         f"**Plugin** {_code(plugin.spec)} ({_cell(name + version, 80)}) · "
+        f"**profile** {_code(report.profile)} · "
         f"**seed** {report.seed} · **exit code** {report.exit_code}",
         "",
         f"**Rules:** {counts['pass']} passed · {counts['fail']} failed · "

@@ -350,6 +350,11 @@ class RunReport(_Model):
     created_at: str = Field(description="When the run started, ISO 8601.", json_schema_extra=_WALL)
     wall_seconds: float = Field(default=0.0, ge=0, json_schema_extra=_WALL)
     plugin: PluginInfo
+    profile: str = Field(
+        default="abiquo-4.0.4",
+        description="The contract profile the run drove the plugin as: abiquo-4.0.4, "
+        "abiquo-4.7 or abiquo-6.0 (simulator.profiles).",
+    )
     seed: int
     replay: str = Field(description="The command that replays this run.")
     verdict: Verdict

@@ -100,7 +100,7 @@ def _verdict_line(report: RunReport) -> Text:
     line.append(report.verdict, style=_VERDICT_STYLE[report.verdict])
     line.append(
         f"  ({c['pass']} passed, {c['fail']} failed, {c['skip']} skipped, {c['error']} errors;"
-        f" seed {report.seed}; exit code {report.exit_code})"
+        f" profile {report.profile}; seed {report.seed}; exit code {report.exit_code})"
     )
     if report.plugin.shared_process and report.rules:
         # Last, so that the counts before it read as they always did.

@@ -14,6 +14,9 @@ habits it shows:
   empty answer.
 - **Time comes from the context clock**, never from ``datetime.now()``, so that the plugin
   works under simulated time.
+- **It speaks every contract profile** (``contract_profiles``): the 4.0.4 results methods,
+  the 4.7 per-id methods and the 6.0 policy membership, each answered from the backend.
+  A plugin for one Abiquo generation implements that generation's methods only.
 """
 
 from __future__ import annotations
@@ -274,6 +277,9 @@ class ReferencePlugin(BackupPluginBase):
         endpoint=FieldConstraint.MANDATORY, credentials=FieldConstraint.MANDATORY
     )
     required_properties: ClassVar[tuple[str, ...]] = (TIMEOUT_PROPERTY, REPLICATION_PROPERTY)
+    #: Every generation: ``list_results`` / ``get_expired_results`` for 4.0.4, the per-id
+    #: methods for 4.7, and the policy membership for 6.0. bpcert runs the newest.
+    contract_profiles: ClassVar[tuple[str, ...]] = ("abiquo-4.0.4", "abiquo-4.7", "abiquo-6.0")
     #: What bpcert loads the plugin with when no ``--properties`` file is given.
     example_properties: ClassVar[dict[str, str]] = dict(REFERENCE_PROPERTIES)
 

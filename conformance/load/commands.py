@@ -229,6 +229,7 @@ def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
         "call_timeout_s": args.call_timeout,
         "properties": _properties(args),
         "trace_level": args.trace_level,
+        "profile": args.profile,
     }
     try:
         if args.scenario is not None:
@@ -300,6 +301,16 @@ def _cluster(args: argparse.Namespace, console: Any) -> DaskCluster | None:
     return cluster
 
 
+def _check_profile(args: argparse.Namespace) -> None:
+    """A profile the plugin does not declare, or an unknown one, is a usage error here,
+    before any world runs."""
+    if args.profile is None:
+        return
+    from conformance.runner import profile_of, resolve_plugin
+
+    profile_of(resolve_plugin(args.plugin, isolation=args.isolation), args.profile)
+
+
 def _print_load(report: RunReport, console: Any) -> None:
     from rich.table import Table
 
@@ -363,6 +374,7 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
 
     started = datetime.now(UTC)
     job, out = _load_job(args)
+    _check_profile(args)
     cluster = _cluster(args, console)
     total = job.days * DAY_S
 
@@ -417,14 +429,16 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
             isolation=args.isolation,
             call_timeout_s=args.call_timeout,
             properties=_properties(args),
+            profile=args.profile,
         )
         for job in jobs:
             job.scenario()
     except LoadError as exc:
         raise _usage(str(exc)) from None
-    from conformance.runner import resolve_plugin
+    from conformance.runner import profile_of, resolve_plugin
 
-    resolve_plugin(args.plugin, isolation=args.isolation)  # a bad spec fails here, once
+    # A bad spec, or a profile the plugin does not declare, fails here, once.
+    profile_of(resolve_plugin(args.plugin, isolation=args.isolation), args.profile)
     cluster = _cluster(args, console)
     started = datetime.now(UTC)
     wall0 = time.perf_counter()

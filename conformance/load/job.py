@@ -53,6 +53,8 @@ class LoadJob:
     #: A built-in scenario's name or a YAML file, run as it stands instead of the load
     #: template (``bpcert load --scenario``); see :meth:`for_scenario`.
     scenario_ref: str | None = None
+    #: The contract profile (``--profile``); None: the newest the plugin declares.
+    profile: str | None = None
 
     @classmethod
     def for_scenario(
@@ -138,6 +140,8 @@ class LoadJob:
             parts += ["--isolation", self.isolation]
         if template and self.datacenters is not None:
             parts += ["--datacenters", str(self.datacenters)]
+        if self.profile is not None:
+            parts += ["--profile", self.profile]
         return shlex.join(parts)
 
 
@@ -184,6 +188,8 @@ class LoadResult:
     #: Datacenters (by index from 0) whose task failed on a cluster, with the worker's
     #: error; the figures above are the other datacenters'.
     failed_datacenters: dict[int, str] = field(default_factory=dict)
+    #: The contract profile the worlds drove the plugin as.
+    profile: str = "abiquo-4.0.4"
 
     @property
     def vm_days(self) -> float:

@@ -135,6 +135,7 @@ def merge_runs(
         backups_taken=sum(r.backups_taken for r in results),
         datacenters=len(results),
         memory_by_day_mb=memory,
+        profile=results[0].profile,
     )
 
 

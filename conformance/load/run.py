@@ -55,6 +55,7 @@ def _run_world(
         trace_level=job.trace_level,
         properties=dict(job.properties) if job.properties is not None else None,
         call_timeout_s=job.call_timeout_s,
+        profile=job.profile,
     )
     end = world.duration_s
     step = max(end / 200.0, 60.0)
@@ -105,6 +106,7 @@ def _run_world(
         sim_events=world.sim_events,
         backups_taken=world.backup_system.backups_taken,
         memory_by_day_mb=memory_by_day,
+        profile=world.profile.id,
     )
     return WorldRun(
         result,

@@ -259,6 +259,8 @@ class _Campaign:
     plugin: LoadedPlugin
     shrink_budget: int
     call_timeout_s: float = 10.0
+    #: The contract profile every example runs (None: the newest the plugin declares).
+    profile: str | None = None
     executions: int = 0
     first_failure: int | None = None
     failures: list[Example] = field(default_factory=list)
@@ -490,7 +492,12 @@ def _machine_factory(campaign: _Campaign) -> Callable[[], RuleBasedStateMachine]
             sink = Sink(scenario=EXAMPLE_SCENARIO)
             self.example = Example(index, base, sink)
             self.base_policies = {s.code: s.to_policy() for s in specs}
-            world = World(base, plugin.plugin_class, call_timeout_s=campaign.call_timeout_s)
+            world = World(
+                base,
+                plugin.plugin_class,
+                call_timeout_s=campaign.call_timeout_s,
+                profile=campaign.profile,
+            )
             world.observe(Checkers(world, sink, isolated=plugin.isolation == "process"))
             self.world = world
             world.start()
@@ -691,9 +698,12 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
         yield exc
 
 
-def _replay_command(path: Path, plugin: LoadedPlugin, call_timeout_s: float) -> str:
+def _replay_command(
+    path: Path, plugin: LoadedPlugin, call_timeout_s: float, profile: str | None = None
+) -> str:
     # No --properties: the examples run with the plugin's example properties.
-    return run_replay(path, ReplayFlags.of(plugin, call_timeout_s=call_timeout_s), None)
+    flags = ReplayFlags.of(plugin, call_timeout_s=call_timeout_s, profile=profile)
+    return run_replay(path, flags, None)
 
 
 def _comment(
@@ -734,6 +744,7 @@ def _write_failure(
     out: Path | None,
     verify: bool,
     call_timeout_s: float,
+    profile: str | None = None,
 ) -> tuple[Path, str, frozenset[str] | None]:
     directory = out if out is not None else Path(tempfile.mkdtemp(prefix="bpcert-property-"))
     directory.mkdir(parents=True, exist_ok=True)
@@ -744,14 +755,14 @@ def _write_failure(
             f"(suite seed {seed})."
         )
     )
-    replay = _replay_command(path, plugin, call_timeout_s)
+    replay = _replay_command(path, plugin, call_timeout_s, profile)
     # UTF-8 whatever the locale; a finding may quote a plugin's message, lone surrogates
     # and all, which is written as its escape rather than failing the suite.
     text = dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, None))
     path.write_text(text, encoding="utf-8", errors="backslashreplace")
     reproduced: frozenset[str] | None = None
     if verify:
-        again = run_scenario(path, plugin, call_timeout_s=call_timeout_s)
+        again = run_scenario(path, plugin, call_timeout_s=call_timeout_s, profile=profile)
         reproduced = frozenset(again.sink.totals) & frozenset(example.sink.totals)
         text = dump_scenario(scenario, comment=_comment(example, plugin, seed, replay, reproduced))
         path.write_text(text, encoding="utf-8", errors="backslashreplace")
@@ -793,6 +804,7 @@ def run_property_suite(
     step_count: int = STEP_COUNT,
     verify_replay: bool = True,
     call_timeout_s: float = 10.0,
+    profile: str | None = None,
 ) -> PropertyOutcome:
     """Run ``examples`` examples of the state machine against ``plugin``.
 
@@ -815,7 +827,7 @@ def run_property_suite(
     if examples == 0:
         return PropertyOutcome(sinks=[], examples_run=0)
     suite_seed = DEFAULT_SEED if seed is None else seed
-    campaign = _Campaign(plugin, shrink_budget, call_timeout_s)
+    campaign = _Campaign(plugin, shrink_budget, call_timeout_s, profile)
     factory = hypothesis_seed(suite_seed)(_machine_factory(campaign))
     config = settings(
         max_examples=examples,
@@ -842,7 +854,7 @@ def run_property_suite(
     if failure is None:
         return PropertyOutcome(sinks=[passing], examples_run=campaign.executions)
     path, replay, reproduced = _write_failure(
-        failure, plugin, suite_seed, out, verify_replay, call_timeout_s
+        failure, plugin, suite_seed, out, verify_replay, call_timeout_s, profile
     )
     return PropertyOutcome(
         sinks=[passing, _failure_sink(failure, replay, reproduced, path)],
@@ -862,6 +874,7 @@ def property_sinks(
     out: Path | None,
     *,
     call_timeout_s: float = 10.0,
+    profile: str | None = None,
 ) -> list[Sink]:
     """Findings of ``examples`` property-based examples (``bpcert check --examples``).
 
@@ -870,4 +883,7 @@ def property_sinks(
     example, whose findings carry the ``bpcert run <file> --plugin <spec>`` command that
     replays it. See :func:`run_property_suite`.
     """
-    return run_property_suite(plugin, examples, seed, out, call_timeout_s=call_timeout_s).sinks
+    outcome = run_property_suite(
+        plugin, examples, seed, out, call_timeout_s=call_timeout_s, profile=profile
+    )
+    return outcome.sinks

@@ -34,6 +34,7 @@ from conformance.rules.observations import Observations, Outages, Removals
 from simulator.contract import BackupResult, Operation
 from simulator.platform.core import CheckRecord, Task
 from simulator.platform.invoker import CallRecord
+from simulator.profiles import ContractProfile
 from simulator.world import World
 
 __all__ = [
@@ -68,6 +69,9 @@ class Rule:
 
     An ``advisory`` rule is judged and reported like any other, but never decides the
     verdict: its findings are advice (``expiry.expiration-date-advice``: a date for billing).
+    ``capability`` is the contract-profile capability the rule belongs to
+    (:data:`simulator.profiles.CAPABILITIES`), ``None`` for a rule of every profile: a
+    rule of another profile's capability does not apply to a run, and is not listed.
     """
 
     id: str
@@ -76,6 +80,7 @@ class Rule:
     needs_operations: frozenset[Operation] = frozenset()
     needs: frozenset[str] = frozenset()
     advisory: bool = False
+    capability: str | None = None
 
 
 def declare(
@@ -83,11 +88,14 @@ def declare(
     statement: str,
     ops: Iterable[Operation] = (),
     needs: Iterable[str] = (),
+    capability: str | None = None,
     *,
     advisory: bool = False,
 ) -> Rule:
     """A rule whose category is its id's first part; ``ops`` are the operations it needs."""
-    return Rule(id, id.split(".")[0], statement, frozenset(ops), frozenset(needs), advisory)
+    return Rule(
+        id, id.split(".")[0], statement, frozenset(ops), frozenset(needs), advisory, capability
+    )
 
 
 @dataclass(frozen=True)
@@ -126,11 +134,37 @@ class Context:
         """True when the plugin declares none of ``ops`` unsupported."""
         return not any(op in self.unsupported for op in ops)
 
+    @property
+    def profile(self) -> ContractProfile:
+        """The contract profile the world drives the plugin as."""
+        return self.world.profile
+
+    @property
+    def listing_op(self) -> Operation:
+        """The operation of a full listing in this profile: ``listResults`` (4.0.4) or
+        ``listNewBackupResults`` (from 4.7 on)."""
+        if self.profile.results_check == "list-results":
+            return Operation.LIST_RESULTS
+        return Operation.LIST_NEW_BACKUP_RESULTS
+
+    def results_instance(self) -> Any:
+        """The instance of the component that runs the results check (CPP, or API from 4.7)."""
+        return self.platform.instances[self.profile.results_component]
+
+    def full_listing(self, instance: Any = None) -> Gen:
+        """A probe listing of every result, as this profile's results check lists them:
+        ``list_results(None, {})`` or ``list_new_backup_results(None)``."""
+        target = self.results_instance() if instance is None else instance
+        op = self.listing_op
+        args: tuple[Any, ...] = (None, frozenset()) if op is Operation.LIST_RESULTS else (None,)
+        return (yield from self.cpp_call(target, op, args))
+
     def cpp_call(self, instance: Any, op: Operation, args: tuple[Any, ...]) -> Gen:
-        """One probe call as the Cloud Provider Proxy makes it, on ``instance``."""
+        """One probe call as the results check makes it (the Cloud Provider Proxy, or the
+        API from 4.7 on), on ``instance``."""
         return (
             yield from self.world.invoker.call(
-                "cpp",
+                self.profile.results_component,
                 instance,
                 op,
                 None,

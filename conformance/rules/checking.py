@@ -24,7 +24,7 @@ from __future__ import annotations
 from conformance.findings import Sink
 from conformance.rules import registry
 from conformance.rules.base import FAKE_BACKEND, MAX_DRAIN_S, Checker, Context, EndOfRun, Gen
-from simulator.contract import BackupResult, Operation
+from simulator.contract import BackupResult
 from simulator.platform.core import CheckRecord
 from simulator.platform.invoker import CallRecord
 from simulator.world import World
@@ -135,10 +135,8 @@ class Checkers:
                 yield from self._guarded(checker, "without_plugins")
             return
         listing_call = None
-        if ctx.supported(Operation.LIST_RESULTS):
-            listing_call = yield from ctx.cpp_call(
-                platform.instances["cpp"], Operation.LIST_RESULTS, (None, frozenset())
-            )
+        if ctx.supported(ctx.listing_op):
+            listing_call = yield from ctx.full_listing()
         now = float(env.now)
         listing: list[BackupResult] | None = (
             list(listing_call.result) if listing_call is not None and listing_call.ok else None

@@ -19,6 +19,8 @@ asked. The advisory ``expiry.expiration-date-advice`` compares the plugin's
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.rules.base import Checker, Context, EndOfRun, Gen, Rule, declare
 from simulator.contract import BackupResult, Operation, ResultState
 from simulator.platform.invoker import CallRecord
@@ -39,7 +41,7 @@ _NOTHING_REMOVED = (
     "plugin's properties (--properties)"
 )
 
-RULES: tuple[Rule, ...] = (
+_RULES: tuple[Rule, ...] = (
     declare(
         "expiry.subset-of-asked",
         "get_expired_results returns a subset of the ids it was given, without duplicates.",
@@ -70,6 +72,10 @@ RULES: tuple[Rule, ...] = (
         advisory=True,
     ),
 )
+
+#: ``getExpiredResults`` exists only in ``abiquo-4.0.4``: so do these rules (from 4.7 on,
+#: ``is_backup_expired`` is judged by :mod:`conformance.rules.per_id_polling`).
+RULES: tuple[Rule, ...] = tuple(replace(r, capability="list-results") for r in _RULES)
 
 
 class ExpiryChecker(Checker):

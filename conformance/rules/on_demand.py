@@ -163,7 +163,7 @@ class OnDemandChecker(Checker):
         """Restores of an unknown, another VM's, a failed and an expired backup: each must be
         refused with a fitting code and leave nothing behind."""
         listing = end.listing
-        if not self.ctx.supported(Operation.EXECUTE_RESTORE, Operation.LIST_RESULTS):
+        if not self.ctx.supported(Operation.EXECUTE_RESTORE, self.ctx.listing_op):
             return
         if listing is None:
             return
@@ -240,8 +240,7 @@ class OnDemandChecker(Checker):
                     )
         if not probed:
             return
-        cpp = self.ctx.platform.instances["cpp"]
-        after = yield from self.ctx.cpp_call(cpp, Operation.LIST_RESULTS, (None, frozenset()))
+        after = yield from self.ctx.full_listing()
         if after.ok:
             for r in after.result:
                 if r.provider_id in probed and len(r.restores) > before.get(r.provider_id, 0):

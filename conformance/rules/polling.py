@@ -10,7 +10,7 @@ created exactly at ``last_check_date``.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ _O = Operation
 #: How often the window probe asks about its backup until it is final.
 _FOLLOW_S = 300.0
 
-RULES: tuple[Rule, ...] = (
+_RULES: tuple[Rule, ...] = (
     declare(
         "polling.window-complete",
         "list_results returns every result that turned final at or after last_check_date "
@@ -102,6 +102,9 @@ RULES: tuple[Rule, ...] = (
         [_O.LIST_RESULTS],
     ),
 )
+
+#: ``listResults`` exists only in ``abiquo-4.0.4``: so do these rules.
+RULES: tuple[Rule, ...] = tuple(replace(r, capability="list-results") for r in _RULES)
 
 _STATE_RANK = {
     ResultState.IN_PROGRESS: 0,
@@ -322,6 +325,26 @@ class PollChecker(Checker):
                 self._judge_answer(rec)
         elif rec.op == Operation.LIST_RESULTS.value and rec.check:
             self._answer(rec)
+        elif rec.op == Operation.LIST_NEW_BACKUP_RESULTS.value and rec.check:
+            self._new_results(rec)
+        elif (
+            rec.op == Operation.GET_BACKUP_RESULT.value
+            and rec.check
+            and isinstance(rec.result, BackupResult)
+        ):
+            self.observe_result(rec.result, rec, len(self.observed.poll_windows) - 1)
+
+    def _new_results(self, rec: CallRecord) -> None:
+        """From 4.7 on: fold a check's ``list_new_backup_results`` answer into what the
+        platform knows, so that the other capabilities judge as they do in 4.0.4 (the
+        per-id rules themselves are :mod:`conformance.rules.per_id_polling`'s)."""
+        (start,) = rec.args
+        poll = len(self.observed.poll_windows)
+        self.observed.poll_windows.append(
+            (self._s(start), self.clock.seconds(rec.now) if rec.now else rec.start)
+        )
+        for r in rec.result:
+            self.observe_result(r, rec, poll)
 
     def _answer(self, rec: CallRecord) -> None:
         sink = self.sink

@@ -31,11 +31,14 @@ from conformance.rules import (
     errors,
     expiry,
     on_demand,
+    per_id_polling,
+    policy_sync,
     polling,
     schedules,
     startup,
 )
 from conformance.rules.base import FAKE_BACKEND, ISOLATED, Checker, Rule
+from simulator.profiles import ContractProfile
 
 __all__ = [
     "CAPABILITIES",
@@ -45,12 +48,24 @@ __all__ = [
     "RULES",
     "Rule",
     "rule",
+    "rules_for",
     "rules_markdown",
     "select_rules",
 ]
 
 #: The capabilities, in the order their rules are listed.
-CAPABILITIES = (startup, connections, schedules, on_demand, errors, polling, expiry, data)
+CAPABILITIES = (
+    startup,
+    connections,
+    schedules,
+    on_demand,
+    errors,
+    polling,
+    expiry,
+    per_id_polling,
+    policy_sync,
+    data,
+)
 
 #: One checker per capability, in the order their hooks run. At the end of a run this is the
 #: order of the probes: those that only read (expiry, lost ids) first, then those that make
@@ -59,6 +74,8 @@ CAPABILITIES = (startup, connections, schedules, on_demand, errors, polling, exp
 CHECKERS: tuple[type[Checker], ...] = (
     expiry.ExpiryChecker,
     polling.PollChecker,
+    per_id_polling.PerIdChecker,
+    policy_sync.PolicySyncChecker,
     on_demand.OnDemandChecker,
     errors.ErrorChecker,
     connections.ConnectionChecker,
@@ -87,6 +104,12 @@ def rule(rule_id: str) -> Rule:
         raise KeyError(f"unknown rule id {rule_id!r}; close matches: {close}") from None
 
 
+def rules_for(profile: ContractProfile) -> list[Rule]:
+    """The rules that apply to a run of ``profile``: those of every profile, and those of
+    its capabilities (``Rule.capability``). Another profile's rules are not listed."""
+    return [r for r in RULES if profile.applies(r.capability)]
+
+
 def select_rules(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Rule]:
     """The rules matching any of the ``include`` globs (all when empty) and no ``exclude`` glob."""
     inc = list(include) or ["*"]
@@ -106,8 +129,10 @@ _CATEGORY_TITLES = {
     "on-demand": "On demand",
     "errors": "Errors",
     "protocol": "Protocol (out-of-process plugins)",
-    "polling": "Polling",
-    "expiry": "Expiry",
+    "polling": "Polling (profile abiquo-4.0.4)",
+    "expiry": "Expiry (profile abiquo-4.0.4)",
+    "per-id-polling": "Per-id polling (profiles abiquo-4.7 and abiquo-6.0)",
+    "policy-sync": "Policy synchronisation (profile abiquo-6.0)",
     "data": "Data (with the fake backup system only)",
 }
 

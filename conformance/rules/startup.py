@@ -209,10 +209,11 @@ class StartupChecker(Checker):
     ) -> Gen:
         """A brand-new instance (of ``component``'s class) must see what the CPP sees."""
         world = self.world
-        context = PluginContext(world.clock, dict(world.properties), "cpp")
+        checker = self.ctx.profile.results_component
+        context = PluginContext(world.clock, dict(world.properties), checker, world.profile.id)
         cls = world.platform.class_for(component)
         built = yield from world.invoker.lifecycle(
-            "cpp",
+            checker,
             CONSTRUCTOR,
             lambda: cls(context),
             owner=world.plugin_class,
@@ -223,11 +224,11 @@ class StartupChecker(Checker):
         fresh = built.result
         try:
             validated = yield from world.invoker.lifecycle(
-                "cpp", VALIDATE, fresh.validate_configuration, owner=fresh, probe=True
+                checker, VALIDATE, fresh.validate_configuration, owner=fresh, probe=True
             )
             if not validated.ok:
                 return
-            other = yield from self.ctx.cpp_call(fresh, Operation.LIST_RESULTS, (None, frozenset()))
+            other = yield from self.ctx.full_listing(fresh)
             if not other.ok:
                 return
             self.sink.exercise("startup.instances-isolated")
@@ -288,10 +289,10 @@ class StartupChecker(Checker):
             baseline is not None
             and baseline.ok
             and not self.ctx.outages.contains(world.env.now)
-            and self.ctx.supported(Operation.LIST_RESULTS)
+            and self.ctx.supported(self.ctx.listing_op)
         )
         for label, props in variants:
-            context = PluginContext(world.clock, props, "api")
+            context = PluginContext(world.clock, props, "api", world.profile.id)
 
             def build(context: PluginContext = context) -> Any:
                 return world.plugin_class(context)
@@ -327,9 +328,7 @@ class StartupChecker(Checker):
                 if rec.outcome != "ok" or not can_probe:
                     continue
                 # Accepted: then the plugin must work without that property.
-                probe = yield from self.ctx.cpp_call(
-                    instance, Operation.LIST_RESULTS, (None, frozenset())
-                )
+                probe = yield from self.ctx.full_listing(instance)
                 if not probe.ok:
                     sink.fail(
                         "startup.validate-detects-missing-properties",

@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 from typing import ClassVar
 
-from conformance.selftest.honest import CachedLoginPlugin
+from conformance.selftest.honest import CachedLoginPlugin, ListResultsGeneration
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
@@ -197,7 +197,7 @@ class BackupReturnsNonePlugin(ReferencePlugin):
         super().execute_backup(connection, vm, options)
 
 
-class ExpiredReturnsSetPlugin(ReferencePlugin):
+class ExpiredReturnsSetPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: get_expired_results returns a ``set`` instead of a list.
 
     Rule: ``errors.well-typed-returns``.
@@ -315,7 +315,7 @@ class FailedResultOnOutagePlugin(CachedLoginPlugin):
             )
 
 
-class WaitsForUnindexedIdPlugin(ReferencePlugin):
+class WaitsForUnindexedIdPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: an asked id the backup system does not know is assumed to be a job not yet
     indexed, and list_results waits (in wall time) for it to appear; it never does.
 

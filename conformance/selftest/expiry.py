@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from conformance.selftest.honest import ListResultsGeneration
 from simulator.contract import (
     BackupResult,
     Connection,
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class ExpiredPagesOverlapPlugin(ReferencePlugin):
+class ExpiredPagesOverlapPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: get_expired_results asks the backend in pages of 10 ids with an off-by-one
     slice (``ids[i:i + 11]``), so an expired id on a page boundary is returned twice.
 
@@ -46,7 +47,7 @@ class ExpiredPagesOverlapPlugin(ReferencePlugin):
         return out
 
 
-class UpperCaseExpiredIdsPlugin(ReferencePlugin):
+class UpperCaseExpiredIdsPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: expired ids are returned as the backend's API spells them (upper case), not
     as the platform asked.
 
@@ -58,7 +59,7 @@ class UpperCaseExpiredIdsPlugin(ReferencePlugin):
         return [pid.upper() for pid in super().get_expired_results(connection, provider_ids)]
 
 
-class RecentExpiryLogPlugin(ReferencePlugin):
+class RecentExpiryLogPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: expiry is read from the backend's expiry event log of the last six hours, so a
     backup that expired earlier is no longer reported expired.
 
@@ -81,7 +82,7 @@ class RecentExpiryLogPlugin(ReferencePlugin):
         ]
 
 
-class NeverExpiresPlugin(ReferencePlugin):
+class NeverExpiresPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: get_expired_results is a stub that always answers ``[]``.
 
     Rule: ``expiry.reported-when-due``.
@@ -93,7 +94,7 @@ class NeverExpiresPlugin(ReferencePlugin):
         return []
 
 
-class ExpiresDayEarlyPlugin(ReferencePlugin):
+class ExpiresDayEarlyPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: retention is compared in the wrong unit, so a backup is reported expired a
     day before its expiration date.
 
@@ -119,7 +120,7 @@ class ExpiresDayEarlyPlugin(ReferencePlugin):
         return out
 
 
-class YearLongExpirationDatePlugin(ReferencePlugin):
+class YearLongExpirationDatePlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the expiration_date it reports is a year after creation, whatever the backup
     system's retention; expiry itself is reported correctly, but billing by the date
     would charge for removed backups.

@@ -30,7 +30,15 @@ from simulator.reference import (
     ReferencePlugin,
 )
 
-__all__ = ["CachedLoginConnection", "CachedLoginPlugin"]
+__all__ = ["CachedLoginConnection", "CachedLoginPlugin", "ListResultsGeneration"]
+
+
+class ListResultsGeneration:
+    """Mixed into a mutant whose bug lives in ``list_results`` or ``get_expired_results``:
+    those exist only in ``abiquo-4.0.4``, so the mutant declares that profile alone and is
+    judged where its bug is called."""
+
+    contract_profiles: ClassVar[tuple[str, ...]] = ("abiquo-4.0.4",)
 
 
 class CachedLoginConnection(ReferenceConnection):
@@ -152,3 +160,39 @@ class CachedLoginPlugin(_CachedLoginMixin, ReferencePlugin):
         """Log in, then as the reference."""
         self._open(connection)
         return super().get_expired_results(connection, provider_ids)
+
+    def list_new_backup_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[BackupResult]:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().list_new_backup_results(connection, start_date)
+
+    def list_new_restore_results(
+        self, connection: Connection, start_date: datetime | None
+    ) -> list[RestoreResult]:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().list_new_restore_results(connection, start_date)
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().get_backup_result(connection, backup_id)
+
+    def get_restore_result(self, connection: Connection, restore_id: str) -> RestoreResult | None:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().get_restore_result(connection, restore_id)
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().is_backup_expired(connection, backup_id)
+
+    def list_virtual_machines_in_backup_policy(
+        self, connection: Connection, policy_code: str
+    ) -> frozenset[str]:
+        """Log in, then as the reference."""
+        self._open(connection)
+        return super().list_virtual_machines_in_backup_policy(connection, policy_code)

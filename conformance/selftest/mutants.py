@@ -27,6 +27,8 @@ from conformance.selftest import (
     errors,
     expiry,
     on_demand,
+    per_id_polling,
+    policy_sync,
     polling,
     schedules,
     startup,
@@ -34,7 +36,18 @@ from conformance.selftest import (
 from conformance.selftest.honest import CachedLoginConnection, CachedLoginPlugin
 
 #: The capabilities' self-test modules, in the order their rules are listed.
-_CAPABILITIES = (startup, connections, schedules, on_demand, errors, polling, expiry, data)
+_CAPABILITIES = (
+    startup,
+    connections,
+    schedules,
+    on_demand,
+    errors,
+    polling,
+    expiry,
+    per_id_polling,
+    policy_sync,
+    data,
+)
 
 #: Mutant name -> (plugin class, the rule id it is meant to break).
 MUTANTS: dict[str, tuple[type, str]] = {

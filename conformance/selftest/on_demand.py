@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conformance.selftest.honest import ListResultsGeneration
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
@@ -103,7 +104,7 @@ def _stuck(r: BackupResult) -> BackupResult:
     )
 
 
-class OnDemandStuckPlugin(ReferencePlugin):
+class OnDemandStuckPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the state mapping only knows the scheduled jobs' final states; an on-demand
     backup is reported IN_PROGRESS forever.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from conformance.selftest.honest import CachedLoginPlugin
+from conformance.selftest.honest import CachedLoginPlugin, ListResultsGeneration
 from simulator.contract import (
     BackupPluginException,
     BackupResult,
@@ -51,7 +51,7 @@ def _unknown(provider_id: str, now: datetime) -> BackupResult:
     )
 
 
-class ExclusiveWindowPlugin(ReferencePlugin):
+class ExclusiveWindowPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the window is exclusive (``> last_check_date``): a result created exactly at
     ``last_check_date`` is never returned.
 
@@ -69,7 +69,7 @@ class ExclusiveWindowPlugin(ReferencePlugin):
         return super().list_results(connection, since, in_progress_result_provider_ids)
 
 
-class IgnoresAskedIdsPlugin(ReferencePlugin):
+class IgnoresAskedIdsPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: ``in_progress_result_provider_ids`` is ignored; only the window is listed.
 
     Rule: ``polling.in-progress-answered``.
@@ -85,7 +85,7 @@ class IgnoresAskedIdsPlugin(ReferencePlugin):
         return super().list_results(connection, last_check_date, frozenset())
 
 
-class OmitsUnknownIdsPlugin(ReferencePlugin):
+class OmitsUnknownIdsPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: an asked id the backup system does not know is left out of the answer instead
     of being answered UNKNOWN.
 
@@ -103,7 +103,7 @@ class OmitsUnknownIdsPlugin(ReferencePlugin):
         return [r for r in results if r.state is not ResultState.UNKNOWN]
 
 
-class UnknownAsFailedPlugin(ReferencePlugin):
+class UnknownAsFailedPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: an asked id the backup system does not know is answered FAILED, not UNKNOWN.
 
     Rule: ``polling.unknown-for-lost-ids``.
@@ -128,7 +128,7 @@ class UnknownAsFailedPlugin(ReferencePlugin):
 _NEW_YORK = timezone(timedelta(hours=-5))
 
 
-class ServerLocalWindowPlugin(ReferencePlugin):
+class ServerLocalWindowPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: ``last_check_date`` is sent to the backend as a local wall-clock time, which the
     backend (in New York, -0500) reads in its own zone: the window starts five hours late,
     and a backup that starts and ends between two checks is never returned.
@@ -151,7 +151,7 @@ class ServerLocalWindowPlugin(ReferencePlugin):
         return super().list_results(connection, since, in_progress_result_provider_ids)
 
 
-class DuplicateIdsPlugin(ReferencePlugin):
+class DuplicateIdsPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the window and the asked ids are concatenated without removing duplicates.
 
     Rule: ``polling.unique-ids-per-answer``.
@@ -179,7 +179,7 @@ def _verification_failed(r: BackupResult, now: datetime) -> bool:
     )
 
 
-class FlipsDoneToFailedPlugin(ReferencePlugin):
+class FlipsDoneToFailedPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: a backup is reported DONE when it finishes and FAILED later, when the backend's
     verification of it fails: a final result changes.
 
@@ -203,7 +203,7 @@ class FlipsDoneToFailedPlugin(ReferencePlugin):
         ]
 
 
-class WallClockPlugin(ReferencePlugin):
+class WallClockPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the UNKNOWN placeholder is stamped with ``datetime.now()``, the real clock,
     instead of the context clock: under simulation (the built-in scenarios start in early
     2026) it lies in the future.
@@ -225,7 +225,7 @@ class WallClockPlugin(ReferencePlugin):
         ]
 
 
-class DoneWithoutFinishDatePlugin(ReferencePlugin):
+class DoneWithoutFinishDatePlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the backend's end time is only mapped for failed jobs, so DONE results carry
     no ``finish_date``.
 
@@ -246,7 +246,7 @@ class DoneWithoutFinishDatePlugin(ReferencePlugin):
         ]
 
 
-class NegativeSizePlugin(ReferencePlugin):
+class NegativeSizePlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: a backup still in progress reports ``size_bytes=-1`` for "not known yet".
 
     Rule: ``polling.sizes-non-negative``.
@@ -266,7 +266,7 @@ class NegativeSizePlugin(ReferencePlugin):
         ]
 
 
-class EmptyListOnFailurePlugin(CachedLoginPlugin):
+class EmptyListOnFailurePlugin(ListResultsGeneration, CachedLoginPlugin):
     """Bug: list_results and get_expired_results return ``[]`` when the backup system
     fails, as if nothing had happened.
 

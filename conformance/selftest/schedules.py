@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conformance.selftest.honest import ListResultsGeneration
 from simulator.backend.backup_system import BackupSession
 from simulator.contract import (
     BackupConfiguration,
@@ -95,7 +96,7 @@ class NoopRemoveSchedulePlugin(ReferencePlugin):
         _session(connection)
 
 
-class HidesUnscheduledVmResultsPlugin(ReferencePlugin):
+class HidesUnscheduledVmResultsPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: results are listed per job, so once a VM has no job left (undeploy, or a
     reconfiguration without policies) its earlier backups vanish from listings.
 

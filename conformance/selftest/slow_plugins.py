@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from conformance.selftest.honest import ListResultsGeneration
 from simulator.contract import BackupResult, Connection, PluginMetadata
 from simulator.reference import ReferencePlugin
 
 __all__ = ["QuadraticListResults"]
 
 
-class QuadraticListResults(ReferencePlugin):
+class QuadraticListResults(ListResultsGeneration, ReferencePlugin):
     """The reference plugin, with a ``list_results`` that costs O(n²) in its answer.
 
     It removes duplicates the naive way: each result is compared with every result kept

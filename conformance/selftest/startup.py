@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
+from conformance.selftest.honest import ListResultsGeneration
 from simulator.contract import (
     BackupResult,
     ConfigurationError,
@@ -89,7 +90,7 @@ class KeyErrorValidatePlugin(ReferencePlugin):
             raise ConfigurationError(f"{REPLICATION_PROPERTY} must be true or false")
 
 
-class LaxValidatePlugin(ReferencePlugin):
+class LaxValidatePlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: validation checks only the timeout; list_results reads the replication setting
     later and fails there (``BACKEND``) when it is missing or invalid.
 
@@ -142,7 +143,7 @@ class DefaultAccountPlugin(ReferencePlugin):
         return _DefaultAccountConnection()
 
 
-class CachedFirstListingPlugin(ReferencePlugin):
+class CachedFirstListingPlugin(ListResultsGeneration, ReferencePlugin):
     """Bug: the first full listing is cached in instance memory and served for every later
     full listing, so a long-lived instance and a fresh one disagree.
 

@@ -37,6 +37,8 @@ const DESCRIPTION = {
   supported_periodicities: ["DEFINED_HOUR", "HOURLY", "DAILY", "WEEKLY_PLANNED", "MONTHLY"],
   example_properties: { [TIMEOUT_PROPERTY]: "30", [REPLICATION_PROPERTY]: "true" },
   protocol_version: "1",
+  // Every generation; bpcert runs the newest, abiquo-6.0, unless --profile says otherwise.
+  profiles: ["abiquo-4.0.4", "abiquo-4.7", "abiquo-6.0"],
 };
 
 // ------------------------------------------------------------------------ exceptions
@@ -396,6 +398,79 @@ class Plugin {
       backend("expired", { session, ids: params.provider_ids })
     );
   }
+
+  // -- abiquo-4.7 and abiquo-6.0: per-id polling ------------------------------------
+
+  // Every backup created at or after start_date (null: all). The backend's window also
+  // holds older backups that finished since: repeats are harmless, the platform upserts.
+  async listNewBackupResults(params) {
+    const session = this.session(params);
+    return translated("listNewBackupResults", () =>
+      backend("changedSince", { session, since: params.start_date })
+    );
+  }
+
+  // Every restore created at or after start_date, by creation date then id.
+  async listNewRestoreResults(params) {
+    const session = this.session(params);
+    const start = params.start_date;
+    const records = await translated("listNewRestoreResults", () =>
+      backend("changedSince", { session, since: start })
+    );
+    const restores = [];
+    for (const record of records) {
+      for (const restore of record.restores) {
+        if (start === null || instantKey(restore.creation_date) >= instantKey(start)) {
+          restores.push(restore);
+        }
+      }
+    }
+    restores.sort((a, b) => {
+      const d = instantKey(a.creation_date) - instantKey(b.creation_date);
+      if (d !== 0) return d;
+      return a.provider_id < b.provider_id ? -1 : a.provider_id > b.provider_id ? 1 : 0;
+    });
+    return restores;
+  }
+
+  // The backup as the backend has it now; null when it does not know the id. The backend
+  // answers a restore id with its parent backup: another id's result, so null.
+  async getBackupResult(params) {
+    const session = this.session(params);
+    const id = params.backup_id;
+    const found = await translated("getBackupResult", () => backend("get", { session, ids: [id] }));
+    const record = found[id];
+    return record && record.provider_id === id ? record : null;
+  }
+
+  async getRestoreResult(params) {
+    const session = this.session(params);
+    const id = params.restore_id;
+    const found = await translated("getRestoreResult", () => backend("get", { session, ids: [id] }));
+    const record = found[id];
+    if (!record) return null;
+    return record.restores.find((r) => r.provider_id === id) || null;
+  }
+
+  // Whether the backend has removed the backup (its retention ran out, or it was lost).
+  async isBackupExpired(params) {
+    const session = this.session(params);
+    const id = params.backup_id;
+    const expired = await translated("isBackupExpired", () =>
+      backend("expired", { session, ids: [id] })
+    );
+    return expired.includes(id);
+  }
+
+  // -- abiquo-6.0: backup-policy synchronisation ------------------------------------
+
+  // The VMs the backend protects with the policy now, administrators' changes included.
+  async listVirtualMachinesInBackupPolicy(params) {
+    const session = this.session(params);
+    return translated("listVirtualMachinesInBackupPolicy", () =>
+      backend("policyVms", { session, policy_code: params.policy_code })
+    );
+  }
 }
 
 // -------------------------------------------------------------------------- serving
@@ -411,6 +486,12 @@ const METHODS = {
   executeRestore: "executeRestore",
   listResults: "listResults",
   getExpiredResults: "getExpiredResults",
+  listNewBackupResults: "listNewBackupResults",
+  listNewRestoreResults: "listNewRestoreResults",
+  getBackupResult: "getBackupResult",
+  getRestoreResult: "getRestoreResult",
+  isBackupExpired: "isBackupExpired",
+  listVirtualMachinesInBackupPolicy: "listVirtualMachinesInBackupPolicy",
 };
 
 let plugin = null;

@@ -110,9 +110,11 @@ class PlatformSettings:
     *(modelled)* choice (``docs/contract.md``):
 
     - ``per_id_steps``: the order of the per-id check's steps (``PER_ID_STEPS``);
-    - ``start_date_from``: ``"newest-held"`` (Abiquo's: the newest backup the platform
-      holds, also one an on-demand ``executeBackup`` answered) or ``"newest-listed"``
-      (the newest one a ``listNewBackupResults`` returned);
+    - ``start_date_from``: ``"newest-listed"`` (the creation date of the newest backup a
+      ``listNewBackupResults`` returned: Java's ``startDateFromLastProcessedResult``) or
+      ``"newest-held"`` (the newest backup the platform holds, also one an on-demand
+      ``executeBackup`` answered). With ``newest-held``, a scheduled backup created just
+      before an on-demand one is never listed: the platform's loss, not the plugin's;
     - ``unknown_asked_again``: a ``null`` answer keeps the result UNKNOWN and it is
       asked again (``False``: UNKNOWN is final, as in 4.0.4);
     - ``step_failure``: a failed call ends its step (``"stop-step"``) or only skips its
@@ -141,7 +143,7 @@ class PlatformSettings:
     hypervisor_job_s: float = 10.0
     vf_workers: int = 32
     per_id_steps: tuple[str, ...] = PER_ID_STEPS
-    start_date_from: Literal["newest-held", "newest-listed"] = "newest-held"
+    start_date_from: Literal["newest-listed", "newest-held"] = "newest-listed"
     unknown_asked_again: bool = True
     step_failure: Literal["stop-step", "next-id"] = "stop-step"
     policy_sync_delay_s: float = 86400.0

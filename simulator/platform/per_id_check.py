@@ -6,8 +6,8 @@ run has four steps, in the order ``PlatformSettings.per_id_steps`` gives
 (``docs/contract.md``; the order and the edge cases are *(modelled)*):
 
 1. ``list-new-backups``: ``listNewBackupResults(start)``, ``start`` the creation date of
-   the newest backup held (``None`` when none is; ``start_date_from`` says which held
-   results count); every answer is upserted by provider id;
+   the newest backup a listing returned (``None`` before any did; ``start_date_from``
+   says which results count); every answer is upserted by provider id;
 2. ``list-new-restores``: ``listNewRestoreResults(start)``, the same for restores;
 3. ``get-results``: ``getBackupResult(id)`` for every backup held IN_PROGRESS or
    UNKNOWN, ``getRestoreResult(id)`` for every such restore. An answer replaces what is
