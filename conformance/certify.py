@@ -16,6 +16,7 @@ one, a properties file to pass again).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import tempfile
@@ -161,13 +162,18 @@ def _certify_command(args: argparse.Namespace, plugin_spec: str) -> str:
 
 def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     from conformance.progress import progress_for
-    from conformance.runner import resolve_plugin, run_id
+    from conformance.runner import profile_of, resolve_plugin, run_id
     from reports.render import write_report
     from reports.terminal import print_summary
 
-    guideline = guideline_for(args.profile)
+    if args.profile is not None:
+        guideline_for(args.profile)  # an unknown profile fails before the plugin starts
     plugin = resolve_plugin(args.plugin, isolation="process", call_timeout_s=args.call_timeout)
-    request = CheckRequest.from_args(args, plugin)
+    # The profile the check runs (the newest the plugin declares, unless asked) is the one
+    # whose guideline judges it, and the one verify runs again.
+    profile = profile_of(plugin, args.profile).id
+    guideline = guideline_for(profile)
+    request = dataclasses.replace(CheckRequest.from_args(args, plugin), profile=profile)
     out: Path = args.out or Path("out") / run_id("certify", plugin, [], args.seed)
     report = run_check(request, out=out, plugin=plugin, progress=progress_for(console, args.quiet))
     write_report(report, out)

@@ -96,8 +96,9 @@ def test_the_bundle_holds_the_run_and_a_manifest_of_every_file_and_the_plugin(
     assert {"run/report.json", "run/junit.xml", "run/report.html"} <= names
     assert manifest["plugin"]["isolation"] == "process"
     assert [f["path"] for f in manifest["plugin"]["files"]] == ["vendor_plugin.py"]
-    assert manifest["profile"] == DEFAULT_PROFILE
-    assert manifest["guideline"]["version"] == guidelines()[DEFAULT_PROFILE].version
+    # The reference's newest profile: the one the check ran, and whose guideline judged it.
+    assert manifest["profile"] == "abiquo-6.0"
+    assert manifest["guideline"]["version"] == guidelines()["abiquo-6.0"].version
     assert manifest["run"]["scenario_seeds"] == {"smoke": 1}
     assert {"python", "platform"} <= set(manifest["environment"])
     assert manifest["bpcert_version"]

@@ -161,7 +161,7 @@ def test_a_load_run_merges_its_datacenters_whatever_the_workers() -> None:
     assert here.freshness_s.count == sum(a.freshness_s.count for a in alone)
     assert here.summary.results_seen == sum(a.summary.results_seen for a in alone)
     calls = {op.op: op.calls for op in here.summary.operations}
-    for op in ("applySchedule", "listResults"):
+    for op in ("applySchedule", "listNewBackupResults", "getBackupResult"):  # abiquo-6.0
         assert calls[op] == sum(o.calls for a in alone for o in a.summary.operations if o.op == op)
     starts = [c.start for c in here.summary.checks]
     assert starts == sorted(starts)
@@ -171,6 +171,7 @@ def test_a_load_run_merges_its_datacenters_whatever_the_workers() -> None:
 def test_bpcert_load_with_datacenters_writes_a_trace_for_each(tmp_path: Path) -> None:
     out = tmp_path / "load"
     args = ["load", "--vms", "200", "--days", "0.5", "--datacenters", "2", "--workers", "0"]
+    args += ["--profile", "abiquo-4.0.4"]  # the listResults metrics checked below
     assert main([*args, "--latency", "fixed", "--out", str(out), "--quiet"]) == 0
     report = load_report(out / "report.json")
     assert "--datacenters 2" in report.replay

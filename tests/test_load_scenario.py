@@ -36,6 +36,7 @@ def test_a_scenario_with_a_manager_per_datacenter_runs_as_a_load_run_and_replays
     scenario = _small_load_m(tmp_path / "small.yaml")
     out = tmp_path / "first"
     args = ["load", "--scenario", str(scenario), "--check-delay", "300", "--seed", "5"]
+    args += ["--profile", "abiquo-4.0.4"]  # the listResults trace checked below
     assert main([*args, "--workers", "0", "--out", str(out), "--quiet"]) == 0
 
     report = load_report(out / "report.json")

@@ -30,6 +30,12 @@ class Speaks3(ReferencePlugin):
     contract_profiles: ClassVar[tuple[str, ...]] = PROFILE_IDS
 
 
+class Only404(ReferencePlugin):
+    """The reference plugin as a plugin written before profiles: it declares 4.0.4 only."""
+
+    contract_profiles: ClassVar[tuple[str, ...]] = ("abiquo-4.0.4",)
+
+
 def _run(
     tmp: Path, plugin: type, profile: str | None, scenario: str = "smoke"
 ) -> tuple[World, list[dict[str, Any]], list[CallRecord]]:
@@ -47,11 +53,11 @@ def _ops(lines: list[dict[str, Any]]) -> set[str]:
 
 
 def test_the_newest_declared_profile_runs_by_default(tmp_path: Path) -> None:
-    world = World(load_scenario("smoke"), Speaks3)
+    world = World(load_scenario("smoke"), ReferencePlugin)
     assert world.profile.id == "abiquo-6.0"
-    assert World(load_scenario("smoke"), ReferencePlugin).profile.id == "abiquo-4.0.4"
+    assert World(load_scenario("smoke"), Only404).profile.id == "abiquo-4.0.4"
     with pytest.raises(ProfileError, match=r"declares abiquo-4\.0\.4"):
-        World(load_scenario("smoke"), ReferencePlugin, profile="abiquo-4.7")
+        World(load_scenario("smoke"), Only404, profile="abiquo-4.7")
 
 
 def test_under_4_7_the_api_polls_per_id_and_never_calls_list_results(tmp_path: Path) -> None:

@@ -32,8 +32,12 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
 
 
 def run_to_trace(tmp: Path, scenario: str, plugin: Any = "reference", **kw: Any) -> Path:
-    """Run one scenario and return its trace file."""
+    """Run one scenario and return its trace file: the abiquo-4.0.4 profile's, unless
+    ``profile`` says otherwise (tests/test_per_id_platform.py reads 4.7's and 6.0's)."""
     trace = tmp / f"{scenario}.jsonl"
+    plugin_class = resolve_plugin(plugin).plugin_class
+    if "abiquo-4.0.4" in getattr(plugin_class, "contract_profiles", ("abiquo-4.0.4",)):
+        kw.setdefault("profile", "abiquo-4.0.4")
     run_scenario(scenario, resolve_plugin(plugin), trace_path=trace, **kw)
     return trace
 

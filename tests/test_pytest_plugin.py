@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.rules import RULES
+from conformance.rules.registry import rules_for
+from simulator.profiles import get_profile
 
 pytest_plugins = ["pytester"]
 
@@ -14,10 +15,30 @@ def test_every_rule_is_an_item_and_the_reference_plugin_passes(pytester: pytest.
         "--bpcert-plugin=reference", "--bpcert-examples=0", "--bpcert-scenario=smoke", "-rs"
     )
     outcomes = result.parseoutcomes()
+    rules = rules_for(get_profile("abiquo-6.0"))  # the newest profile the reference speaks
     assert outcomes.get("failed", 0) == 0
-    assert outcomes.get("passed", 0) + outcomes.get("skipped", 0) == len(RULES)
-    assert outcomes["passed"] > len(RULES) // 2
+    assert outcomes.get("passed", 0) + outcomes.get("skipped", 0) == len(rules)
+    assert outcomes["passed"] > len(rules) // 2
     result.stdout.fnmatch_lines(["*SKIPPED*errors.no-crash*out-of-process*"])
+
+
+def test_bpcert_profile_picks_the_profile_and_its_rules(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--bpcert-plugin=reference",
+        "--bpcert-profile=abiquo-4.0.4",
+        "--bpcert-examples=0",
+        "--bpcert-scenario=misconfigured",
+        "--bpcert-rules=polling.*",
+        "--collect-only",
+        "-q",
+    )
+    result.stdout.fnmatch_lines(["*polling.window-complete*"])
+    assert "per-id-polling" not in result.stdout.str()
+    unknown = pytester.runpytest_subprocess(
+        "--bpcert-plugin=reference", "--bpcert-profile=abiquo-9"
+    )
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*abiquo-4.0.4, abiquo-4.7, abiquo-6.0*"])
 
 
 def test_a_broken_plugin_fails_its_rule_with_evidence(pytester: pytest.Pytester) -> None:

@@ -13,6 +13,9 @@ from simulator.reference import ReferencePlugin
 class ExitsInListResults(ReferencePlugin):
     """The reference plugin, except that ``list_results`` ends the process at once."""
 
+    #: list_results is called only under the 4.0.4 profile.
+    contract_profiles = ("abiquo-4.0.4",)
+
     def list_results(
         self,
         connection: object,

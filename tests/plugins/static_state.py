@@ -23,6 +23,9 @@ _ON_DEMAND: dict[str, BackupResult] = {}
 class StaticOnDemand(ReferencePlugin):
     """Keeps on-demand results in static memory and lists them from there."""
 
+    # Its static state shows in list_results, which only the 4.0.4 profile calls.
+    contract_profiles = ("abiquo-4.0.4",)
+
     def execute_backup(
         self, connection: Connection, vm: VirtualMachineInfo, options: OnDemandBackupOptions
     ) -> BackupResult:
