@@ -326,6 +326,12 @@ class World:
             vf_workers=ps.vf_workers,
             expiry_question=ps.expiry_question,
             expiry_rotation_checks=ps.expiry_rotation_checks,
+            per_id_steps=tuple(ps.per_id_steps),
+            start_date_from=ps.start_date_from,
+            unknown_asked_again=ps.unknown_asked_again,
+            step_failure=ps.step_failure,
+            policy_sync_delay_s=ps.policy_sync_delay,
+            policy_sync_deployed_only=ps.policy_sync_deployed_only,
         )
         self.platform = Platform(
             self.env,

@@ -203,6 +203,25 @@ def test_an_exec_plugin_declaring_6_0_is_driven_over_the_wire(tmp_path: Path) ->
     assert syncs and all(s["ok"] for s in syncs)
 
 
+class AnswersDicts(Speaks3):
+    """get_backup_result answers a plain dict, is_backup_expired a string."""
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> Any:
+        return {"provider_id": backup_id}
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> Any:
+        return "yes"
+
+
+def test_a_wrongly_typed_answer_is_a_bad_return_and_the_check_goes_on(tmp_path: Path) -> None:
+    world, lines, _ = _run(tmp_path, AnswersDicts, "abiquo-4.7")
+    calls = [line for line in lines if line["kind"] == "call" and line["check"]]
+    bad = {c["op"] for c in calls if c["outcome"] == "bad-return"}
+    assert bad == {"getBackupResult", "isBackupExpired"}
+    assert any(c["op"] == "listNewBackupResults" and c["outcome"] == "ok" for c in calls)
+    assert world.platform.checks > 1
+
+
 def test_every_profile_runs_the_lifecycle_scenario(tmp_path: Path) -> None:
     for profile in PROFILE_IDS:
         world, lines, _ = _run(tmp_path, Speaks3, profile, "lifecycle")

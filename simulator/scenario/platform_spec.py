@@ -182,6 +182,50 @@ class PlatformSpec(Spec):
         description=(
             "(modelled) with held-done, every done result held is asked about within this "
             "many checks, a share each check in rotation (1: all of them every check)."
+    per_id_steps: tuple[
+        Literal["list-new-backups", "list-new-restores", "get-results", "expiry"], ...
+    ] = Field(
+        default=("list-new-backups", "list-new-restores", "get-results", "expiry"),
+        min_length=1,
+        description=(
+            "abiquo-4.7 and abiquo-6.0 (modelled): the steps of the API's per-id check, in "
+            "order; each at most once."
+        ),
+    )
+    start_date_from: Literal["newest-listed", "newest-held"] = Field(
+        default="newest-listed",
+        description=(
+            "abiquo-4.7 and abiquo-6.0 (modelled): listNewBackupResults' start is the creation "
+            "date of the newest backup a listing returned, or of the newest one held."
+        ),
+    )
+    unknown_asked_again: bool = Field(
+        default=True,
+        description=(
+            "abiquo-4.7 and abiquo-6.0 (modelled): a null answer keeps the result UNKNOWN "
+            "and it is asked about again (false: UNKNOWN is final, as in 4.0.4)."
+        ),
+    )
+    step_failure: Literal["stop-step", "next-id"] = Field(
+        default="stop-step",
+        description=(
+            "abiquo-4.7 and abiquo-6.0 (modelled): a failed call ends its step, or skips "
+            "only its id; the check goes on with its next step either way."
+        ),
+    )
+    policy_sync_delay: Duration = Field(
+        default=86400.0,
+        gt=0,
+        description=(
+            "abiquo-6.0: abiquo.backup.policy.sync.delay, the fixed delay between policy "
+            "synchronisations."
+        ),
+    )
+    policy_sync_deployed_only: bool = Field(
+        default=True,
+        description=(
+            "abiquo-6.0 (modelled): only a deployed VM gains or loses a policy in a policy "
+            "synchronisation."
         ),
     )
     properties: PropertiesSpec = Field(
