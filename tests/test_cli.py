@@ -125,6 +125,7 @@ def test_a_broken_plugin_gets_findings_with_evidence_not_a_traceback(tmp_path: P
     (tmp_path / "vendor_broken.py").write_text(
         "from simulator.reference import ReferencePlugin\n"
         "class Broken(ReferencePlugin):\n"
+        "    contract_profiles = ('abiquo-4.0.4',)  # its listResults is broken\n"
         "    def list_results(self, connection, last_check_date, ids):\n"
         "        if last_check_date is not None:\n"
         "            raise ValueError('boom')\n"

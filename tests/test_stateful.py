@@ -50,6 +50,8 @@ class RemoveScheduleDoesNothing(ReferencePlugin):
 class DropsResultsAtTheWindowEdge(ReferencePlugin):
     """Broken on purpose: treats the polling window as exclusive of last_check_date."""
 
+    contract_profiles = ("abiquo-4.0.4",)  # list_results is the 4.0.4 profile's
+
     def list_results(
         self,
         connection: Connection,

@@ -169,6 +169,7 @@ class ProcessPlugin:
     metadata: ClassVar[PluginMetadata]
     connection_metadata: ClassVar[ConnectionMetadata]
     unsupported_operations: ClassVar[frozenset[Operation]]
+    contract_profiles: ClassVar[tuple[str, ...]]
     supported_backup_types: ClassVar[frozenset[BackupType]]
     supported_periodicities: ClassVar[frozenset[Periodicity]]
     max_policies_per_vm: ClassVar[int | None]
