@@ -182,6 +182,8 @@ class PlatformSpec(Spec):
         description=(
             "(modelled) with held-done, every done result held is asked about within this "
             "many checks, a share each check in rotation (1: all of them every check)."
+        ),
+    )
     per_id_steps: tuple[
         Literal["list-new-backups", "list-new-restores", "get-results", "expiry"], ...
     ] = Field(
