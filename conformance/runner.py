@@ -25,6 +25,7 @@ from conformance.plugin_properties import (
 )
 from conformance.replay import ReplayFlags, check_replay, run_replay
 from conformance.rules import FAKE_BACKEND, ISOLATED, RULES, Rule
+from conformance.rules.base import NEEDS
 from conformance.rules.checking import Checkers
 from conformance.rules.registry import rules_for
 from conformance.selection import checked_selection
@@ -198,18 +199,15 @@ def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
         )
 
 
-def _skip_reason(rule: Rule, plugin: LoadedPlugin, used_fake_backend: bool) -> str | None:
+def _skip_reason(rule: Rule, plugin: LoadedPlugin, met: frozenset[str]) -> str | None:
+    """Why ``rule`` is skipped whatever happened in the run: a declared need not met."""
     unsupported = frozenset(getattr(plugin.plugin_class, "unsupported_operations", ()))
     missing = sorted(op.value for op in rule.needs_operations if op in unsupported)
     if missing:
         return f"needs {', '.join(missing)}, which the plugin declares unsupported"
-    if ISOLATED in rule.needs and plugin.isolation != "process":
-        return "applies only to out-of-process plugins (use --isolation process or exec:)"
-    if FAKE_BACKEND in rule.needs and not used_fake_backend:
-        return (
-            "needs the fake backup system's ground truth, and the plugin does not use the "
-            "simulated backend"
-        )
+    for need in sorted(rule.needs):
+        if need not in met:
+            return NEEDS[need]
     return None
 
 
@@ -222,9 +220,15 @@ def _checker_errors(m: _Merged) -> str | None:
 
 
 def evaluate_rules(
-    rules: Sequence[Rule], sinks: Iterable[Sink], plugin: LoadedPlugin, used_fake_backend: bool
+    rules: Sequence[Rule],
+    sinks: Iterable[Sink],
+    plugin: LoadedPlugin,
+    used_fake_backend: bool,
 ) -> list[RuleResult]:
     """A verdict per rule from the findings of every world."""
+    met = {FAKE_BACKEND} if used_fake_backend else set()
+    if plugin.isolation == "process":
+        met.add(ISOLATED)
     merged: dict[str, _Merged] = {r.id: _Merged() for r in rules}
     for sink in sinks:
         for rule_id, m in merged.items():
@@ -242,7 +246,7 @@ def evaluate_rules(
     results = []
     for rule in rules:
         m = merged[rule.id]
-        reason = _skip_reason(rule, plugin, used_fake_backend)
+        reason = _skip_reason(rule, plugin, frozenset(met))
         why: str | None
         if reason is not None:
             status, why = "skip", reason

@@ -370,6 +370,7 @@ class World:
                         policies=e.policies,
                         replication=e.replication,
                         backup=e.backup,
+                        repeat=e.repeat,
                     )
                     for e in wl.timeline
                 ),

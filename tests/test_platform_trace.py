@@ -122,11 +122,32 @@ def test_remove_schedule_precedes_the_hypervisor_undeploy(
     with_schedule = [u for u in undeploys if u["jobs"][0]["job"] == "BACKUP_SCHEDULE"]
     assert with_schedule, "the scenario undeploys VMs with a schedule"
     for task in with_schedule:
-        remove, hypervisor = task["jobs"]
-        assert by_seq[remove["call"]]["op"] == "removeSchedule"
-        assert by_seq[remove["call"]]["vm"] == task["vm"]
-        assert remove["end"] <= hypervisor["start"]
+        # One removeSchedule, or two with the same arguments when the timeline repeats it.
+        *removes, hypervisor = task["jobs"]
+        assert 1 <= len(removes) <= 2
+        for remove in removes:
+            assert by_seq[remove["call"]]["op"] == "removeSchedule"
+            assert by_seq[remove["call"]]["vm"] == task["vm"]
+            assert remove["end"] <= hypervisor["start"]
         assert hypervisor["job"] == "HYPERVISOR_UNDEPLOY"
+
+
+def test_a_repeated_timeline_entry_makes_its_schedule_call_twice(
+    traces: dict[str, list[dict[str, Any]]],
+) -> None:
+    # lifecycle repeats VM 25's deploy, reconfigure and undeploy (``repeat: true``).
+    by_seq = {c["seq"]: c for c in calls(traces["lifecycle"])}
+    repeated = {}
+    for task in traces["lifecycle"]:
+        if task["kind"] == "task":
+            made = [by_seq[j["call"]] for j in task["jobs"] if "call" in j]
+            if len(made) == 2:
+                repeated[task["type"]] = made
+    assert set(repeated) == {"DEPLOY", "RECONFIGURE", "UNDEPLOY"}
+    for first, second in repeated.values():
+        assert (first["op"], first["vm"]) == (second["op"], second["vm"])
+        assert first["outcome"] == second["outcome"] == "ok"
+        assert first["end"] <= second["start"]
 
 
 def test_last_check_date_stays_put_after_a_failed_check(

@@ -460,6 +460,7 @@ def test_deployed_at_start_within_fleet() -> None:
         ("{at: 1h, action: restore, vm: 0, policies: []}", "policies"),
         ("{at: 1h, action: restore, vm: 0, replication: true}", "replication"),
         ("{at: 1h, action: backup_now, vm: 0, backup: x}", "backup"),
+        ("{at: 1h, action: backup_now, vm: 0, repeat: true}", "repeat"),
         ("{at: 1h, action: reboot, vm: 0}", "action"),
     ],
 )

@@ -42,6 +42,7 @@ __all__ = [
     "FAKE_BACKEND",
     "ISOLATED",
     "MAX_DRAIN_S",
+    "NEEDS",
     "Checker",
     "Context",
     "EndOfRun",
@@ -54,6 +55,14 @@ __all__ = [
 FAKE_BACKEND = "fake-backend"
 #: A rule that applies only to a plugin in a process of its own.
 ISOLATED = "isolated"
+#: Every need a rule may declare, and the reason its rule is skipped when a run lacks it.
+NEEDS: dict[str, str] = {
+    FAKE_BACKEND: (
+        "needs the fake backup system's ground truth, and the plugin does not use the "
+        "simulated backend"
+    ),
+    ISOLATED: "applies only to out-of-process plugins (use --isolation process or exec:)",
+}
 #: The ``check`` number audit calls carry in the trace (real checks count from 1).
 AUDIT_CHECK_ID = 0
 #: How long the audit waits for the platform to drain, or for a probe's VM lock.

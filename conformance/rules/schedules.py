@@ -74,6 +74,8 @@ class ScheduleChecker(Checker):
         self.clock = self.world.clock
         self.tolerance = self.world.scenario.platform.tolerance
         self.segments: dict[str, list[_Segment]] = {}
+        #: VM -> the operation and arguments of its last successful schedule call.
+        self.last_calls: dict[str, tuple[str, tuple[Any, ...]]] = {}
         self._truth_by_vm: dict[str, list[TruthBackup]] | None = None
 
     def _backups_the_system_took(self, vm: str, type_: str, lo: float, hi: float) -> list[Any]:
@@ -126,6 +128,10 @@ class ScheduleChecker(Checker):
         vm = rec.args[0].uuid
         segs = self.segments.setdefault(vm, [])
         current = segs[-1].schedule if segs else None
+        if self.last_calls.get(vm) == (op, rec.args):
+            self._repeated(rec)
+        if rec.outcome == "ok":
+            self.last_calls[vm] = (op, rec.args)
         if rec.outcome == "error":
             return  # refused: the VM's schedule is unchanged
         if rec.outcome != "ok":
@@ -145,6 +151,23 @@ class ScheduleChecker(Checker):
         if schedule is not None and not schedule.policies:
             schedule = None
         segs.append(_Segment(rec.start, schedule, origin, current, rec))
+
+    def _repeated(self, rec: CallRecord) -> None:
+        """The same call with the same arguments as the VM's last successful one: the
+        platform repeats it after a timeout or a retried task, and it must change nothing.
+        A refusal fails here; duplicate backups fail in the audit."""
+        self.sink.exercise("schedules.idempotent")
+        if rec.outcome == "error" and not self.ctx.outages.contains(rec.start):
+            self.sink.fail(
+                "schedules.idempotent",
+                f"{rec.op} repeated with the same arguments on VM {rec.args[0].uuid} was "
+                f"refused ({rec.error_code}: {rec.detail}); a repeat must succeed and change "
+                "nothing",
+                expected="returns normally",
+                actual=f"{rec.error_code}: {rec.detail}",
+                at=rec.start,
+                calls=[rec],
+            )
 
     # ------------------------------------------------------- mid-run: repeats
 

@@ -20,12 +20,15 @@ from conformance.rules.base import (
 )
 from conformance.rules.connections import connect_probes
 from simulator.contract import (
+    BackupPluginError,
     BackupResult,
     ConnectionData,
     ConnectionMetadata,
     FieldConstraint,
+    OnDemandBackupOptions,
     Operation,
     PluginContext,
+    ResultState,
 )
 from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord
 from simulator.world import World, properties_for
@@ -140,8 +143,8 @@ class StartupChecker(Checker):
 
     def _lifecycle(self, rec: CallRecord) -> None:
         sink = self.sink
-        if self.world.platform.ready.triggered:
-            return  # the audit's own probes judge what they build
+        if rec.probe or self.world.platform.ready.triggered:
+            return  # the probes judge what they build, however short the run was
         if rec.op == CONSTRUCTOR and rec.outcome != "ok":
             sink.fail(
                 "startup.validate-passes-with-complete-properties",
@@ -260,6 +263,61 @@ class StartupChecker(Checker):
             if callable(close):
                 close()
 
+    def _work_with(
+        self, instance: Any, label: str, validated: CallRecord, baseline: CallRecord
+    ) -> Gen:
+        """A short lifecycle with an instance whose reduced properties validation accepted:
+        list, apply a VM's schedule again, back up with and without replication, restore,
+        ask about expiry. These are what properties are for; any failure (but UNSUPPORTED
+        replication) means validation should have refused them."""
+        ctx = self.ctx
+        world = self.world
+        steps: list[tuple[Operation, Any]] = [(Operation.LIST_RESULTS, (None, frozenset()))]
+        listing = list(baseline.result) if baseline.ok else []
+        vms = ctx.deployed_vms()
+        if vms:
+            i = vms[0]
+            info = world.fleet.info(i)
+            schedule = ctx.platform.vm_schedule.get(info.uuid)
+            if schedule is not None:
+                steps.append((Operation.APPLY_SCHEDULE, (info, schedule)))
+            steps.append((Operation.EXECUTE_BACKUP, (info, OnDemandBackupOptions())))
+            steps.append(
+                (Operation.EXECUTE_BACKUP, (info, OnDemandBackupOptions(replication=True)))
+            )
+            now = world.clock.now()
+            done = [
+                r.provider_id
+                for r in listing
+                if r.vm_uuid == info.uuid
+                and r.state is ResultState.DONE
+                and (r.expiration_date is None or r.expiration_date > now)
+            ]
+            if done:
+                steps.append((Operation.EXECUTE_RESTORE, (info, done[-1])))
+        ids = sorted(r.provider_id for r in listing)[:20]
+        steps.append((Operation.GET_EXPIRED_RESULTS, (ids,)))
+        for op, args in steps:
+            if not ctx.supported(op):
+                continue
+            if op in (Operation.LIST_RESULTS, Operation.GET_EXPIRED_RESULTS):
+                call = yield from ctx.cpp_call(instance, op, args)
+            else:
+                call = yield from world.invoker.call(
+                    "virtualfactory", instance, op, args[0].uuid, args, probe=True
+                )
+            replication = op is Operation.EXECUTE_BACKUP and args[1].replication
+            if call.ok or (replication and call.error_code == BackupPluginError.UNSUPPORTED.value):
+                continue
+            self.sink.fail(
+                "startup.validate-detects-missing-properties",
+                f"validate_configuration accepted {label}, but {op.value} then failed "
+                f"({call.outcome}: {call.detail}); it works with the complete properties, so "
+                "validation should have refused these",
+                calls=[validated, call, baseline],
+            )
+            return
+
     def _validate_probes(self, baseline: CallRecord | None) -> Gen:
         """Each property removed or made invalid: ConfigurationError or a working plugin."""
         world = self.world
@@ -325,18 +383,10 @@ class StartupChecker(Checker):
                         calls=[rec],
                     )
                     continue
-                if rec.outcome != "ok" or not can_probe:
+                if rec.outcome != "ok" or not can_probe or baseline is None:
                     continue
-                # Accepted: then the plugin must work without that property.
-                probe = yield from self.ctx.full_listing(instance)
-                if not probe.ok:
-                    sink.fail(
-                        "startup.validate-detects-missing-properties",
-                        f"validate_configuration accepted {label}, but list_results then "
-                        f"failed ({probe.outcome}: {probe.detail}); it works with the complete "
-                        "properties, so validation should have refused these",
-                        calls=[rec, probe, baseline],
-                    )
+                # Accepted: then the plugin must do its work without that property.
+                yield from self._work_with(instance, label, rec, baseline)
             finally:
                 close = getattr(instance, "close", None)
                 if callable(close):

@@ -180,6 +180,8 @@ class Task:
     schedule: BackupSchedule | None = None
     replication: bool = False
     backup_ref: str | None = None
+    #: Repeat the schedule call with the same arguments, as after a timeout.
+    repeat: bool = False
     backup_id: str | None = None
     started: float | None = None
     ended: float | None = None
@@ -391,12 +393,20 @@ class Platform:
         schedule: BackupSchedule | None = None,
         replication: bool = False,
         backup: str | None = None,
+        repeat: bool = False,
     ) -> Task:
-        """Receive a user request; refuse it or queue it on the VM's lock."""
+        """Receive a user request; refuse it or queue it on the VM's lock. With ``repeat``,
+        the task makes its schedule call twice with the same arguments, as Abiquo does
+        after a timeout or a retried task."""
         if kind not in TASK_KINDS and kind != PROBE:
             raise ValueError(f"unknown task kind {kind!r}; expected one of {TASK_KINDS}")
         task = self._new_task(
-            kind, vm_index, schedule=schedule, replication=replication, backup_ref=backup
+            kind,
+            vm_index,
+            schedule=schedule,
+            replication=replication,
+            backup_ref=backup,
+            repeat=repeat,
         )
         self.tasks_by_kind[kind] = self.tasks_by_kind.get(kind, 0) + 1
         if kind == "RESTORE":
@@ -676,6 +686,16 @@ class Platform:
         )
         return record
 
+    def _schedule_call(
+        self, task: Task, op: Operation, args: tuple[Any, ...]
+    ) -> Generator[simpy.Event, Any, CallRecord]:
+        """A schedule call; with ``task.repeat``, made once more with the same arguments
+        after it succeeded, and the repeat's outcome is the task's."""
+        record = yield from self._vf_call(task, op, args)
+        if task.repeat and record.ok:
+            record = yield from self._vf_call(task, op, args)
+        return record
+
     def _fail(self, task: Task, record: CallRecord) -> None:
         task.status = "failed"
         task.code = record.error_code or record.outcome
@@ -702,7 +722,7 @@ class Platform:
             self.fleet.set_deployed(i, True)
             schedule = task.schedule or _EMPTY
             if schedule.policies:
-                record = yield from self._vf_call(
+                record = yield from self._schedule_call(
                     task, Operation.APPLY_SCHEDULE, (self.fleet.info(i), schedule)
                 )
                 if not record.ok:
@@ -717,7 +737,7 @@ class Platform:
             new = task.schedule or _EMPTY
             yield from self._hypervisor_job(task, "HYPERVISOR_RECONFIGURE")
             if old != new:
-                record = yield from self._vf_call(
+                record = yield from self._schedule_call(
                     task, Operation.APPLY_NEW_SCHEDULE, (self.fleet.info(i), old, new)
                 )
                 if not record.ok:
@@ -732,7 +752,7 @@ class Platform:
         elif kind == "UNDEPLOY":
             schedule = self.vm_schedule.get(vm, _EMPTY)
             if schedule.policies:
-                record = yield from self._vf_call(
+                record = yield from self._schedule_call(
                     task, Operation.REMOVE_SCHEDULE, (self.fleet.info(i),)
                 )
                 if not record.ok:

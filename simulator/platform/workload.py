@@ -43,6 +43,7 @@ class TimelineItem:
     policies: tuple[str, ...] | None = None
     replication: bool = False
     backup: str = "latest"
+    repeat: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Workload:
             else:
                 last = self.platform.last_schedule.get(self.fleet.uuid(vm))
                 schedule = last if last is not None else self._mix()
-            self._submit(item.action, "DEPLOY", vm, schedule=schedule)
+            self._submit(item.action, "DEPLOY", vm, schedule=schedule, repeat=item.repeat)
         elif item.action == "reconfigure":
             current = self.platform.vm_schedule.get(self.fleet.uuid(vm), BackupSchedule())
             schedule = (
@@ -187,10 +188,10 @@ class Workload:
                 if item.policies is not None
                 else self._diff(current)
             )
-            self._submit("reconfigure", "RECONFIGURE", vm, schedule=schedule)
+            self._submit("reconfigure", "RECONFIGURE", vm, schedule=schedule, repeat=item.repeat)
         elif item.action == "undeploy":
             self._undeployed.append(vm)
-            self._submit("undeploy", "UNDEPLOY", vm)
+            self._submit("undeploy", "UNDEPLOY", vm, repeat=item.repeat)
         elif item.action == "backup_now":
             self._submit("backup_now", "BACKUP_NOW", vm, replication=item.replication)
         elif item.action == "restore":

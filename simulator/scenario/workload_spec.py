@@ -89,6 +89,13 @@ class TimelineEntry(Spec):
         ),
     )
     replication: Bool = Field(default=False, description="backup_now: ask for replication.")
+    repeat: Bool = Field(
+        default=False,
+        description=(
+            "deploy, redeploy, reconfigure, undeploy: the platform repeats the schedule call "
+            "with the same arguments, as it does after a timeout or a retried task."
+        ),
+    )
     backup: str = Field(
         default="latest",
         min_length=1,
@@ -117,6 +124,11 @@ class TimelineEntry(Spec):
         if self.replication and self.action != "backup_now":
             problems.append(
                 (("replication",), f"only backup_now takes replication, not {self.action}")
+            )
+        if self.repeat and self.action not in ("deploy", "reconfigure", "undeploy", "redeploy"):
+            schedule_actions = "deploy, redeploy, reconfigure and undeploy"
+            problems.append(
+                (("repeat",), f"only {schedule_actions} take repeat, not {self.action}")
             )
         if self.backup != "latest" and self.action != "restore":
             problems.append((("backup",), f"only restore takes backup, not {self.action}"))

@@ -1,0 +1,76 @@
+"""Verdicts that once came out wrong (issue 25), each through the CLI.
+
+- A plugin that refuses a repeated ``apply_schedule`` was judged conformant: the built-in
+  scenarios now repeat schedule calls, and a refused repeat fails ``schedules.idempotent``.
+- A ``validate_configuration`` that never fails was judged conformant: an accepted reduced
+  configuration now runs a short lifecycle, and its failure fails the missing-property rule.
+- A scenario of one second failed the reference plugin on startup validation.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.cli import main
+from conformance.exit_codes import ExitCode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _check(plugin: str, out: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
+    """``bpcert check`` in a child process, as a user runs it; its exit code, output, rules."""
+    command = [sys.executable, "-m", "conformance", "check", "--plugin", plugin]
+    done = subprocess.run(
+        [*command, "--quiet", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    report = json.loads((out / "report.json").read_text())
+    return done.returncode, done.stdout + done.stderr, {r["id"]: r for r in report["rules"]}
+
+
+def test_a_refused_repeat_of_apply_schedule_is_non_conformant(tmp_path: Path) -> None:
+    plugin = "tests.plugins.refuses_repeat:RefusesRepeatedApplyPlugin"
+    code, output, rules = _check(plugin, tmp_path, "--scenario", "smoke", "--examples", "0")
+    assert code == ExitCode.FINDINGS, output
+    idempotent = rules["schedules.idempotent"]
+    assert idempotent["status"] == "fail"
+    first = idempotent["findings"][0]
+    assert "applySchedule repeated with the same arguments" in first["message"]
+    assert "INVALID_SCHEDULE" in first["message"] and "job already exists" in first["message"]
+    assert "Traceback" not in output
+
+
+def test_a_validation_that_never_fails_is_non_conformant(tmp_path: Path) -> None:
+    plugin = "tests.plugins.validates_nothing:ValidatesNothingPlugin"
+    code, output, rules = _check(plugin, tmp_path, "--scenario", "smoke", "--examples", "0")
+    assert code == ExitCode.FINDINGS, output
+    missing = rules["startup.validate-detects-missing-properties"]
+    assert missing["status"] == "fail"
+    messages = " ".join(f["message"] for f in missing["findings"])
+    assert "validate_configuration accepted" in messages
+    # The reference lists without its properties: the lifecycle is what shows the need.
+    assert "executeBackup then failed" in messages
+
+
+def test_a_one_second_scenario_gives_the_reference_no_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "blink.yaml"
+    scenario.write_text("name: blink\nduration: 1s\nfleet:\n  vms: 2\n")
+    out = tmp_path / "out"
+    code = main(["run", str(scenario), "--plugin", "reference", "--quiet", "--out", str(out)])
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    rules = {r["id"]: r for r in report["rules"]}
+    assert code == ExitCode.OK and report["verdict"] == "conformant"
+    assert rules["startup.validate-passes-with-complete-properties"]["status"] == "pass"
