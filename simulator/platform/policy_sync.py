@@ -154,8 +154,12 @@ class PolicySync:
                 ignored += 1
                 continue
             current = platform.vm_schedule.get(vm, BackupSchedule())
-            platform.vm_schedule[vm] = BackupSchedule(policies=(*current.policies, policy))
             held.add(vm)
+            if any(p.code == code for p in current.policies):
+                # Assigned since the members were read (a deploy or reconfigure ran
+                # meanwhile): the platform already holds what the answer says.
+                continue
+            platform.vm_schedule[vm] = BackupSchedule(policies=(*current.policies, policy))
             gained += 1
             self._trace(vm, code, "gained")
         for vm in sorted(held - answer):
