@@ -25,6 +25,9 @@ _Listing = list[BackupResult]
 class _Spoiled(ReferencePlugin):
     """The reference plugin; subclasses spoil :meth:`spoil` what ``list_results`` returns."""
 
+    # list_results is called only by the abiquo-4.0.4 results check.
+    contract_profiles = ("abiquo-4.0.4",)
+
     def spoil(self, results: _Listing) -> Any:
         """The answer to send instead of ``results``."""
         return results
@@ -60,6 +63,8 @@ class MillionResults(ReferencePlugin):
     """Answers one ``get_expired_results`` (one in the whole process) with a million ids
     it was never asked about."""
 
+    # get_expired_results is called only by the abiquo-4.0.4 results check.
+    contract_profiles = ("abiquo-4.0.4",)
     padded: bool = False
 
     def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
