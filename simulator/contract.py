@@ -24,8 +24,13 @@ field name, a naive datetime or a malformed schedule time is an error that names
 field and the rule it broke.
 
 This module imports only the standard library and pydantic, so that a plugin author
-can import it without pulling in any test tool. It is one module on purpose, longer than
-most: it is the whole contract a vendor reads, in one place.
+can import it without pulling in any test tool.
+
+Kept whole: it is one concept, the contract a vendor codes against, and a vendor reads it
+top to bottom as the Python twin of the Java interface (enums, exceptions, the models the
+methods take and return, the plugin protocol and its base class). Split, the reader would
+chase one interface through several files, and ``from simulator.contract import ...``
+must keep naming every one of these.
 """
 
 from __future__ import annotations
