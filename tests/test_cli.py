@@ -72,6 +72,36 @@ def test_a_class_missing_a_method_is_a_usage_error_naming_it(tmp_path: Path) -> 
     assert "execute_backup takes (connection, vm)" in result.stderr
 
 
+@pytest.mark.parametrize("launcher", ["script", "module"])
+def test_a_plugin_module_in_the_working_directory_loads_through_the_script_and_python_m(
+    tmp_path: Path, launcher: str
+) -> None:
+    # python -m puts the working directory on sys.path; the console script must too, or
+    # `--plugin vendor_here:Plugin` works one way and not the other.
+    (tmp_path / "vendor_here.py").write_text(
+        "from simulator.reference import ReferencePlugin\n"
+        "class Plugin(ReferencePlugin):\n"
+        "    pass\n"
+    )
+    (tmp_path / "blink.yaml").write_text("name: blink\nduration: 1s\nfleet:\n  vms: 2\n")
+    program = (
+        [str(Path(sys.executable).parent / "bpcert")]
+        if launcher == "script"
+        else [sys.executable, "-m", "conformance"]
+    )
+    result = subprocess.run(
+        [*program, "run", "blink.yaml", "--plugin", "vendor_here:Plugin", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "verdict: conformant" in result.stdout
+
+
 def test_a_malformed_scenario_names_file_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nduration: 1d\nfleet:\n  vms: 3\nplatform:\n  chek_delay: 10m\n")

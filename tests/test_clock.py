@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import simpy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.clock import DEFAULT_START, SimClock
 
 
+# No deadline: what is tested is the instants, and a busy machine makes any example slow.
+@settings(deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=10 * 86400), min_size=1, max_size=20))
 def test_now_follows_the_environment_across_steps(delays: list[float]) -> None:
     # now() keeps the last instant it computed; it must never answer a stale one.
