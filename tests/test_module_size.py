@@ -27,7 +27,6 @@ PENDING = frozenset(
         "conformance/properties/stateful.py",
         "conformance/rules/polling.py",
         "simulator/bridge/process.py",
-        "simulator/bridge/protocol.py",
         "simulator/platform/core.py",
         "simulator/platform/invoker.py",
     }
