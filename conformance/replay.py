@@ -34,6 +34,7 @@ __all__ = [
     "display_path",
     "launcher",
     "run_replay",
+    "scenario_word",
 ]
 
 #: ``--call-timeout``'s default: a replay names the flag only when it differs.
@@ -117,7 +118,7 @@ class ReplayFlags:
         return words
 
 
-def _scenario_word(scenario: str | Path) -> str:
+def scenario_word(scenario: str | Path) -> str:
     """A built-in scenario's name as it is; a file's path as :func:`display_path` gives it."""
     text = str(scenario)
     if isinstance(scenario, Path) or text.endswith((".yaml", ".yml")) or os.sep in text:
@@ -127,7 +128,7 @@ def _scenario_word(scenario: str | Path) -> str:
 
 def run_replay(scenario: str | Path, flags: ReplayFlags, seed: int | None) -> str:
     """``bpcert run SCENARIO ...``: replays one scenario run (or one finding of it)."""
-    words = [*launcher(), "run", _scenario_word(scenario), *flags.args()]
+    words = [*launcher(), "run", scenario_word(scenario), *flags.args()]
     if seed is not None:
         words += ["--seed", str(seed)]
     return shlex.join(words)
@@ -145,7 +146,7 @@ def check_replay(
     """``bpcert check ...``: replays a check (``scenarios`` ``None`` means the default set)."""
     words = [*launcher(), "check", *flags.args()]
     for scenario in scenarios or ():
-        words += ["--scenario", _scenario_word(scenario)]
+        words += ["--scenario", scenario_word(scenario)]
     for glob in rules:
         words += ["--rules", glob]
     for glob in skip:

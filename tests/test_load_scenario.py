@@ -57,10 +57,11 @@ def test_a_scenario_with_a_manager_per_datacenter_runs_as_a_load_run_and_replays
 
     # The replay names the scenario and runs the same worlds again, byte for byte.
     replay = shlex.split(report.replay)
-    assert replay[:2] == ["bpcert", "load"] and "--scenario" in replay
+    assert Path(replay[0]).name == "bpcert" and replay[1] == "load" and "--scenario" in replay
     assert "--vms" not in replay and "--seed" in replay
     again = tmp_path / "again"
-    assert main([*replay[1:], "--workers", "2", "--out", str(again), "--quiet"]) == 0
+    words = replay[replay.index("load") :]
+    assert main([*words, "--workers", "2", "--out", str(again), "--quiet"]) == 0
     for name in traces:
         assert (again / name).read_bytes() == (out / name).read_bytes()
         calls = [json.loads(line) for line in (out / name).read_text().splitlines()]

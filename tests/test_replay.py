@@ -139,3 +139,95 @@ def test_a_properties_file_lacking_a_required_key_is_a_usage_error_naming_file_a
         assert "reference.replication.enabled" in message
         assert "complete example properties" not in message
         assert "Traceback" not in result.stderr
+
+
+def _as_printed(path: Path) -> str:
+    """``path`` as a replay printed from the project root names it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _script() -> str:
+    """The ``bpcert`` console script of this environment, as a user in the root types it."""
+    return _as_printed(Path(sys.executable).parent / "bpcert")
+
+
+def test_a_replay_under_a_non_default_profile_names_it_and_reproduces_the_finding(
+    tmp_path: Path,
+) -> None:
+    # The plugin declares every profile; its bug is in list_results, which only
+    # abiquo-4.0.4 calls. A replay without --profile runs abiquo-6.0 and passes.
+    plugin = "tests.plugins.profile_bug:DuplicatesUnder404"
+    out = tmp_path / "check"
+    checked = _shell(
+        [
+            *(_script(), "check", "--plugin", plugin, "--profile", "abiquo-4.0.4"),
+            *("--scenario", "smoke", "--examples", "0", "--quiet", "--out", str(out)),
+        ]
+    )
+    assert checked.returncode == ExitCode.FINDINGS, checked.stderr
+    report = _report(out)
+    assert report["profile"] == "abiquo-4.0.4"
+    assert shlex.split(report["replay"])[0] == _script()
+    finding = _failing(report)["polling.unique-ids-per-answer"]["findings"][0]
+    words = shlex.split(finding["replay"])
+    for replay in (words, shlex.split(report["replay"])):
+        assert replay[replay.index("--profile") + 1] == "abiquo-4.0.4", replay
+    again = tmp_path / "again"
+    replayed = _shell([*words, "--quiet", "--out", str(again)])
+    assert replayed.returncode == ExitCode.FINDINGS, replayed.stderr
+    found = _failing(_report(again))["polling.unique-ids-per-answer"]["findings"]
+    assert (finding["message"], finding["at"]) in {(f["message"], f["at"]) for f in found}
+    # The flag is what reproduces it: the same line without it is another profile's run.
+    i = words.index("--profile")
+    newest = _shell([*words[:i], *words[i + 2 :], "--quiet", "--out", str(tmp_path / "newest")])
+    assert newest.returncode == ExitCode.OK, newest.stdout
+    assert _report(tmp_path / "newest")["profile"] == "abiquo-6.0"
+
+
+def test_a_load_replay_starts_with_the_launcher_and_runs_the_same_load_again(
+    tmp_path: Path,
+) -> None:
+    props = tmp_path / "vendor.properties"
+    props.write_text("reference.timeout.seconds=20\nreference.replication.enabled=true\n")
+    out = tmp_path / "load"
+    loaded = _shell(
+        [
+            *(_script(), "load", "--vms", "40", "--days", "0.25", "--latency", "fixed"),
+            *("--profile", "abiquo-4.7", "--call-timeout", "7", "--properties", str(props)),
+            *("--seed", "4", "--quiet", "--out", str(out)),
+        ]
+    )
+    assert loaded.returncode == ExitCode.OK, loaded.stderr
+    words = shlex.split(_report(out)["replay"])
+    assert words[:2] == [_script(), "load"], words
+    for flag, value in (
+        ("--profile", "abiquo-4.7"),
+        ("--call-timeout", "7"),
+        ("--properties", str(props)),
+        ("--seed", "4"),
+    ):
+        assert words[words.index(flag) + 1] == value, (flag, words)
+    again = tmp_path / "again"
+    replayed = _shell([*words, "--quiet", "--out", str(again)])
+    assert replayed.returncode == ExitCode.OK, replayed.stderr
+    assert (again / "trace.jsonl").read_bytes() == (out / "trace.jsonl").read_bytes()
+
+
+def test_a_sweep_replay_starts_with_the_launcher_and_carries_every_flag(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    swept = _bpcert(
+        *("sweep", "--vms", "20,40", "--days", "0.25", "--latency", "fixed", "--seeds", "2"),
+        *("--profile", "abiquo-4.7", "--call-timeout", "7", "--workers", "0", "--quiet"),
+        *("--out", str(out)),
+    )
+    assert swept.returncode == ExitCode.OK, swept.stderr
+    report = _report(out)
+    words = shlex.split(report["replay"])
+    python = _as_printed(Path(sys.executable))
+    assert words[:4] == [python, "-m", "conformance", "sweep"], words
+    for flag, value in (("--profile", "abiquo-4.7"), ("--call-timeout", "7"), ("--seeds", "2")):
+        assert words[words.index(flag) + 1] == value, (flag, words)
+    again = tmp_path / "again"
+    replayed = _shell([*words, "--workers", "0", "--quiet", "--out", str(again)])
+    assert replayed.returncode == ExitCode.OK, replayed.stderr
+    assert _report(again)["load"]["growth"] == report["load"]["growth"]

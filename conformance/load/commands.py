@@ -230,6 +230,7 @@ def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
         "properties": _properties(args),
         "trace_level": args.trace_level,
         "profile": args.profile,
+        "properties_file": args.properties,
     }
     try:
         if args.scenario is not None:
@@ -407,6 +408,27 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     return report.exit_code
 
 
+def _sweep_replay(args: argparse.Namespace, job: LoadJob) -> str:
+    """The ``bpcert sweep`` command that runs this sweep again, as it was launched."""
+    from conformance.replay import launcher
+
+    words = [*launcher(), "sweep", *job.replay_flags().args(), "--vms", args.vms]
+    words += ["--check-delays", args.check_delays, "--days", f"{args.days:g}"]
+    if args.seeds:
+        words += ["--seeds", args.seeds]
+    elif args.seed is not None:
+        words += ["--seed", str(args.seed)]
+    if args.policy_mix is not None:
+        words += ["--policy-mix", args.policy_mix]
+    if args.latency != "measured":
+        words += ["--latency", args.latency]
+    elif args.latency_factor != 1.0:
+        words += ["--latency-factor", f"{args.latency_factor:g}"]
+    if args.limit != GROWTH_LIMIT:
+        words += ["--limit", f"{args.limit:g}"]
+    return shlex.join(words)
+
+
 def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     from reports.render import write_report
 
@@ -429,6 +451,7 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
             isolation=args.isolation,
             call_timeout_s=args.call_timeout,
             properties=_properties(args),
+            properties_file=args.properties,
             profile=args.profile,
         )
         for job in jobs:
@@ -472,21 +495,11 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     else:
         with process_pool(args.workers) as pool:
             results = run_sweep(jobs, pool, on_result=show)
-    replay = ["bpcert", "sweep", "--plugin", args.plugin, "--vms", args.vms]
-    replay += ["--check-delays", args.check_delays, "--days", f"{args.days:g}"]
-    if args.seeds:
-        replay += ["--seeds", args.seeds]
-    elif args.seed is not None:
-        replay += ["--seed", str(args.seed)]
-    if args.policy_mix is not None:
-        replay += ["--policy-mix", args.policy_mix]
-    if args.latency != "measured":
-        replay += ["--latency", args.latency]
     report = sweep_run_report(
         results,
         started=started,
         wall_s=time.perf_counter() - wall0,
-        replay=shlex.join(replay),
+        replay=_sweep_replay(args, jobs[0]),
         limit=args.limit,
         failed=failed,
     )

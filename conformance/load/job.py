@@ -24,6 +24,7 @@ from conformance.load.template import (
     build_load_scenario,
     scenario_for_load,
 )
+from conformance.replay import ReplayFlags, display_path, launcher, scenario_word
 from reports.model import PluginInfo, ScenarioSummary
 from simulator.metrics import StreamingHistogram
 from simulator.scenario import Scenario
@@ -55,6 +56,8 @@ class LoadJob:
     scenario_ref: str | None = None
     #: The contract profile (``--profile``); None: the newest the plugin declares.
     profile: str | None = None
+    #: The file ``properties`` were read from (``--properties``), for the replay.
+    properties_file: str | None = None
 
     @classmethod
     def for_scenario(
@@ -121,12 +124,23 @@ class LoadJob:
             return path
         return path.with_name(f"{path.stem}-dc{datacenter + 1}{path.suffix}")
 
+    def replay_flags(self) -> ReplayFlags:
+        """The flags of this job that change its outcome, as a replay prints them."""
+        return ReplayFlags(
+            plugin=self.plugin,
+            isolation=self.isolation,
+            properties=None if self.properties_file is None else display_path(self.properties_file),
+            call_timeout_s=self.call_timeout_s,
+            profile=self.profile,
+        )
+
     def replay(self) -> str:
-        """The ``bpcert load`` command that runs this job again."""
+        """The ``bpcert load`` command that runs this job again, as the run was launched."""
         # A scenario sets the template's options itself (and refuses them on the line).
-        template = self.scenario_ref is None
-        parts = ["bpcert", "load", "--plugin", self.plugin]
-        parts += ["--vms", str(self.vms)] if template else ["--scenario", str(self.scenario_ref)]
+        ref = self.scenario_ref
+        template = ref is None
+        parts = [*launcher(), "load", *self.replay_flags().args()]
+        parts += ["--vms", str(self.vms)] if ref is None else ["--scenario", scenario_word(ref)]
         parts += ["--days", _exact(self.days), "--check-delay", _exact(self.check_delay_s)]
         if template and self.policy_mix is not None:
             parts += ["--policy-mix", self.policy_mix]
@@ -136,12 +150,8 @@ class LoadJob:
             parts += ["--latency", self.latency]
         elif template and self.latency_factor != 1.0:
             parts += ["--latency-factor", f"{self.latency_factor:g}"]
-        if self.isolation != "in-process":
-            parts += ["--isolation", self.isolation]
         if template and self.datacenters is not None:
             parts += ["--datacenters", str(self.datacenters)]
-        if self.profile is not None:
-            parts += ["--profile", self.profile]
         return shlex.join(parts)
 
 
