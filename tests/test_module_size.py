@@ -24,7 +24,6 @@ MARKER = "Kept whole:"
 PENDING = frozenset(
     {
         "conformance/load/bench.py",
-        "conformance/properties/stateful.py",
         "conformance/rules/polling.py",
         "simulator/bridge/process.py",
         "simulator/platform/core.py",
