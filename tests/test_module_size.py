@@ -24,7 +24,6 @@ MARKER = "Kept whole:"
 PENDING = frozenset(
     {
         "conformance/load/bench.py",
-        "conformance/rules/polling.py",
         "simulator/bridge/process.py",
         "simulator/platform/core.py",
         "simulator/platform/invoker.py",

@@ -5,6 +5,11 @@ across answers) and folds it into the shared :class:`~conformance.rules.observat
 At the end (``audit``) a full listing is compared with everything the polls returned, and
 direct probes (``probe``) ask about an id the backup system never had and about a result
 created exactly at ``last_check_date``.
+
+Kept whole: it is one capability, and every capability's rules, online check, audit and
+probes live in one module so that a rule is one place to read (docs/architecture.md).
+The checker is one state, what the polls returned, which the answers build and the audit
+and the probes read; split, each half would reach into the other's.
 """
 
 from __future__ import annotations
