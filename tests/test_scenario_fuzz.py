@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,12 @@ backup_system:
 
 #: Peak memory of a refused run: the interpreter, bpcert's imports and the refusal.
 MAX_RSS_MB = 200
-#: CPU seconds a run of a case may use before the kernel stops it (a hang is a failure).
-CPU_LIMIT_S = 20
+#: CPU seconds each process of a refused case may use before the kernel stops it: the
+#: interpreter and bpcert's imports take about a quarter of it, so reading and refusing
+#: any file, at or past every bound, must be quick (a hang or a slow pass is a failure).
+CPU_LIMIT_S = 1
+#: The same for a valid case, which also simulates its scenario and draws its report.
+VALID_CPU_LIMIT_S = 20
 #: Address space of a case: an alias bomb fails fast here instead of filling the machine.
 ADDRESS_SPACE_BYTES = 2 << 30
 
@@ -79,6 +84,20 @@ def _laughs(levels: int, field: str = "description") -> bytes:
     ]
     body = "\n".join(f"  {a}" for a in anchors)
     return _with("name: fuzz", f"name: fuzz\nx-anchors:\n{body}\n{field}: *a{levels}")
+
+
+def _values(count: int, value: str = "1") -> bytes:
+    """A file of ``count`` values in all: the base's, and a list of the rest."""
+    base = BASE.count(":") + BASE.count("- ") + BASE.count("{") + 20  # a bound, not exact
+    listed = ", ".join([value] * (count - base))
+    return _with("name: fuzz", f"name: fuzz\ndescription: [{listed}]")
+
+
+def _timeline_mistakes(entries: int) -> bytes:
+    timeline = "".join(
+        f"    - {{at: {i}m, action: restore, vm: 0, replication: true}}\n" for i in range(entries)
+    )
+    return _with("name: fuzz", f"name: fuzz\nworkload:\n  timeline:\n{timeline}")
 
 
 def _zip() -> bytes:
@@ -129,6 +148,13 @@ CASES: tuple[Case, ...] = (
         names="configurations",
     ),
     Case("seed-huge", _with("name: fuzz", "name: fuzz\nseed: " + "1" * 40), names="seed"),
+    # YAML 1.1 reads these as numbers that PyYAML computes without int()'s digit limit
+    Case("base-60-long", _with("vms: 2", "vms: 1" + ":00" * 40_000), names="fleet.vms"),
+    Case("base-60-float", _with("vms: 2", "vms: 1" + ":00" * 40_000 + ".5"), names="fleet.vms"),
+    Case("hex-long", _with("vms: 2", "vms: 0x" + "f" * 100_000), names="fleet.vms"),
+    Case("binary-long", _with("vms: 2", "vms: 0b" + "1" * 100_000), names="fleet.vms"),
+    Case("float-long", _with("vms: 2", "vms: 1." + "0" * 5_000_000), names="fleet.vms"),
+    Case("numbers-at-bound", _values(19_990, "1" + ":59" * 33), names="description"),
     Case(
         "latency-1e12", _with("name: fuzz", "name: fuzz\nlatency: {fixed: 1.0e+12}"), names="fixed"
     ),
@@ -194,14 +220,22 @@ CASES: tuple[Case, ...] = (
     ),
     Case("top-list", b"- 1\n- 2\n", names="mapping"),
     Case("top-huge-string", b"x" * 3_000_000, names="mapping"),
+    Case("mistakes-2000", _timeline_mistakes(2_000), names="more problems"),
+    # as many values as a file may hold, and one past that
+    Case("values-at-bound", _values(19_990), names="description"),
+    Case("nested-values-at-bound", _values(19_990, "[" * 40 + "]" * 40), names="description"),
+    Case("values-past-bound", _values(20_100), names="20,000 values"),
     # size
     Case("oversized", BASE.encode() + b"#" * (11 << 20) + b"\n", names="bytes"),
 )
 
 
-def _limits() -> None:  # pragma: no cover - runs in the child
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT_S, CPU_LIMIT_S))
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
+def _limits(cpu_s: int) -> Callable[[], None]:
+    def limit() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
+
+    return limit
 
 
 @dataclass(frozen=True)
@@ -213,14 +247,18 @@ class Outcome:
     max_rss_mb: float
 
 
-#: Runs bpcert and, at exit, writes its own peak resident memory (VmHWM) to a file. The
-#: child measures itself: a forked child's rusage counts the parent's pages it started with.
+#: Runs bpcert and, at exit, writes the peak resident memory (kB) of itself (VmHWM) and
+#: of the run it supervised, which reads the file (its child's ru_maxrss). The driver
+#: measures itself: a forked child's rusage counts the parent's pages it started with.
 _DRIVER = """\
-import atexit, runpy, sys
+import atexit, resource, runpy, sys
 report = sys.argv.pop(1)
 def peak():
-    with open("/proc/self/status") as status, open(report, "w") as out:
-        out.write(next(line for line in status if line.startswith("VmHWM:")))
+    with open("/proc/self/status") as status:
+        own = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(report, "w") as out:
+        out.write(str(max(own, child)))
 atexit.register(peak)
 runpy.run_module("conformance", run_name="__main__", alter_sys=True)
 """
@@ -239,11 +277,11 @@ def _run(case: Case, tmp: Path) -> Outcome:
         stderr=subprocess.PIPE,
         env=env,
         cwd=tmp,
-        preexec_fn=_limits,
+        preexec_fn=_limits(VALID_CPU_LIMIT_S if case.valid else CPU_LIMIT_S),
         check=False,
     )
     stderr = done.stderr.decode("utf-8", errors="replace")
-    peak_kb = float(report.read_text().split()[1]) if report.exists() else float("nan")
+    peak_kb = float(report.read_text()) if report.exists() else float("nan")
     return Outcome(done.returncode, stderr, peak_kb / 1024)
 
 

@@ -8,7 +8,13 @@ whatever it holds. Before any YAML is composed, :func:`check_text` refuses:
   return are text), or the magic number of an archive or an executable;
 - nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES` nodes, or more than
   :data:`MAX_ALIASES` aliases. These are counted on the parser's events, which never
-  recurse, so that 100,000 opening brackets cost a scan and no stack.
+  recurse, so that 100,000 opening brackets cost a scan and no stack;
+- a number literal longer than :data:`MAX_INTEGER_DIGITS` characters, in any of YAML
+  1.1's forms (decimal, hexadecimal, octal, binary, base 60).
+
+Each pass of the loader costs a few microseconds a node, so the bounds keep the worst
+document a file may hold (``tests/test_scenario_fuzz.py`` loads them) well within a
+second.
 
 After composing, :func:`check_expansion` refuses a document whose aliases would expand it
 past :data:`MAX_EXPANDED_NODES` nodes ("billion laughs": ten aliases of ten aliases ...
@@ -23,6 +29,7 @@ parser, with the same nodes and marks); the pure-Python parser is the fallback.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 import yaml
 
@@ -46,15 +53,22 @@ __all__ = [
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 #: The deepest nesting of mappings and sequences (the scenario format needs 6).
 MAX_DEPTH = 50
-#: How many nodes (scalars, mappings, sequences) a document may hold as written.
-MAX_NODES = 200_000
+#: How many nodes (scalars, mappings, sequences) a document may hold as written. The
+#: largest built-in holds under 300; every node costs a few microseconds in each pass of
+#: the loader (scan, compose, checks, construct), and this keeps the worst document far
+#: below a second.
+MAX_NODES = 20_000
 #: How many aliases (``*name``) a document may use.
 MAX_ALIASES = 1_000
 #: How many nodes a document may hold once every alias is expanded.
 MAX_EXPANDED_NODES = 1_000_000
-#: The longest integer literal (Python refuses to read those over 4,300 digits anyway).
+#: The longest number literal, in characters after its sign: decimal, hexadecimal, octal, binary and
+#: YAML 1.1's base 60 (``1:30:00``). PyYAML computes a base-60 or hexadecimal one in
+#: Python, without the 4,300-digit limit of ``int(str)``, so a long one is a huge int
+#: (or a float overflow) that no message can even print.
 MAX_INTEGER_DIGITS = 100
-_LONG_INTEGER = re.compile(rf"[-+]?[0-9][0-9_]{{{MAX_INTEGER_DIGITS},}}")
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_RESOLVER = yaml.resolver.Resolver()
 
 #: Leading bytes of files that are no text: zip (also jar, docx), gzip, ELF, PE, PDF, PNG.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -179,19 +193,32 @@ def _check_events(text: str) -> None:
             is_key = start()
             if is_key:
                 stack[-1].at = event.value if len(event.value) <= 80 else "?"
-            elif not event.style and _LONG_INTEGER.fullmatch(event.value):
-                raise _at(
-                    event,
-                    f"an integer of {len(event.value):,} digits; numbers in a scenario "
-                    f"have at most {MAX_INTEGER_DIGITS}",
-                    path(),
-                )
+            elif not event.style and len(event.value) > MAX_INTEGER_DIGITS:
+                _refuse_long_number(event, path)
             done(is_key)
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
                 raise _at(event, f"more than {MAX_ALIASES:,} aliases", path())
             done(start())
+
+
+def _refuse_long_number(event: yaml.ScalarEvent, path: Callable[[], str]) -> None:
+    """Refuse a plain scalar that YAML reads as a number written in too many characters."""
+    value = event.value
+    length = len(value.lstrip("+-"))
+    if length <= MAX_INTEGER_DIGITS:
+        return
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    if tag not in _NUMBER_TAGS:
+        return
+    what = "an integer" if tag.endswith(":int") else "a number"
+    raise _at(
+        event,
+        f"{what} written in {length:,} characters; a number in a scenario has at most "
+        f"{MAX_INTEGER_DIGITS}",
+        path(),
+    )
 
 
 def _at(event: yaml.Event | yaml.Node, what: str, field: str = "") -> YamlLimitError:
@@ -204,44 +231,71 @@ def _at(event: yaml.Event | yaml.Node, what: str, field: str = "") -> YamlLimitE
     )
 
 
-def check_expansion(root: yaml.Node) -> None:
-    """Refuse a composed document whose aliases expand it too far or too deep, or loop."""
-    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, expanded depth)
-    open_nodes: set[int] = set()
+#: A path down the node tree as a chain of ``(parent chain, part)`` pairs: a step costs
+#: one tuple, however deep, and the dotted path is spelt out only for a message.
+_Chain = tuple["_Chain", str | int] | None
 
-    def measure(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
+
+def _spelt(chain: _Chain) -> str:
+    parts: list[str | int] = []
+    while chain is not None:
+        chain, part = chain
+        parts.append(part)
+    return dotted_path(tuple(reversed(parts)))
+
+
+def check_expansion(root: yaml.Node) -> None:
+    """Refuse a composed document whose aliases expand it too far or too deep, or loop.
+
+    Each node is measured once (an alias reuses its anchor's measure), so the cost is
+    that of the document as written; a scalar costs one count.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # collection id -> (expanded size, depth)
+    open_nodes: set[int] = set()
+    scalar = yaml.ScalarNode
+    mapping = yaml.MappingNode
+
+    def measure(node: yaml.Node, chain: _Chain) -> tuple[int, int]:
         # An anchor comes before its aliases and is measured there first, so this
         # recursion follows the document as written: at most MAX_DEPTH deep.
         key = id(node)
         known = measured.get(key)
         if known is not None:
             return known
-        where = dotted_path(path)
         if key in open_nodes:
-            raise _at(node, "an alias that refers to the node it is in", where)
+            raise _at(node, "an alias that refers to the node it is in", _spelt(chain))
+        open_nodes.add(key)
         size, depth = 1, 0
-        if isinstance(node, yaml.CollectionNode):
-            open_nodes.add(key)
-            if isinstance(node, yaml.MappingNode):
-                children = [(part, (*path, _key_name(k))) for k, v in node.value for part in (k, v)]
-            else:
-                children = [(item, (*path, i)) for i, item in enumerate(node.value)]
-            for child, child_path in children:
-                child_size, child_depth = measure(child, child_path)
-                size += child_size
-                depth = max(depth, child_depth)
-                if size > MAX_EXPANDED_NODES:
-                    raise _at(
-                        node, f"aliases that expand it past {MAX_EXPANDED_NODES:,} values", where
-                    )
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _at(node, f"aliases that nest it deeper than {MAX_DEPTH} levels", where)
-            open_nodes.discard(key)
+        if type(node) is mapping:
+            pairs = node.value
+            children: Iterable[tuple[str | int, yaml.Node]] = (
+                (_key_name(k), part) for k, v in pairs for part in (k, v)
+            )
+        else:
+            children = enumerate(node.value)
+        for part, child in children:
+            if type(child) is scalar:
+                size += 1
+                continue
+            child_size, child_depth = measure(child, (chain, part))
+            size += child_size
+            if child_depth > depth:
+                depth = child_depth
+            if size > MAX_EXPANDED_NODES:
+                raise _at(
+                    node,
+                    f"aliases that expand it past {MAX_EXPANDED_NODES:,} values",
+                    _spelt(chain),
+                )
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _at(node, f"aliases that nest it deeper than {MAX_DEPTH} levels", _spelt(chain))
+        open_nodes.discard(key)
         measured[key] = (size, depth)
         return size, depth
 
-    measure(root, ())
+    if type(root) is not scalar:
+        measure(root, None)
 
 
 def _key_name(key: yaml.Node) -> str:

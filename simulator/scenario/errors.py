@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "MAX_SHOWN_PROBLEMS",
     "Loc",
     "ScenarioError",
     "ScenarioProblem",
@@ -92,6 +93,10 @@ class ScenarioProblem:
         )
 
 
+#: How many problems ``str(ScenarioError)`` lists; :attr:`ScenarioError.problems` holds all.
+MAX_SHOWN_PROBLEMS = 20
+
+
 class ScenarioError(Exception):
     """A scenario that cannot be loaded: bad YAML, a bad key or value, an unknown name.
 
@@ -100,7 +105,8 @@ class ScenarioError(Exception):
     bad key (``policies[0].configurations[1].time``, empty when the problem is not
     about one key) and ``message`` says what was expected and what came. When a file
     has several problems, ``problems`` holds all of them in file order, the attributes
-    describe the first, and ``str()`` gives one line per problem.
+    describe the first, and ``str()`` gives one line per problem, for the first
+    :data:`MAX_SHOWN_PROBLEMS` of them.
     """
 
     def __init__(
@@ -119,7 +125,12 @@ class ScenarioError(Exception):
         self.field = field
         self.message = message
         self.problems = problems or (ScenarioProblem(line, column, field, message),)
-        super().__init__("\n".join(p.render(source) for p in self.problems))
+        # A generated file can hold thousands of the same mistake: the first ones say it.
+        shown = [p.render(source) for p in self.problems[:MAX_SHOWN_PROBLEMS]]
+        more = len(self.problems) - len(shown)
+        if more:
+            shown.append(f"{source}: ... and {more:,} more problems")
+        super().__init__("\n".join(shown))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (scenario_error, (self.source, self.problems))

@@ -284,7 +284,7 @@ def load_scenario_text(text: str, source: str = "<string>") -> Scenario:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(source, f"invalid YAML: {exc}") from None
-    except ValueError as exc:  # e.g. a timestamp like 2026-13-45
+    except (ValueError, ArithmeticError) as exc:  # e.g. a timestamp like 2026-13-45
         raise ScenarioError(source, f"invalid YAML value: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(
