@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from typing import ClassVar
 
+from conformance.selftest.building import swallowed
 from conformance.selftest.honest import CachedLoginPlugin, ListResultsGeneration
 from simulator.contract import (
     BackupPluginError,
@@ -130,44 +131,43 @@ class UntranslatedBackendErrorPlugin(ReferencePlugin):
         return _restore_result(_session(connection).start_restore(vm.uuid, backup_id))
 
 
-class NotFoundAsVmNotFoundPlugin(ReferencePlugin):
+class _NotFoundAsPlugin(ReferencePlugin):
+    """The reference, but execute_restore raises :attr:`not_found_code` where ``BACKUP_NOT_FOUND``
+    fits."""
+
+    #: The code an unknown backup id is reported with (the bug).
+    not_found_code: ClassVar[BackupPluginError]
+
+    def execute_restore(
+        self, connection: Connection, vm: VirtualMachineInfo, backup_id: str
+    ) -> RestoreResult:
+        """As the reference, with the wrong code."""
+        try:
+            return super().execute_restore(connection, vm, backup_id)
+        except BackupPluginException as error:
+            if error.error is BackupPluginError.BACKUP_NOT_FOUND:
+                raise BackupPluginException(self.not_found_code, error.message) from error
+            raise
+
+
+class NotFoundAsVmNotFoundPlugin(_NotFoundAsPlugin):
     """Bug: every "not found" from the backend becomes ``VM_NOT_FOUND``, also an unknown
     backup id in execute_restore.
 
     Rule: ``errors.fitting-error-code``.
     """
 
-    def execute_restore(
-        self, connection: Connection, vm: VirtualMachineInfo, backup_id: str
-    ) -> RestoreResult:
-        """As the reference, with the wrong code."""
-        try:
-            return super().execute_restore(connection, vm, backup_id)
-        except BackupPluginException as error:
-            if error.error is BackupPluginError.BACKUP_NOT_FOUND:
-                raise BackupPluginException(
-                    BackupPluginError.VM_NOT_FOUND, error.message
-                ) from error
-            raise
+    not_found_code = BackupPluginError.VM_NOT_FOUND
 
 
-class NotFoundAsBackendPlugin(ReferencePlugin):
+class NotFoundAsBackendPlugin(_NotFoundAsPlugin):
     """Bug: execute_restore raises ``BACKEND`` for an unknown backup id, where
     ``BACKUP_NOT_FOUND`` fits.
 
     Rule: ``errors.fitting-error-code``.
     """
 
-    def execute_restore(
-        self, connection: Connection, vm: VirtualMachineInfo, backup_id: str
-    ) -> RestoreResult:
-        """As the reference, with the wrong code."""
-        try:
-            return super().execute_restore(connection, vm, backup_id)
-        except BackupPluginException as error:
-            if error.error is BackupPluginError.BACKUP_NOT_FOUND:
-                raise BackupPluginException(BackupPluginError.BACKEND, error.message) from error
-            raise
+    not_found_code = BackupPluginError.BACKEND
 
 
 class BackupReturnsDictPlugin(ReferencePlugin):
@@ -255,11 +255,8 @@ class SwallowScheduleFailurePlugin(CachedLoginPlugin):
         self, connection: Connection, vm: VirtualMachineInfo, schedule: BackupSchedule
     ) -> None:
         """Swallow a BACKEND failure."""
-        try:
+        with swallowed(BackupPluginError.BACKEND):
             super().apply_schedule(connection, vm, schedule)
-        except BackupPluginException as error:
-            if error.error is not BackupPluginError.BACKEND:
-                raise
 
     def apply_new_schedule(
         self,
@@ -269,19 +266,13 @@ class SwallowScheduleFailurePlugin(CachedLoginPlugin):
         new_schedule: BackupSchedule,
     ) -> None:
         """Swallow a BACKEND failure."""
-        try:
+        with swallowed(BackupPluginError.BACKEND):
             super().apply_new_schedule(connection, vm, old_schedule, new_schedule)
-        except BackupPluginException as error:
-            if error.error is not BackupPluginError.BACKEND:
-                raise
 
     def remove_schedule(self, connection: Connection, vm: VirtualMachineInfo) -> None:
         """Swallow a BACKEND failure."""
-        try:
+        with swallowed(BackupPluginError.BACKEND):
             super().remove_schedule(connection, vm)
-        except BackupPluginException as error:
-            if error.error is not BackupPluginError.BACKEND:
-                raise
 
 
 class FailedResultOnOutagePlugin(CachedLoginPlugin):

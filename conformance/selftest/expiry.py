@@ -6,8 +6,9 @@ its docstring the rule id that should catch it. None of this is an example to fo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from conformance.selftest.building import RewritesListing
 from conformance.selftest.honest import ListResultsGeneration
 from simulator.contract import (
     BackupResult,
@@ -120,7 +121,7 @@ class ExpiresDayEarlyPlugin(ListResultsGeneration, ReferencePlugin):
         return out
 
 
-class YearLongExpirationDatePlugin(ListResultsGeneration, ReferencePlugin):
+class YearLongExpirationDatePlugin(RewritesListing):
     """Bug: the expiration_date it reports is a year after creation, whatever the backup
     system's retention; expiry itself is reported correctly, but billing by the date
     would charge for removed backups.
@@ -128,14 +129,8 @@ class YearLongExpirationDatePlugin(ListResultsGeneration, ReferencePlugin):
     Rule: ``expiry.expiration-date-advice`` (advisory).
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """The reference's results with a year-long expiration date."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [
             r.model_copy(update={"expiration_date": r.creation_date + timedelta(days=365)})
             if r.expiration_date is not None

@@ -21,32 +21,16 @@ None of this is an example to follow. The bugs are written plainly on purpose.
 
 from __future__ import annotations
 
-from conformance.selftest import (
-    connections,
-    data,
-    errors,
-    expiry,
-    on_demand,
-    per_id_polling,
-    policy_sync,
-    polling,
-    schedules,
-    startup,
-)
+import importlib
+
+from conformance.rules.registry import CAPABILITIES
 from conformance.selftest.honest import CachedLoginConnection, CachedLoginPlugin
 
-#: The capabilities' self-test modules, in the order their rules are listed.
-_CAPABILITIES = (
-    startup,
-    connections,
-    schedules,
-    on_demand,
-    errors,
-    polling,
-    expiry,
-    per_id_polling,
-    policy_sync,
-    data,
+#: The capabilities' self-test modules, named as their rule modules, in the order of
+#: :data:`conformance.rules.registry.CAPABILITIES` (the order their rules are listed).
+_CAPABILITIES = tuple(
+    importlib.import_module(f"{__package__}.{rules.__name__.rpartition('.')[2]}")
+    for rules in CAPABILITIES
 )
 
 #: Mutant name -> (plugin class, the rule id it is meant to break).

@@ -6,9 +6,7 @@ its docstring the rule id that should catch it. None of this is an example to fo
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from conformance.selftest.honest import ListResultsGeneration
+from conformance.selftest.building import RewritesListing
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
@@ -104,21 +102,15 @@ def _stuck(r: BackupResult) -> BackupResult:
     )
 
 
-class OnDemandStuckPlugin(ListResultsGeneration, ReferencePlugin):
+class OnDemandStuckPlugin(RewritesListing):
     """Bug: the state mapping only knows the scheduled jobs' final states; an on-demand
     backup is reported IN_PROGRESS forever.
 
     Rule: ``on-demand.backup-reaches-final-state``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """On-demand results stay IN_PROGRESS."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [_stuck(r) if r.on_demand else r for r in results]
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from conformance.selftest.building import RewritesListing, swallowed
 from conformance.selftest.honest import CachedLoginPlugin, ListResultsGeneration
 from simulator.contract import (
-    BackupPluginException,
     BackupResult,
     BackupType,
     Connection,
@@ -51,72 +51,54 @@ def _unknown(provider_id: str, now: datetime) -> BackupResult:
     )
 
 
-class ExclusiveWindowPlugin(ListResultsGeneration, ReferencePlugin):
+class ExclusiveWindowPlugin(RewritesListing):
     """Bug: the window is exclusive (``> last_check_date``): a result created exactly at
     ``last_check_date`` is never returned.
 
     Rule: ``polling.window-complete``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _ask(
+        self, last_check_date: datetime | None, in_progress_result_provider_ids: frozenset[str]
+    ) -> tuple[datetime | None, frozenset[str]]:
         """Ask the backend for what changed strictly after last_check_date."""
         since = None if last_check_date is None else last_check_date + timedelta(microseconds=1)
-        return super().list_results(connection, since, in_progress_result_provider_ids)
+        return since, in_progress_result_provider_ids
 
 
-class IgnoresAskedIdsPlugin(ListResultsGeneration, ReferencePlugin):
+class IgnoresAskedIdsPlugin(RewritesListing):
     """Bug: ``in_progress_result_provider_ids`` is ignored; only the window is listed.
 
     Rule: ``polling.in-progress-answered``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _ask(
+        self, last_check_date: datetime | None, in_progress_result_provider_ids: frozenset[str]
+    ) -> tuple[datetime | None, frozenset[str]]:
         """List the window only."""
-        return super().list_results(connection, last_check_date, frozenset())
+        return last_check_date, frozenset()
 
 
-class OmitsUnknownIdsPlugin(ListResultsGeneration, ReferencePlugin):
+class OmitsUnknownIdsPlugin(RewritesListing):
     """Bug: an asked id the backup system does not know is left out of the answer instead
     of being answered UNKNOWN.
 
     Rule: ``polling.unknown-for-lost-ids``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """Drop the UNKNOWN placeholders."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [r for r in results if r.state is not ResultState.UNKNOWN]
 
 
-class UnknownAsFailedPlugin(ListResultsGeneration, ReferencePlugin):
+class UnknownAsFailedPlugin(RewritesListing):
     """Bug: an asked id the backup system does not know is answered FAILED, not UNKNOWN.
 
     Rule: ``polling.unknown-for-lost-ids``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """Answer lost ids FAILED."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [
             r.model_copy(update={"state": ResultState.FAILED, "finish_date": r.creation_date})
             if r.state is ResultState.UNKNOWN
@@ -128,7 +110,7 @@ class UnknownAsFailedPlugin(ListResultsGeneration, ReferencePlugin):
 _NEW_YORK = timezone(timedelta(hours=-5))
 
 
-class ServerLocalWindowPlugin(ListResultsGeneration, ReferencePlugin):
+class ServerLocalWindowPlugin(RewritesListing):
     """Bug: ``last_check_date`` is sent to the backend as a local wall-clock time, which the
     backend (in New York, -0500) reads in its own zone: the window starts five hours late,
     and a backup that starts and ends between two checks is never returned.
@@ -136,19 +118,16 @@ class ServerLocalWindowPlugin(ListResultsGeneration, ReferencePlugin):
     Rule: ``polling.no-lost-results``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _ask(
+        self, last_check_date: datetime | None, in_progress_result_provider_ids: frozenset[str]
+    ) -> tuple[datetime | None, frozenset[str]]:
         """Shift the window by the server's offset."""
         since = (
             None
             if last_check_date is None
             else last_check_date.astimezone(UTC).replace(tzinfo=_NEW_YORK)
         )
-        return super().list_results(connection, since, in_progress_result_provider_ids)
+        return since, in_progress_result_provider_ids
 
 
 class DuplicateIdsPlugin(ListResultsGeneration, ReferencePlugin):
@@ -179,21 +158,15 @@ def _verification_failed(r: BackupResult, now: datetime) -> bool:
     )
 
 
-class FlipsDoneToFailedPlugin(ListResultsGeneration, ReferencePlugin):
+class FlipsDoneToFailedPlugin(RewritesListing):
     """Bug: a backup is reported DONE when it finishes and FAILED later, when the backend's
     verification of it fails: a final result changes.
 
     Rule: ``polling.states-move-forward``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """Report failed verifications as FAILED."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         now = self.now()
         return [
             r.model_copy(update={"state": ResultState.FAILED, "message": "verification failed"})
@@ -203,7 +176,7 @@ class FlipsDoneToFailedPlugin(ListResultsGeneration, ReferencePlugin):
         ]
 
 
-class WallClockPlugin(ListResultsGeneration, ReferencePlugin):
+class WallClockPlugin(RewritesListing):
     """Bug: the UNKNOWN placeholder is stamped with ``datetime.now()``, the real clock,
     instead of the context clock: under simulation (the built-in scenarios start in early
     2026) it lies in the future.
@@ -211,55 +184,37 @@ class WallClockPlugin(ListResultsGeneration, ReferencePlugin):
     Rule: ``polling.dates-well-formed``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """Stamp UNKNOWN answers with the wall clock."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         wall = datetime.now(UTC)  # the bug: real time, not simulated time
         return [
             _unknown(r.provider_id, wall) if r.state is ResultState.UNKNOWN else r for r in results
         ]
 
 
-class DoneWithoutFinishDatePlugin(ListResultsGeneration, ReferencePlugin):
+class DoneWithoutFinishDatePlugin(RewritesListing):
     """Bug: the backend's end time is only mapped for failed jobs, so DONE results carry
     no ``finish_date``.
 
     Rule: ``polling.dates-well-formed``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """Drop the finish date of DONE results."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [
             r.model_copy(update={"finish_date": None}) if r.state is ResultState.DONE else r
             for r in results
         ]
 
 
-class NegativeSizePlugin(ListResultsGeneration, ReferencePlugin):
+class NegativeSizePlugin(RewritesListing):
     """Bug: a backup still in progress reports ``size_bytes=-1`` for "not known yet".
 
     Rule: ``polling.sizes-non-negative``.
     """
 
-    def list_results(
-        self,
-        connection: Connection,
-        last_check_date: datetime | None,
-        in_progress_result_provider_ids: frozenset[str],
-    ) -> list[BackupResult]:
+    def _rewrite(self, results: list[BackupResult]) -> list[BackupResult]:
         """-1 for unknown sizes."""
-        results = super().list_results(connection, last_check_date, in_progress_result_provider_ids)
         return [
             r.model_copy(update={"size_bytes": -1}) if r.state is ResultState.IN_PROGRESS else r
             for r in results
@@ -280,19 +235,17 @@ class EmptyListOnFailurePlugin(ListResultsGeneration, CachedLoginPlugin):
         in_progress_result_provider_ids: frozenset[str],
     ) -> list[BackupResult]:
         """Swallow a BACKEND failure."""
-        try:
+        with swallowed():
             return super().list_results(
                 connection, last_check_date, in_progress_result_provider_ids
             )
-        except BackupPluginException:
-            return []
+        return []
 
     def get_expired_results(self, connection: Connection, provider_ids: list[str]) -> list[str]:
         """Swallow a BACKEND failure."""
-        try:
+        with swallowed():
             return super().get_expired_results(connection, provider_ids)
-        except BackupPluginException:
-            return []
+        return []
 
 
 #: Mutant name -> (plugin class, the rule id it is meant to break).
