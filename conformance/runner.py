@@ -65,14 +65,18 @@ __all__ = [
     "run_scenario",
 ]
 
-#: What ``bpcert check`` runs by default: every part of the contract, and (``retention``)
-#: a month of simulated time, so that a plugin's own retention of up to 30 days runs out.
+#: What ``bpcert check`` runs by default: every part of the contract, the backup system's
+#: out-of-band changes (``policy-sync``: an administrator's; ``lost-backups``: lost ones),
+#: and (``retention``) a month of simulated time, so that a plugin's own retention of up
+#: to 30 days runs out.
 DEFAULT_SCENARIOS: tuple[str, ...] = (
     "smoke",
     "lifecycle",
     "on-demand",
     "outage",
     "misconfigured",
+    "policy-sync",
+    "lost-backups",
     "retention",
 )
 #: How the reason of a rule that no run exercised, without a declaration saying why, starts.

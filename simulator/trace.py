@@ -31,13 +31,14 @@ TRACE_KINDS = (
     "rollback",
     "sync",
     "assignment",
+    "backend",
 )
 TraceLevel = Literal["full", "calls", "off"]
 #: Kinds written at each level. ``calls`` leaves out the per-result ``event`` lines, the
 #: ``lock`` lines, which dominate at fleet scale, and the per-VM ``assignment`` lines.
 _LEVEL_KINDS: dict[str, frozenset[str]] = {
     "full": frozenset(TRACE_KINDS),
-    "calls": frozenset({"call", "task", "poll", "rejection", "rollback", "sync"}),
+    "calls": frozenset({"call", "task", "poll", "rejection", "rollback", "sync", "backend"}),
     "off": frozenset(),
 }
 

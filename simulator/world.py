@@ -28,6 +28,7 @@ import simpy
 
 from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
 from simulator.backend.fleet import Fleet
+from simulator.backend.out_of_band import OutOfBand
 from simulator.bridge.loader import release_component_classes
 from simulator.clock import SimClock
 from simulator.contract import (
@@ -371,9 +372,14 @@ class World:
                         replication=e.replication,
                         backup=e.backup,
                         repeat=e.repeat,
+                        policy=e.policy,
+                        in_progress=e.in_progress,
                     )
                     for e in wl.timeline
                 ),
+            ),
+            out_of_band=OutOfBand(
+                self.env, self.backup_system, self.fleet, self.policies, self.trace
             ),
         )
         self.metrics = RunMetrics()

@@ -36,9 +36,11 @@ BUILTINS = (
     "load-l",
     "load-m",
     "load-s",
+    "lost-backups",
     "misconfigured",
     "on-demand",
     "outage",
+    "policy-sync",
     "retention",
     "smoke",
 )
@@ -462,12 +464,63 @@ def test_deployed_at_start_within_fleet() -> None:
         ("{at: 1h, action: backup_now, vm: 0, backup: x}", "backup"),
         ("{at: 1h, action: backup_now, vm: 0, repeat: true}", "repeat"),
         ("{at: 1h, action: reboot, vm: 0}", "action"),
+        ("{at: 1h, action: admin_add, vm: 0}", "policy"),
+        ("{at: 1h, action: admin_remove, vm: 0}", "policy"),
+        ("{at: 1h, action: deploy, vm: 0, policy: GOLD}", "policy"),
+        ("{at: 1h, action: backup_now, vm: 0, in_progress: true}", "in_progress"),
+        ("{at: 1h, action: lose_backup, vm: 0, in_progress: 1}", "in_progress"),
+        ("{at: 1h, action: lose_backup, vm: 0, backup: latest-any}", "backup"),
     ],
 )
 def test_timeline_fields_fit_their_action(entry: str, field: str) -> None:
     err = _error(MINIMAL + f"workload:\n  timeline:\n    - {entry}\n")
     assert err.field == f"workload.timeline[0].{field}"
     assert err.line == 7
+
+
+def test_an_out_of_band_change_names_a_known_policy_and_a_vm_of_the_fleet() -> None:
+    err = _error(
+        """\
+        name: t
+        duration: 1d
+        fleet:
+          vms: 3
+        policies:
+          - {code: GOLD, name: Gold}
+        workload:
+          timeline:
+            - {at: 1h, action: admin_add, vm: 0, policy: GOLDD}
+            - {at: 2h, action: admin_remove, vm: 3, policy: GOLD}
+            - {at: 1d, action: lose_backup, vm: 1}
+        """
+    )
+    got = {p.field: (p.line, p.message) for p in err.problems}
+    line, message = got["workload.timeline[0].policy"]
+    assert line == 9 and "unknown policy 'GOLDD'" in message and "did you mean 'GOLD'?" in message
+    assert (
+        got["workload.timeline[1].vm"][0] == 10
+        and "outside the fleet" in got["workload.timeline[1].vm"][1]
+    )
+    assert "before the end" in got["workload.timeline[2].at"][1]
+
+
+def test_the_out_of_band_actions_load_and_round_trip() -> None:
+    scenario = load_scenario_text(
+        MINIMAL
+        + "policies:\n  - {code: GOLD, name: Gold}\n"
+        + "workload:\n  timeline:\n"
+        + "    - {at: 1h, action: admin_add, vm: 1, policy: GOLD}\n"
+        + "    - {at: 2h, action: lose_backup, vm: 2, in_progress: true}\n",
+        "t.yaml",
+    )
+    add, lose = scenario.workload.timeline
+    assert (add.action, add.policy, lose.action, lose.in_progress) == (
+        "admin_add",
+        "GOLD",
+        "lose_backup",
+        True,
+    )
+    assert load_scenario_text(dump_scenario(scenario)) == scenario
 
 
 def test_unknown_latency_operation_suggests() -> None:

@@ -111,6 +111,16 @@ class Removals:
         except KeyError:
             return None
 
+    def lost(self, provider_id: str) -> bool:
+        """Whether the fake backup system lost the backup (a scenario's ``lose_backup``).
+
+        A lost backup was removed by no retention and may never have turned final: the
+        rules that expect a final state or a date from it excuse it, and judge the UNKNOWN
+        and ``None`` answers the contract keeps for it instead. Always ``False`` for a
+        plugin with its own backend, which never sees the harness's losses.
+        """
+        return self.knows_now and self._system.is_lost(provider_id)
+
     def state_at(self, provider_id: str, t: float) -> Literal["gone", "live"] | None:
         """Whether the backup was gone or live at ``t``; ``None`` when that is unknown."""
         if self.knows_now:

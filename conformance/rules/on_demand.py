@@ -141,6 +141,8 @@ class OnDemandChecker(Checker):
         for pid, rec in self.on_demand.items():
             if last_poll is None or rec.start + settle_s > last_poll:
                 continue
+            if self.ctx.removals.lost(pid):
+                continue  # the backup system lost it: UNKNOWN (or None) is its honest answer
             sink.exercise(rule)
             seen = self.observed.results.get(pid)
             done_or_failed = seen is not None and seen.state in (

@@ -260,9 +260,13 @@ class PerIdChecker(Checker):
         truth = system.truth_backup(asked)
         if truth is None:
             return  # unknown to the system (or purged after expiry): either answer is safe
-        removed = truth.expiration_date <= rec.now or system.is_lost(asked)
+        lost_s = system.lost_at(asked)
+        lost = lost_s is not None and lost_s <= self.clock.seconds(rec.now)
+        removed = truth.expiration_date <= rec.now or lost
         if bool(answer) != removed:
             state = "removed" if removed else "still restorable"
+            if lost and lost_s is not None:
+                state = f"removed: the backup system lost it at {self.clock.at(lost_s).isoformat()}"
             sink.fail(
                 _EXPIRED,
                 f"is_backup_expired({asked!r}) answered {str(bool(answer)).lower()}, but the "
@@ -348,4 +352,13 @@ class PerIdChecker(Checker):
         for r in live[:3]:
             yield from ctx.cpp_call(ctx.results_instance(), _O.IS_BACKUP_EXPIRED, (r.provider_id,))
         for provider_id in sorted(self.expired)[:3]:
+            yield from ctx.cpp_call(ctx.results_instance(), _O.IS_BACKUP_EXPIRED, (provider_id,))
+        # Backups the platform was told are DONE that the backup system lost since (a
+        # scenario's lose_backup): removed, so expired, whatever their expiration date says.
+        lost = [
+            pid
+            for pid, seen in sorted(self.observed.results.items())
+            if seen.state is ResultState.DONE and ctx.removals.lost(pid)
+        ]
+        for provider_id in lost[:3]:
             yield from ctx.cpp_call(ctx.results_instance(), _O.IS_BACKUP_EXPIRED, (provider_id,))

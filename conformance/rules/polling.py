@@ -143,6 +143,8 @@ class _Entry:
     expiration_s: float | None
     #: (creation, finish when final) of each of its restores, in simulated seconds.
     restores: tuple[tuple[float, float | None], ...]
+    #: When the backup system lost it, after it turned final (a scenario's lose_backup).
+    lost_s: float | None = None
 
     @classmethod
     def of_result(cls, r: BackupResult, clock: Any) -> _Entry:
@@ -273,7 +275,9 @@ class PollChecker(Checker):
             went_back = _STATE_RANK[r.state] < _STATE_RANK[seen.state]
             if (seen.state.is_final and r.state != seen.state) or went_back:
                 changes.append(f"state {seen.state.value} -> {r.state.value}")
-            if abs(seen.creation_s - creation_s) > 1e-6:
+            # An UNKNOWN answer is about an id the backup system does not know (any
+            # more): its dates are placeholders, and only its state counts.
+            if abs(seen.creation_s - creation_s) > 1e-6 and r.state is not ResultState.UNKNOWN:
                 changes.append("creation_date changed")
             if seen.state.is_final and seen.finish_s is not None and finish_s != seen.finish_s:
                 changes.append("finish_date of a final result changed")
@@ -465,18 +469,28 @@ class PollChecker(Checker):
             restores.setdefault(rs.backup_provider_id, []).append(
                 (self.clock.seconds(rs.creation_date), finish)
             )
-        return [
-            _Entry(
-                pid=t.provider_id,
-                vm=t.vm_uuid,
-                state=t.state,
-                creation_s=self.clock.seconds(t.creation_date),
-                finish_s=self.clock.seconds(t.planned_finish_date) if t.state.is_final else None,
-                expiration_s=self.clock.seconds(t.expiration_date),
-                restores=tuple(restores.get(t.provider_id, ())),
+        entries = []
+        for t in system.truth_backups():
+            finish_s = self.clock.seconds(t.planned_finish_date) if t.state.is_final else None
+            expiration_s = self.clock.seconds(t.expiration_date)
+            lost_s = system.lost_at(t.provider_id)
+            if lost_s is not None:
+                if finish_s is None or finish_s >= lost_s:
+                    continue  # lost before it turned final: no poll could show it final
+                expiration_s = min(expiration_s, lost_s)  # gone since: no poll need list it
+            entries.append(
+                _Entry(
+                    pid=t.provider_id,
+                    vm=t.vm_uuid,
+                    state=t.state,
+                    creation_s=self.clock.seconds(t.creation_date),
+                    finish_s=finish_s,
+                    expiration_s=expiration_s,
+                    restores=tuple(restores.get(t.provider_id, ())),
+                    lost_s=lost_s,
+                )
             )
-            for t in system.truth_backups()
-        ]
+        return entries
 
     def probe(self, end: EndOfRun) -> Gen:
         """An id the backup system never had, and a result created at last_check_date."""
@@ -526,7 +540,12 @@ class PollChecker(Checker):
                         )
                         break
             # No lost results: final at the last poll means the platform saw it final.
-            if e.state.is_final and e.finish_s is not None and e.finish_s <= last_poll_now:
+            if (
+                e.state.is_final
+                and e.finish_s is not None
+                and e.finish_s <= last_poll_now
+                and (e.lost_s is None or self._polled_between(e.finish_s, e.lost_s, starts))
+            ):
                 sink.exercise("polling.no-lost-results")
                 if seen is None or not seen.final_seen:
                     sink.fail(
@@ -539,6 +558,12 @@ class PollChecker(Checker):
                         calls=calls,
                         evidence=evidence,
                     )
+
+    def _polled_between(self, a: float, b: float, starts: list[float]) -> bool:
+        """Whether a successful poll ran at an instant in [a, b): one that could tell a
+        result final at ``a`` and lost at ``b``."""
+        i = bisect_left(starts, a)
+        return i < len(starts) and starts[i] < b
 
     def _covering_polls(self, t: float, starts: list[float]) -> list[int]:
         """Successful polls whose window [last_check_date, now] contains ``t``."""

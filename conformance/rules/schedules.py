@@ -5,6 +5,14 @@ Online, the checker follows each VM's applied schedule from the Virtual Factory'
 history of segments). A quarter into the run it repeats a few VMs' ``apply_schedule``, as
 csi-sanity does. At the end (``audit``) it matches every scheduled result the polls and the
 full listing showed against the segments.
+
+**Out-of-band changes.** An administrator's change to a VM's policies in the backup system
+directly (a scenario's ``admin_add`` / ``admin_remove``) is no plugin call: from that
+instant the backup system protects the VM as the administrator said. The change starts an
+``admin`` segment: until the VM's next schedule call nothing is expected of it, and no
+scheduled backup of it is blamed on the plugin from then on (a job the administrator made
+may outlive the plugin's later calls). A schedule call after the change is judged again
+for the backups it must produce.
 """
 
 from __future__ import annotations
@@ -59,9 +67,9 @@ RULES: tuple[Rule, ...] = (
 class _Segment:
     start: float
     schedule: BackupSchedule | None
-    origin: str  # apply | new | remove | repeat | uncertain
+    origin: str  # apply | new | remove | repeat | uncertain | admin
     previous: BackupSchedule | None
-    call: CallRecord
+    call: CallRecord | None  # None for an administrator's change (no plugin call)
 
 
 class ScheduleChecker(Checker):
@@ -247,9 +255,15 @@ class ScheduleChecker(Checker):
                 )
         for results in by_vm.values():
             results.sort()
+        admin: dict[str, list[_Segment]] = {}
+        for t, vm, _code, _action in self.world.backup_system.admin_changes:
+            admin.setdefault(vm, []).append(_Segment(t, None, "admin", None, None))
         vms = sorted(set(self.segments) | set(by_vm))
         for vm in vms:
-            self._audit_vm(vm, self.segments.get(vm, []), by_vm.get(vm, []), end_s)
+            segs = self.segments.get(vm, [])
+            if vm in admin:  # stable: a call at the change's instant stays after it
+                segs = sorted([*admin[vm], *segs], key=lambda seg: seg.start)
+            self._audit_vm(vm, segs, by_vm.get(vm, []), end_s)
 
     def _windows(self, segs: list[_Segment], end_s: float) -> list[tuple[float, float, _Segment]]:
         out = []
@@ -333,6 +347,8 @@ class ScheduleChecker(Checker):
             pid = take(type_, lo, hi)
             if pid is None:
                 truths = self._backups_the_system_took(vm, type_, lo, hi)
+                if any(self.ctx.removals.lost(t.provider_id) for t in truths):
+                    continue  # taken, then lost by the backup system: nothing to report
                 if truths:
                     did, actual = self._what_happened(truths)
                     message, actual = f"{message}: {did}", actual
@@ -348,7 +364,7 @@ class ScheduleChecker(Checker):
                     f"{self.clock.at(hi).isoformat()}]",
                     actual=actual,
                     at=lo,
-                    calls=[seg.call],
+                    calls=[seg.call] if seg.call is not None else [],
                 )
             elif occurrence is not None:
                 matched_occurrence.setdefault((type_, occurrence), []).append(pid)
@@ -365,7 +381,7 @@ class ScheduleChecker(Checker):
                 f"VM {vm}: scheduled {type_} backup {pid} created at "
                 f"{self.clock.at(c).isoformat()} {message}",
                 at=c,
-                calls=[w[2].call for w in windows if w[0] <= c][-1:],
+                calls=[call for w in windows if w[0] <= c and (call := w[2].call)][-1:],
             )
 
     def _explain(
@@ -379,9 +395,11 @@ class ScheduleChecker(Checker):
         tol = self.tolerance
         duplicate_of: tuple[str, float] | None = None
         for a, b, seg in windows:
-            if seg.schedule is None or seg.origin == "uncertain":
-                if seg.origin == "uncertain" and a <= c:
-                    return None  # an indeterminate call: the platform cannot know
+            if seg.schedule is None or seg.origin in ("uncertain", "admin"):
+                if seg.origin in ("uncertain", "admin") and a <= c:
+                    # An indeterminate call: the platform cannot know. An administrator's
+                    # change: the backup system's, not the plugin's.
+                    return None
                 continue
             for _, config in seg.schedule.configurations():
                 if config.type.value != type_:

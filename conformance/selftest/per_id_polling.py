@@ -24,9 +24,11 @@ __all__ = [
     "MUTANTS",
     "CreationOnlyStaleStatePlugin",
     "ExclusiveStartPlugin",
+    "ExpiredByDateOnlyPlugin",
     "ExpiresDayEarlyPerIdPlugin",
     "NoneWhileRunningPlugin",
     "NothingNewOnOutagePlugin",
+    "RemembersLostBackupsPlugin",
 ]
 
 
@@ -91,6 +93,16 @@ class NoneWhileRunningPlugin(ReferencePlugin):
         return result
 
 
+def _expiration_date(connection: Connection, backup_id: str) -> tuple[bool, datetime | None]:
+    """Whether the backend knows the backup, and its expiration date as the backend has it."""
+    session = _session(connection)
+    with _translated("isBackupExpired"):
+        record = session.get([backup_id]).get(backup_id)
+    if record is None or record.provider_id != backup_id:
+        return False, None
+    return True, _result(record).expiration_date
+
+
 class ExpiresDayEarlyPerIdPlugin(ReferencePlugin):
     """Bug: is_backup_expired compares the expiration date with tomorrow, not now (a
     time-zone "fix" gone wrong), so a backup that is still restorable is reported expired.
@@ -100,15 +112,47 @@ class ExpiresDayEarlyPerIdPlugin(ReferencePlugin):
 
     def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
         """Expired a day early."""
-        session = _session(connection)
-        with _translated("isBackupExpired"):
-            record = session.get([backup_id]).get(backup_id)
-        if record is None or record.provider_id != backup_id:
+        known, expiration = _expiration_date(connection, backup_id)
+        if not known:
             return super().is_backup_expired(connection, backup_id)
-        result = _result(record)
-        if result.expiration_date is None:
-            return False
-        return result.expiration_date <= self.now() + timedelta(days=1)
+        return expiration is not None and expiration <= self.now() + timedelta(days=1)
+
+
+class RemembersLostBackupsPlugin(ReferencePlugin):
+    """Bug: get_backup_result falls back to the last answer it gave when the backend does not
+    know the id (the author took "unknown" for a backend hiccup), so a backup the backup
+    system lost is reported as it last was, IN_PROGRESS for ever, instead of None.
+
+    Rule: ``per-id-polling.result-current-state``.
+    """
+
+    def __init__(self, context: PluginContext) -> None:
+        super().__init__(context)
+        # In the API instance, which makes every check's per-id calls.
+        self._last: dict[str, BackupResult] = {}
+
+    def get_backup_result(self, connection: Connection, backup_id: str) -> BackupResult | None:
+        """The last answer, when the backend no longer knows the id."""
+        result = super().get_backup_result(connection, backup_id)
+        if result is None:
+            return self._last.get(backup_id)
+        self._last[backup_id] = result
+        return result
+
+
+class ExpiredByDateOnlyPlugin(ReferencePlugin):
+    """Bug: is_backup_expired compares the backup's expiration date with now, and answers
+    false for an id the backend does not know ("nothing there to remove"), so a backup the
+    backup system lost is never reported expired: the platform bills it and offers it for
+    restore for the rest of its retention.
+
+    Rule: ``per-id-polling.expired-when-removed``.
+    """
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """By the date alone; false when the backend has no record."""
+        known, expiration = _expiration_date(connection, backup_id)
+        return known and expiration is not None and expiration <= self.now()
 
 
 class NothingNewOnOutagePlugin(CachedLoginPlugin):
@@ -146,4 +190,9 @@ MUTANTS: dict[str, tuple[type, str]] = {
         "per-id-polling.expired-when-removed",
     ),
     "nothing-new-on-outage": (NothingNewOnOutagePlugin, "per-id-polling.failure-raises"),
+    "remembers-lost-backups": (
+        RemembersLostBackupsPlugin,
+        "per-id-polling.result-current-state",
+    ),
+    "expired-by-date-only": (ExpiredByDateOnlyPlugin, "per-id-polling.expired-when-removed"),
 }

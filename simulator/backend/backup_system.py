@@ -364,6 +364,13 @@ class BackupSystem(GroundTruth):
         b = parse_id(BACKUP_PREFIX, provider_id, self._count)
         return b is not None and b in self._lost
 
+    def lost_at(self, provider_id: str) -> float | None:
+        """The truth: when the system lost this backup (simulated seconds), ``None`` if it
+        did not (or never had it)."""
+        b = parse_id(BACKUP_PREFIX, provider_id, self._count)
+        lost = None if b is None else self._lost.get(b)
+        return None if lost is None else lost / 1e6
+
     def _start_backup(self, vm: VirtualMachineInfo, replication: bool, now: int) -> BackupRecord:
         vm_index = self._vm_index(vm.uuid)
         kind = self._kind_of(

@@ -23,9 +23,10 @@ from typing import Any
 
 import simpy
 
+from simulator.backend.out_of_band import OutOfBand
 from simulator.contract import BackupConfiguration, BackupPolicy, BackupSchedule, Periodicity
 from simulator.platform.core import Platform
-from simulator.scenario import ACTIONS
+from simulator.scenario import ACTIONS, BACKEND_ACTIONS
 
 __all__ = ["Workload", "WorkloadSettings", "shift_configuration"]
 
@@ -44,6 +45,8 @@ class TimelineItem:
     replication: bool = False
     backup: str = "latest"
     repeat: bool = False
+    policy: str | None = None
+    in_progress: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Workload:
         fleet: Any,
         policies: dict[str, BackupPolicy],
         settings: WorkloadSettings,
+        out_of_band: OutOfBand | None = None,
     ) -> None:
         self.env = env
         self.rng = rng
@@ -93,6 +97,9 @@ class Workload:
         self.fleet = fleet
         self.policies = policies
         self.settings = settings
+        #: Runs the timeline's backup-system actions (``admin_add``, ``admin_remove``,
+        #: ``lose_backup``); a timeline that has one needs it.
+        self.out_of_band = out_of_band
         self._schedules: dict[tuple[str, ...], BackupSchedule] = {}
         self._undeployed: list[int] = []
         self._mix_codes = [codes for codes, _ in settings.policy_mix]
@@ -174,7 +181,14 @@ class Workload:
 
     def _explicit(self, item: TimelineItem) -> None:
         vm = item.vm
-        if item.action in ("deploy", "redeploy"):
+        if item.action in BACKEND_ACTIONS:
+            # Behind the platform's back: no task, no plugin call, no submitted count.
+            if self.out_of_band is None:
+                raise ValueError(f"the timeline's {item.action} needs the world's backup system")
+            self.out_of_band.apply(
+                item.action, vm, policy=item.policy, in_progress=item.in_progress
+            )
+        elif item.action in ("deploy", "redeploy"):
             if item.policies is not None:
                 schedule = self.schedule_for(item.policies)
             else:

@@ -33,17 +33,24 @@ from simulator.scenario.platform_spec import PropertiesSpec
 from simulator.scenario.spec import Scenario
 from simulator.scenario.workload_spec import (
     ACTIONS,
+    BACKEND_ACTIONS,
+    TIMELINE_ACTIONS,
     Action,
+    BackendAction,
     FaultsSpec,
     OutageSpec,
+    TimelineAction,
     TimelineEntry,
     WorkloadSpec,
 )
 
 __all__ = [
     "ACTIONS",
+    "BACKEND_ACTIONS",
     "LATENCY_OPERATIONS",
+    "TIMELINE_ACTIONS",
     "Action",
+    "BackendAction",
     "DistributionSpec",
     "FaultsSpec",
     "FleetSpec",
@@ -52,6 +59,7 @@ __all__ = [
     "PropertiesSpec",
     "Scenario",
     "ScenarioError",
+    "TimelineAction",
     "TimelineEntry",
     "WorkloadSpec",
     "builtin_scenarios",

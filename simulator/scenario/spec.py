@@ -133,6 +133,8 @@ class Scenario(Spec):
             for j, code in enumerate(item.policies or ()):
                 if code not in codes:
                     problems.append(((*where, "policies", j), unknown(code)))
+            if item.policy is not None and item.policy not in codes:
+                problems.append(((*where, "policy"), unknown(item.policy)))
         delay = self.backup_system.start_delay_max
         if delay >= self.platform.tolerance:
             problems.append(

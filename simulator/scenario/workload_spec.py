@@ -16,10 +16,14 @@ from simulator.scenario.spec_base import MAX_RATE_PER_DAY, Bool, Float, Int, Spe
 
 __all__ = [
     "ACTIONS",
+    "BACKEND_ACTIONS",
+    "TIMELINE_ACTIONS",
     "Action",
+    "BackendAction",
     "FaultsSpec",
     "OutageSpec",
     "RatesSpec",
+    "TimelineAction",
     "TimelineEntry",
     "WorkloadSpec",
 ]
@@ -36,6 +40,17 @@ Action = Literal[
 ]
 #: Every workload action, in the order rates and docs list them.
 ACTIONS: tuple[Action, ...] = get_args(Action)
+
+BackendAction = Literal["admin_add", "admin_remove", "lose_backup"]
+#: What happens in the fake backup system behind the platform's back (timeline only, no
+#: rates): an administrator adds a VM to a policy or removes it, or the system loses a
+#: backup. Executed by :mod:`simulator.backend.out_of_band`.
+BACKEND_ACTIONS: tuple[BackendAction, ...] = get_args(BackendAction)
+
+TimelineAction = Literal[Action, BackendAction]
+#: Every action a timeline entry may take: the users' (:data:`ACTIONS`), then the backup
+#: system's (:data:`BACKEND_ACTIONS`).
+TIMELINE_ACTIONS: tuple[TimelineAction, ...] = get_args(TimelineAction)
 
 
 class RatesSpec(Spec):
@@ -79,7 +94,7 @@ class TimelineEntry(Spec):
     """One scripted action at a fixed offset from the start."""
 
     at: Duration = Field(description="When, as an offset from the scenario start.")
-    action: Action = Field(description="What happens.")
+    action: TimelineAction = Field(description="What happens.")
     vm: Int = Field(ge=0, lt=MAX_VMS, description="The VM, by fleet index (0 .. fleet.vms - 1).")
     policies: tuple[str, ...] | None = Field(
         default=None,
@@ -103,6 +118,21 @@ class TimelineEntry(Spec):
             "restore: 'latest' = the VM's newest DONE result the platform knows, "
             "'oldest' = its oldest DONE result not yet expired, "
             "'latest-any' = its newest result in any state, or a literal provider id."
+        ),
+    )
+    policy: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "admin_add and admin_remove (required): the code of the policy an administrator "
+            "adds the VM to, or removes it from, in the backup system directly."
+        ),
+    )
+    in_progress: Bool = Field(
+        default=False,
+        description=(
+            "lose_backup: lose the VM's newest backup still in progress, instead of its "
+            "newest backup in any state."
         ),
     )
 
@@ -132,6 +162,22 @@ class TimelineEntry(Spec):
             )
         if self.backup != "latest" and self.action != "restore":
             problems.append((("backup",), f"only restore takes backup, not {self.action}"))
+        if self.action in ("admin_add", "admin_remove"):
+            if self.policy is None:
+                problems.append(
+                    (
+                        ("policy",),
+                        f"{self.action} needs the code of a policy, e.g. policy: GOLD",
+                    )
+                )
+        elif self.policy is not None:
+            problems.append(
+                (("policy",), f"only admin_add and admin_remove take policy, not {self.action}")
+            )
+        if self.in_progress and self.action != "lose_backup":
+            problems.append(
+                (("in_progress",), f"only lose_backup takes in_progress, not {self.action}")
+            )
         if problems:
             raise SpecProblems(problems)
         return self
