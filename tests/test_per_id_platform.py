@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-import conformance
 from simulator.bridge.process import process_plugin_class
 from simulator.contract import (
     BackupPluginError,
@@ -228,17 +227,3 @@ def test_every_profile_runs_the_lifecycle_scenario(tmp_path: Path) -> None:
         world, lines, _ = _run(tmp_path, Speaks3, profile, "lifecycle")
         assert world.profile.id == profile
         assert any(line["kind"] == "poll" for line in lines)
-
-
-@pytest.mark.parametrize("profile", ["abiquo-4.0.4", "abiquo-4.7"])
-def test_the_reference_is_conformant_under_the_older_profiles_too(profile: str) -> None:
-    # abiquo-6.0, the reference's default, is tests/test_selftest.py's honest run.
-    report = conformance.run(ReferencePlugin, examples=2, profile=profile, call_timeout_s=2.0)
-    assert report.profile == profile
-    failing = [(r.id, r.findings[:1]) for r in report.rules if r.status in ("fail", "error")]
-    assert report.verdict == "conformant", failing
-    ids = {r.id for r in report.rules}
-    other = (
-        "per-id-polling.no-lost-results" if profile == "abiquo-4.0.4" else "polling.window-complete"
-    )
-    assert other not in ids  # another profile's rules are not listed, not even as skips

@@ -230,3 +230,28 @@ def test_the_python_server_answers_the_new_methods_by_their_java_names() -> None
     assert results[6]["provider_id"] == "rs-1"
     assert results[7] is True
     assert results[8] == ["vm-1", "vm-2"]
+
+
+def test_a_plugin_that_declares_nothing_is_judged_as_one_that_declares_4_0_4() -> None:
+    """Done-when of issue 20: a plugin written before profiles (no ``contract_profiles``,
+    not even inherited) runs abiquo-4.0.4, with the same verdict per rule as the same
+    plugin declaring ``("abiquo-4.0.4",)``: the rules of that generation, and no other."""
+    import conformance
+    from conformance.rules import RULES
+    from simulator.scenario import load_scenario
+    from tests.plugins.undeclared import Explicit404, Undeclared
+
+    assert not hasattr(Undeclared, "contract_profiles")
+    scenarios = [load_scenario(name) for name in ("smoke", "outage", "lost-backups")]
+    reports = [
+        conformance.run(plugin, scenarios=scenarios, examples=1, call_timeout_s=2.0)
+        for plugin in (Undeclared, Explicit404)
+    ]
+    verdicts = [
+        [(r.id, r.status, r.findings_total, r.reason) for r in report.rules] for report in reports
+    ]
+    assert verdicts[0] == verdicts[1]
+    for report in reports:
+        assert report.profile == "abiquo-4.0.4" and report.verdict == "conformant"
+    old = get_profile("abiquo-4.0.4")
+    assert {r.id for r in reports[0].rules} == {r.id for r in RULES if old.applies(r.capability)}

@@ -100,6 +100,28 @@ def test_honest_plugin_passes_every_rule(plugin: type) -> None:
     assert not unexpected, f"rules skipped although the plugin exercises them: {unexpected}"
 
 
+#: The built-in scenarios of the backup system's out-of-band changes, and the mutants whose
+#: bug only such a change shows (or shows there too): each alone must catch them.
+OUT_OF_BAND: dict[str, tuple[str, ...]] = {
+    "policy-sync": ("first-page-of-members", "cached-members"),
+    "lost-backups": ("remembers-lost-backups", "expired-by-date-only"),
+}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "name"),
+    [(scenario, name) for scenario, names in OUT_OF_BAND.items() for name in names],
+)
+def test_an_out_of_band_scenario_alone_catches_its_mutants(scenario: str, name: str) -> None:
+    cls, rule_id = MUTANTS[name]
+    report = conformance.run(
+        cls, scenarios=[load_scenario(scenario)], examples=0, call_timeout_s=CALL_TIMEOUT_S
+    )
+    result = next(r for r in report.rules if r.id == rule_id)
+    assert result.status == "fail", f"{name} in {scenario}:\n{_failing(report)}"
+    assert all(f.scenario == scenario for f in result.findings)
+
+
 def test_every_rule_has_a_mutant_or_a_reason() -> None:
     """With test_mutant_breaks_its_rule: every rule id has a mutant that fails it, unless
     NO_MUTANT says why not. A mutant the harness does not catch (a known gap) or never
