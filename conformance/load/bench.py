@@ -26,6 +26,10 @@ It then rewrites the measured section of ``docs/performance.md`` (between the
 ``bench:begin`` and ``bench:end`` markers) with a table of the figures, the machine,
 the date and the targets, met or not. Options: ``--only NAME`` (repeatable),
 ``--timeout S`` per benchmark, ``--no-write`` to print without touching the doc.
+
+The benchmarks and their targets are declared in :mod:`conformance.load.benchmarks`, and
+the section is written by :mod:`conformance.load.bench_doc`; this module runs and
+measures.
 """
 
 from __future__ import annotations
@@ -33,67 +37,41 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCHMARKS", "Benchmark", "interpreter", "main", "render_section"]
+from conformance.load.bench_doc import (
+    DOC,
+    derived,
+    fmt,
+    interpreter,
+    previous_results,
+    render_section,
+    with_ratios,
+    write_doc,
+)
+from conformance.load.benchmarks import BASELINE, BENCHMARKS, LOAD_COMMAND, Benchmark
+
+__all__ = [
+    "BENCHMARKS",
+    "Benchmark",
+    "baseline_args",
+    "interpreter",
+    "main",
+    "previous_results",
+    "render_section",
+    "with_ratios",
+    "write_doc",
+]
 
 _MB = 1e6
-BEGIN = "<!-- bench:begin -->"
-END = "<!-- bench:end -->"
-DATA = "<!-- bench:data "
-DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
-
-
-#: A benchmark scenario ``bpcert-load:N:D`` is what ``bpcert load --vms N --days D`` runs,
-#: and ``bpcert-load:N:D:K`` what it runs with ``--datacenters K``.
-LOAD_COMMAND = "bpcert-load:"
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """One benchmark: a built-in scenario, optionally shortened to ``days``.
-
-    A scenario ``bpcert-load:N:D`` is the load template at N VMs for D days, with the
-    defaults of ``bpcert load`` (measured latency), as that command builds it;
-    ``bpcert-load:N:D:K`` adds ``--datacenters K``.
-    """
-
-    name: str
-    scenario: str
-    days: float | None = None
-    what: str = ""
-
-
-BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark("load-s", "load-s", None, "5,000 VMs x 7 days, check every 600 s"),
-    Benchmark("fleet-10k", "fleet-10k", None, "10,000 VMs x 7 days, 1 s calls"),
-    Benchmark("load-m", "load-m", None, "100,000 VMs x 30 days, check every 600 s"),
-    Benchmark("load-l", "load-l", None, "1,000,000 VMs x 7 days, check every 600 s"),
-    Benchmark(
-        "load-cmd-100k",
-        f"{LOAD_COMMAND}100000:30",
-        None,
-        "bpcert load --vms 100000 --days 30, as typed (the template; trace, report, plots)",
-    ),
-    Benchmark(
-        "load-1dc-100k",
-        f"{LOAD_COMMAND}100000:30:1",
-        None,
-        "bpcert load --vms 100000 --days 30 --datacenters 1: one backup manager's world",
-    ),
-)
 
 
 def _load_command_args(scenario: str, days: float | None) -> list[str]:
@@ -108,9 +86,6 @@ def baseline_args(scenario: str, days: float | None) -> list[str]:
     if scenario.startswith(LOAD_COMMAND):
         return _load_command_args(scenario, days)
     return ["--scenario", scenario] + (["--days", repr(days)] if days is not None else [])
-
-
-# ---------------------------------------------------------------------- the child
 
 
 def _child(scenario_name: str, days: float | None) -> dict[str, Any]:
@@ -153,9 +128,6 @@ def _report_figures(report: dict[str, Any]) -> dict[str, Any]:
         # the run's own sum of the processes resident at once is the report's.
         figures["peak_rss_mb"] = load["peak_memory_mb"]
     return figures
-
-
-# ---------------------------------------------------------------------- measuring
 
 
 def _measure(name: str, days: float | None, timeout_s: float) -> dict[str, Any]:
@@ -223,10 +195,6 @@ def _run_measured(bench: Benchmark, timeout_s: float, *, baseline: bool = False)
     return result
 
 
-#: A measured name ``baseline:SCENARIO`` is the bare model of a benchmark's scenario.
-BASELINE = "baseline:"
-
-
 #: The probe: fixed work, timed just before and after each benchmark. It imports nothing
 #: of bpcert, so that it measures the machine and the interpreter, never the code under
 #: test: a probe that ran bpcert would speed up with every optimisation and hide it. Like
@@ -268,255 +236,6 @@ def _probe(timeout_s: float = 300.0) -> float | None:
     if done.returncode != 0:
         return None
     return float(done.stdout.strip().splitlines()[-1])
-
-
-# ---------------------------------------------------------------------- the doc
-
-
-@dataclass(frozen=True)
-class Target:
-    """A performance target and how to judge it from the results."""
-
-    text: str
-    bench: str
-    field: str
-    limit: float | None
-
-
-TARGETS: tuple[Target, ...] = (
-    Target("fleet-10k in < 30 s wall", "fleet-10k", "wall_s", 30.0),
-    Target("load-m in <= 120 s wall", "load-m", "wall_s", 120.0),
-    Target("load-m in <= 2 GB peak memory", "load-m", "peak_rss_mb", 2000.0),
-    Target("bpcert load --vms 100000 --days 30 in <= 120 s wall", "load-cmd-100k", "wall_s", 120.0),
-    Target(
-        "bpcert load --vms 100000 --days 30 in <= 2 GB peak memory",
-        "load-cmd-100k",
-        "peak_rss_mb",
-        2000.0,
-    ),
-    Target("load-l completes with bounded memory", "load-l", "completes", None),
-    Target("<= 0.3 SimPy events per backup (load-m)", "load-m", "events_per_backup", 0.3),
-    Target(
-        "bpcert load --vms 100000 --days 30 --datacenters 1 in <= 3.0x the bare model's CPU",
-        "load-1dc-100k",
-        "cpu_ratio",
-        3.0,
-    ),
-)
-
-
-def _derived(r: dict[str, Any]) -> dict[str, Any]:
-    out = dict(r)
-    if r.get("status") == "ok":
-        out["vm_days_per_wall_s"] = r["vms"] * r["days"] / r["wall_s"] if r["wall_s"] else None
-        out["events_per_backup"] = r["sim_events"] / r["backups"] if r["backups"] else None
-    return out
-
-
-def with_ratios(r: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
-    """A benchmark's figures with its bare model's, and its wall and CPU time as ratios."""
-    out = dict(r)
-    if baseline is None:
-        return out
-    out["baseline"] = baseline
-    if r.get("status") == "ok" and baseline.get("status") == "ok":
-        for what in ("wall_s", "cpu_s"):
-            floor = baseline.get(what)
-            out[f"{what.removesuffix('_s')}_ratio"] = r[what] / floor if floor else None
-    return out
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def status_text(r: dict[str, Any]) -> str:
-    """How a benchmark ended, in words: ok, timed out, killed by a signal, failed."""
-    status = str(r.get("status"))
-    wall = _fmt(r.get("wall_s"))
-    if status == "timeout":
-        return f"stopped at the time limit after {wall} s"
-    if status.startswith("exit -"):
-        number = int(status.removeprefix("exit -"))
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        return f"stopped by {name} after {wall} s"
-    return status
-
-
-def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str]:
-    r = results.get(target.bench)
-    if r is None:
-        return "not run", "–"
-    if r.get("status") != "ok":
-        return "**not met**", status_text(r)
-    if target.field == "completes":
-        mem = [m for m in r.get("memory_by_day_mb", []) if m is not None]
-        shape = " → ".join(f"{m:,.0f}" for m in mem) + " MB by day" if mem else "no samples"
-        return "met", f"completed in {_fmt(r['wall_s'])} s; RSS {shape}"
-    value = r.get(target.field)
-    if value is None or target.limit is None:
-        return "–", "–"
-    ok = value <= target.limit
-    return ("met" if ok else "**not met**"), _fmt(value, 3 if value < 10 else 1)
-
-
-def _floor_text(baseline: dict[str, Any] | None) -> str:
-    if baseline is None:
-        return "–"
-    if baseline.get("status") != "ok":
-        return status_text(baseline)
-    return f"{_fmt(baseline.get('wall_s'))} / {_fmt(baseline.get('cpu_s'))}"
-
-
-def _probe_text(r: dict[str, Any]) -> str:
-    before, after = r.get("probe_before_s"), r.get("probe_after_s")
-    if before is None and after is None:
-        return "-"
-    return f"{_fmt(before, 2)} / {_fmt(after, 2)}"
-
-
-def interpreter() -> str:
-    """Which Python ran the benchmarks: version, where it is installed, how it is linked.
-
-    Builds differ by a quarter here (docs/performance.md). An interpreter that runs from
-    a shared ``libpython`` (pyenv's default build) is slower than one with libpython
-    linked into the executable (Debian's); sysconfig's ``Py_ENABLE_SHARED`` cannot tell
-    them apart, since Debian ships a shared library too, so this reads the process's
-    own memory map.
-    """
-    text = f"Python {platform.python_version()} from {sysconfig.get_config_var('BINDIR') or '?'}"
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return text
-    return text + (" (shared libpython)" if "libpython" in maps else " (libpython linked in)")
-
-
-def render_section(results: dict[str, dict[str, Any]], started: datetime, load: str) -> str:
-    """The measured section of docs/performance.md, markers included."""
-    lines = [
-        BEGIN,
-        "",
-        f"Measured by `python -m conformance.load.bench` on {started:%Y-%m-%d %H:%M} UTC: "
-        f"{os.cpu_count()} CPUs (`nproc`), {interpreter()}, "
-        f"{platform.system()} {platform.machine()}; load average at the start {load}.",
-        "",
-        "| benchmark | scenario | datacenters | wall (s) | CPU (s) "
-        "| bare model wall / CPU (s) | wall ratio | CPU ratio | peak RSS (MB) "
-        "| VM-days / wall s | SimPy events | backups | events / backup | checks | overruns "
-        "| probe (s) | status |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | --- |",
-    ]
-    for bench in BENCHMARKS:
-        r = results.get(bench.name)
-        if r is None:
-            continue
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    bench.name,
-                    bench.what,
-                    _fmt(r.get("datacenters", 1)),
-                    _fmt(r.get("wall_s")),
-                    _fmt(r.get("cpu_s")),
-                    _floor_text(r.get("baseline")),
-                    _fmt(r.get("wall_ratio"), 2),
-                    _fmt(r.get("cpu_ratio"), 2),
-                    _fmt(r.get("peak_rss_mb"), 0),
-                    _fmt(r.get("vm_days_per_wall_s"), 0),
-                    _fmt(r.get("sim_events")),
-                    _fmt(r.get("backups")),
-                    _fmt(r.get("events_per_backup"), 3),
-                    _fmt(r.get("checks")),
-                    _fmt(r.get("overruns")),
-                    _probe_text(r),
-                    status_text(r),
-                ]
-            )
-            + " |"
-        )
-    lines += ["", "| target | measured | met? |", "| --- | --- | --- |"]
-    for target in TARGETS:
-        verdict, measured = _judge(target, results)
-        lines.append(f"| {target.text} | {measured} | {verdict} |")
-    mem_rows = [
-        (b.name, results[b.name].get("memory_by_day_mb") or [])
-        for b in BENCHMARKS
-        if b.name in results and results[b.name].get("status") == "ok"
-    ]
-    if mem_rows:
-        lines += [
-            "",
-            "Resident memory at the end of each simulated day (MB; with several "
-            "datacenters, of the largest of their processes):",
-            "",
-        ]
-        for name, mem in mem_rows:
-            shown = ", ".join(_fmt(m, 0) for m in mem[:31])
-            lines.append(f"- {name}: {shown}")
-    unfinished = [
-        (b.name, results[b.name])
-        for b in BENCHMARKS
-        if b.name in results and results[b.name].get("status") != "ok"
-    ]
-    if unfinished:
-        lines += [""]
-        for name, r in unfinished:
-            lines.append(
-                f"- {name} did not finish: {status_text(r)}; its peak memory until then was "
-                f"{_fmt(r.get('peak_rss_mb'), 0)} MB."
-            )
-    stale = sorted(
-        {r["run"] for r in results.values() if r.get("run")} - {f"{started:%Y-%m-%d %H:%M}"}
-    )
-    if stale:
-        lines += ["", f"Rows measured earlier ({', '.join(stale)}) are kept from a previous run."]
-    lines += ["", DATA + json.dumps(results, sort_keys=True) + " -->", "", END]
-    return "\n".join(lines)
-
-
-def previous_results(doc: Path = DOC) -> dict[str, dict[str, Any]]:
-    """The results stored in ``doc``'s measured section, so ``--only`` keeps the others."""
-    try:
-        text = doc.read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    start = text.find(DATA)
-    if start < 0:
-        return {}
-    end = text.find("-->", start)
-    try:
-        data = json.loads(text[start + len(DATA) : end])
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write_doc(section: str, doc: Path = DOC) -> Path:
-    """Replace the measured section of ``doc`` (or append it if it has no markers)."""
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(text, encoding="utf-8")
-    return doc
-
-
-# ---------------------------------------------------------------------- command line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -571,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             floors[floor_key] = _run_measured(bench, args.timeout, baseline=True)
         sys.stderr.write(f"bench {bench.name}: {bench.what} ...\n")
         probe_before = _probe()
-        measured = _derived(_run_measured(bench, args.timeout))
+        measured = derived(_run_measured(bench, args.timeout))
         results[bench.name] = with_ratios(measured, floors[floor_key])
         results[bench.name]["probe_before_s"] = probe_before
         results[bench.name]["probe_after_s"] = _probe()
@@ -579,11 +298,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[bench.name]["load_avg"] = load
         r = results[bench.name]
         sys.stderr.write(
-            f"bench {bench.name}: {r.get('status')}, {_fmt(r.get('wall_s'))} s wall, "
-            f"{_fmt(r.get('peak_rss_mb'), 0)} MB peak, "
-            f"{_fmt(r.get('events_per_backup'), 3)} events/backup; "
-            f"{_fmt(r.get('wall_ratio'), 2)}x the bare model's wall time, "
-            f"{_fmt(r.get('cpu_ratio'), 2)}x its CPU time\n"
+            f"bench {bench.name}: {r.get('status')}, {fmt(r.get('wall_s'))} s wall, "
+            f"{fmt(r.get('peak_rss_mb'), 0)} MB peak, "
+            f"{fmt(r.get('events_per_backup'), 3)} events/backup; "
+            f"{fmt(r.get('wall_ratio'), 2)}x the bare model's wall time, "
+            f"{fmt(r.get('cpu_ratio'), 2)}x its CPU time\n"
         )
     if not args.render_only and not args.only:  # the JVM bridge per call, its own section
         from conformance.load import bench_bridge
