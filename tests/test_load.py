@@ -339,6 +339,16 @@ def test_the_load_scenarios_purge_expired_backups_and_level_off() -> None:
     assert max(kept[4:]) < 1.3 * min(kept[4:]), kept
 
 
+def test_make_bench_rewrites_the_repositorys_performance_doc() -> None:
+    """Without --doc, the bench reads and rewrites docs/performance.md, the one in the
+    repository (it once pointed at conformance/docs/, where --only found no earlier rows)."""
+    from conformance.load.bench_doc import BEGIN, DOC
+
+    repository_doc = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+    assert repository_doc == DOC
+    assert BEGIN in DOC.read_text(encoding="utf-8")
+
+
 def test_the_bench_names_the_interpreter_and_how_libpython_is_linked() -> None:
     from conformance.load.bench import interpreter
 

@@ -38,7 +38,8 @@ __all__ = [
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
 DATA = "<!-- bench:data "
-DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+#: The doc ``make bench`` rewrites: the repository's docs/performance.md.
+DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
 
 
 def derived(r: dict[str, Any]) -> dict[str, Any]:
