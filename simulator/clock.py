@@ -12,10 +12,33 @@ from datetime import UTC, datetime, timedelta
 
 import simpy
 
-__all__ = ["DEFAULT_START", "SimClock", "WallClock"]
+__all__ = ["DEFAULT_START", "SimClock", "WallClock", "hold"]
 
 #: Where simulated time starts unless a scenario says otherwise: a Monday, 00:00 UTC.
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def hold(env: simpy.Environment, delay: float) -> simpy.Event | None:
+    """Let ``delay`` seconds of simulated time pass for the calling process.
+
+    Returns the timeout to yield, or ``None`` when the time has already passed: if no
+    event is scheduled at or before ``now + delay``, nothing else can happen meanwhile
+    (only a running process schedules events, and the caller is the one running), so
+    the clock is moved on at once. The caller's next step, and every other event's order
+    and time, are the same as after yielding a timeout; what is saved is the event: a
+    plugin call holds simulated time, and a check at fleet scale makes thousands of
+    calls in a row with nothing else due (docs/performance.md). Yield the result only
+    when it is not ``None``::
+
+        wait = hold(env, duration)
+        if wait is not None:
+            yield wait
+    """
+    end = env._now + delay
+    if env.peek() > end:
+        env._now = end  # the instant a timeout would have resumed the caller at
+        return None
+    return env.timeout(delay)
 
 
 class SimClock:

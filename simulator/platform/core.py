@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import simpy
 
-from simulator.clock import SimClock
+from simulator.clock import SimClock, hold
 from simulator.contract import (
     BackupPolicy,
     BackupResult,
@@ -656,8 +656,11 @@ class Platform:
 
     def _hypervisor_job(self, task: Task, job: str) -> Generator[simpy.Event, Any, None]:
         start = float(self.env.now)
-        if self.settings.hypervisor_job_s > 0:
-            yield self.env.timeout(self.settings.hypervisor_job_s)
+        if (
+            self.settings.hypervisor_job_s > 0
+            and (wait := hold(self.env, self.settings.hypervisor_job_s)) is not None
+        ):
+            yield wait
         task.jobs.append({"job": job, "start": start, "end": float(self.env.now)})
 
     def _vf_call(

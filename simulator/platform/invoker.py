@@ -46,6 +46,7 @@ from typing import Any, Literal, Protocol
 
 import simpy
 
+from simulator.clock import hold
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
@@ -524,8 +525,8 @@ class Invoker:
         wall_s = time.perf_counter() - wall0
         busy_s = _busy(wall_s, waited0, waited1)
         duration = 0.0 if op == CONSTRUCTOR else self.latency.duration(op, busy_s)
-        if duration > 0:
-            yield self.env.timeout(duration)
+        if duration > 0 and (wait := hold(self.env, duration)) is not None:
+            yield wait
         target = raw.result if op == CONSTRUCTOR and raw.outcome == "ok" else owner
         return self._finish(
             component, op, None, start, now, wall_s, raw, (), None, None, _drain(target), probe
@@ -575,8 +576,9 @@ class Invoker:
                     raw.detail = (
                         f"{op.value} took longer than the call deadline of {self.deadline_s:g} s"
                     )
-            if duration > 0:
-                yield self.env.timeout(duration)
+            # Held without an event when nothing else is due meanwhile (clock.hold).
+            if duration > 0 and (hold_wait := hold(self.env, duration)) is not None:
+                yield hold_wait
         finally:
             if isinstance(pool, SessionPool):
                 pool.release()
