@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import signal
 import sys
 import textwrap
 import time
@@ -419,3 +420,25 @@ def test_the_wire_names_every_backend_error_kind() -> None:
     from simulator.bridge.protocol import BACKEND_ERROR_KINDS
 
     assert get_args(ErrorKind) == BACKEND_ERROR_KINDS
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here")
+def test_the_in_process_watchdog_interrupts_a_hang_and_passes_other_alarms_on() -> None:
+    # Its SIGALRM handler stays installed between calls: an alarm that is not a call's
+    # reaches the handler it replaced, as before the watchdog first ran.
+    from simulator.platform.invoker import CallTimeout, _Watchdog
+
+    got: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: got.append(signum))
+    try:
+        for _ in range(2):
+            with pytest.raises(CallTimeout), _Watchdog(0.05):
+                time.sleep(5)
+            with _Watchdog(5.0):
+                pass  # a call that returns in time disarms its alarm
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            time.sleep(0.5)
+        assert got == [signal.SIGALRM, signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -356,36 +356,58 @@ _HAS_ITIMER = hasattr(signal, "setitimer")
 _MAIN_THREAD = threading.main_thread().ident
 
 
+class _Alarm:
+    """The process's ``SIGALRM`` state as the watchdogs share it.
+
+    Installing a handler costs two system calls and the signal module's bookkeeping, as
+    much again as arming the timer, so it is installed once and left in place:
+    :func:`_fire` raises :class:`CallTimeout` only while a call is armed, and otherwise
+    passes the signal on to the handler it replaced (another user of ``SIGALRM``, such
+    as a test timeout, keeps working). Whoever replaces it later is replaced in turn at
+    the next armed call, and forwarded to.
+    """
+
+    armed = False
+    previous: Any = signal.SIG_DFL
+
+
 def _fire(signum: int, frame: Any) -> None:
-    raise CallTimeout()
+    if _Alarm.armed:
+        raise CallTimeout()
+    previous = _Alarm.previous
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_DFL:  # what SIGALRM would have done: end the process
+        _sig.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGALRM)
 
 
 class _Watchdog:
     """Interrupts a hung in-process call with :class:`CallTimeout` after ``seconds``.
 
-    Uses ``SIGALRM`` on the main thread (two system calls a call); elsewhere it only
-    measures, and a hang cannot be interrupted (use ``--isolation process``).
+    Uses ``SIGALRM`` on the main thread (a timer armed and disarmed a call, see
+    :class:`_Alarm`); elsewhere it only measures, and a hang cannot be interrupted
+    (use ``--isolation process``).
     """
 
-    __slots__ = ("_previous", "armed", "seconds")
+    __slots__ = ("armed", "seconds")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.armed = False
-        self._previous: Any = None
 
     def __enter__(self) -> _Watchdog:
         if self.seconds > 0 and _HAS_ITIMER and threading.get_ident() == _MAIN_THREAD:
-            self._previous = _sig.signal(signal.SIGALRM, _fire)
+            if _sig.getsignal(signal.SIGALRM) is not _fire:
+                _Alarm.previous = _sig.signal(signal.SIGALRM, _fire)
+            _Alarm.armed = self.armed = True
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self.armed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _sig.signal(signal.SIGALRM, self._previous)
-            self.armed = False
+            _Alarm.armed = self.armed = False
 
 
 #: Consecutive wall-clock deadline misses of one method that stop a scenario.
