@@ -470,18 +470,13 @@ class ReferencePlugin(BackupPluginBase):
     ) -> list[RestoreResult]:
         """Every restore created at or after ``start_date``, ordered by creation, then id.
 
-        The backend reports restores inside their backups; every backup with a restore
-        created in the window is in the window of ``changed_since``.
+        The backend indexes restores by creation: the window costs what it holds, not
+        every backup created since the last restore.
         """
         session = _session(connection)
         with _translated("listNewRestoreResults"):
-            records = session.changed_since(start_date)
-        restores = [
-            _restore_result(restore)
-            for record in records
-            for restore in record.restores
-            if start_date is None or restore.creation_date >= start_date
-        ]
+            records = session.restores_since(start_date)
+        restores = [_restore_result(restore) for restore in records]
         restores.sort(key=_BY_CREATION)
         return restores
 

@@ -617,6 +617,47 @@ def test_a_backup_being_restored_is_not_purged() -> None:
         assert truth.vm_uuid == record.vm_uuid
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8),
+    st.integers(min_value=0, max_value=6),
+    st.lists(st.integers(min_value=-3 * 24, max_value=2), max_size=6),
+)
+def test_restores_since_are_the_restores_inside_the_backups_window(
+    picks: list[int], lose: int, window_hours: list[int]
+) -> None:
+    # The reference plugin's listNewRestoreResults reads restores_since; it must answer
+    # what the backups' window holds, filtered by creation, through purges and losses.
+    w = make_world(vms=4, retention_by_policy={"p": 12 * HOUR}, forget_expired_after_s=2 * HOUR)
+    with w.system:
+        session = w.session()
+        hourly = cfg("HOURLY", "2")
+        for i in range(4):
+            session.put_job(w.fleet.info(i), policy("p", hourly), hourly)
+        for day in range(1, 4):
+            w.run(day * DAY)
+            done = [r for r in session.changed_since(None) if r.state is ResultState.DONE]
+            for pick in [0, *picks]:  # the newest, still held at the end, and others
+                record = done[-1 - pick % len(done)]
+                session.start_restore(record.vm_uuid, record.provider_id)
+            w.run(day * DAY + 600)
+        held = session.changed_since(None)
+        w.system.lose_backup(held[lose % len(held)].provider_id)
+        w.run(3 * DAY + 2 * HOUR)
+        seen = 0
+        for since in [None, *(w.clock.now() + timedelta(hours=h) for h in window_hours)]:
+            inside = [
+                restore
+                for record in session.changed_since(since)
+                for restore in record.restores
+                if since is None or restore.creation_date >= since
+            ]
+            inside.sort(key=lambda r: (r.creation_date, r.provider_id))
+            assert session.restores_since(since) == inside
+            seen += len(inside)
+        assert seen  # the restores of the last day at least
+
+
 # ------------------------------------------------------------ determinism
 
 

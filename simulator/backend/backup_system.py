@@ -485,6 +485,25 @@ class BackupSystem(GroundTruth):
             window = [b for b in window if b not in lost]
         return self._backup_records(window, now)
 
+    def _restores_since(self, since: datetime | None, now: int) -> list[RestoreRecord]:
+        """The restores :meth:`_changed_since` would carry inside its backups, created at
+        or after ``since`` (every one with ``None``), in creation order.
+
+        Restores are indexed by creation, so this costs O(restores in the window), where
+        the backups' window costs O(backups since ``since``): a VM's last restore may be
+        days old.
+        """
+        base, lost, r_backup = self._base, self._lost, self._r_backup
+        first = 0 if since is None else bisect_left(self._r_creation, self._to_us("since", since))
+        self.records_examined += len(r_backup) - first
+        return [
+            self._restore_record(r, now)
+            for r in range(first, len(r_backup))
+            if (b := r_backup[r]) >= base
+            and b not in lost
+            and (since is not None or self._expiration(b) > now)
+        ]
+
     def _lookup(self, provider_id: str) -> int | None:
         """The backup index behind a backup id, or behind a restore id's parent.
 

@@ -157,6 +157,14 @@ class BackupSession:
         return self._system._changed_since(since, now, include_expired)
 
     @_guarded
+    def restores_since(self, since: datetime | None) -> list[RestoreRecord]:
+        """Restores created at or after ``since`` (inclusive; with ``None``, those of every
+        backup not yet expired), ordered by creation, then id: the restores inside the
+        backups of :meth:`changed_since`, in O(restores in the window)."""
+        now = self._system._enter(self)
+        return self._system._restores_since(since, now)
+
+    @_guarded
     def get(self, ids: Iterable[str]) -> dict[str, BackupRecord]:
         """The current record of each id asked about; a restore id maps to its backup.
 

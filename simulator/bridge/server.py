@@ -458,6 +458,16 @@ class RemoteBackupSession:
         found = self._call(BackendMethod.CHANGED_SINCE, since=wire)
         return [_backup_record(r) for r in _load(list[BackupResult], found)]
 
+    def restores_since(self, since: datetime | None) -> list[Any]:
+        """See ``BackupSession.restores_since``: over the wire, the restores inside the
+        backups of :meth:`changed_since` (the protocol has no restore index)."""
+        return [
+            restore
+            for record in self.changed_since(since)
+            for restore in record.restores
+            if since is None or restore.creation_date >= since
+        ]
+
     def get(self, ids: Iterable[str]) -> dict[str, Any]:
         """See ``BackupSession.get``."""
         found = self._call(BackendMethod.GET, ids=list(ids))
