@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 #: The version of the ``report.json`` format this code writes, ``MAJOR.MINOR``.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 #: What the reports add about a plugin that shared bpcert's interpreter.
 IN_PROCESS_NOTE = (
@@ -297,6 +297,14 @@ class LoadMetrics(_Model):
     check_delay_s: float = Field(ge=0)
     overruns: int = Field(default=0, ge=0)
     results_per_check: HistogramData = Field(default_factory=HistogramData)
+    calls_per_check: HistogramData = Field(
+        default_factory=HistogramData,
+        description=(
+            "Plugin calls per results check: its cost under the run's contract profile "
+            "(abiquo-4.0.4: listResults, and getExpiredResults when a result is due; from "
+            "abiquo-4.7: two listings and one call per result asked about or due to expire)."
+        ),
+    )
     freshness_p50_s: float | None = None
     freshness_p95_s: float | None = None
     freshness_p99_s: float | None = None

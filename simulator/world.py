@@ -169,6 +169,10 @@ class RunMetrics:
     lock_wait_series: DownsampledSeries = field(default_factory=DownsampledSeries)
     queue_depth: DownsampledSeries = field(default_factory=DownsampledSeries)
     results_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
+    #: Plugin calls per results check: in abiquo-4.0.4 listResults, and getExpiredResults
+    #: when a result is due; from abiquo-4.7 two listings plus one per result asked about
+    #: or due to expire.
+    calls_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
     check_duration_s: StreamingHistogram = field(default_factory=StreamingHistogram)
     queue_wait_s: StreamingHistogram = field(default_factory=StreamingHistogram)
     checks: list[CheckRecord] = field(default_factory=list)
@@ -201,6 +205,7 @@ class RunMetrics:
     def on_check(self, check: CheckRecord, delay_s: float) -> None:
         """Keep a bounded record of the checks; count overruns of the interval."""
         self.results_per_check.add(check.results)
+        self.calls_per_check.add(check.calls)
         self.check_duration_s.add(check.end - check.start)
         if check.end - check.start > delay_s:
             self.check_overruns += 1

@@ -72,6 +72,27 @@ def test_load_on_a_small_fleet_reports_every_metric(tmp_path: Path) -> None:
     assert (out / "report.html").is_file()
 
 
+def test_a_load_run_reports_what_one_check_costs_in_calls_under_its_profile(
+    tmp_path: Path,
+) -> None:
+    """Issue 20.9: abiquo-4.0.4's check is listResults, and getExpiredResults when a done
+    result is due; from abiquo-4.7 it is two listings plus one call per result still in
+    progress (the night window holds many), so a check costs more calls."""
+    calls = {}
+    for profile in ("abiquo-4.0.4", "abiquo-6.0"):
+        out = tmp_path / profile
+        args = ["load", "--vms", "300", "--days", "1", "--profile", profile, "--latency", "fixed"]
+        assert main([*args, "--out", str(out), "--quiet"]) == 0
+        report = load_report(out / "report.json")
+        assert report.load is not None and report.profile == profile
+        calls[profile] = report.load.calls_per_check
+        assert calls[profile].count == report.scenarios[0].checks_total
+        assert f"plugin calls per check ({profile}): mean" in "\n".join(report.notes)
+    old, new = calls["abiquo-4.0.4"], calls["abiquo-6.0"]
+    assert (old.min, old.max) == (1, 2)
+    assert new.min is not None and new.min >= 2 and new.max is not None and new.max > 10
+
+
 def test_fixed_latency_load_traces_are_byte_identical(tmp_path: Path) -> None:
     traces = []
     for name in ("a", "b"):
@@ -275,6 +296,32 @@ def test_bench_section_judges_the_targets_and_names_a_killed_run(tmp_path: Path)
     text = doc.read_text()
     assert "old" not in text and text.endswith("tail\n")
     assert previous_results(doc)["load-l"]["status"] == "exit -15"
+
+
+def test_the_bench_compares_abiquo_6_0_with_abiquo_4_0_4_on_one_backup_manager() -> None:
+    """Issue 20.9: 100k VMs x 30 days under abiquo-6.0 within 1.5x the wall time of
+    abiquo-4.0.4, both measured in the same make bench run."""
+    from conformance.load import bench
+
+    old = next(b for b in bench.BENCHMARKS if b.name == "load-1dc-100k-4.0.4")
+    assert bench._load_command_args(old.scenario, None) == [
+        *("--vms", "100000", "--days", "30", "--datacenters", "1"),
+        *("--profile", "abiquo-4.0.4"),
+    ]
+    assert "--profile" not in bench.baseline_args(old.scenario, None)  # no plugin there
+    ok = {"status": "ok", "vms": 100_000, "days": 30.0, "sim_events": 10, "backups": 100}
+    results = {
+        "load-1dc-100k": {**ok, "wall_s": 140.0},
+        "load-1dc-100k-4.0.4": {**ok, "wall_s": 100.0},
+    }
+    target = "the same under abiquo-6.0 in <= 1.5x the wall time of abiquo-4.0.4"
+    assert f"| {target} (issue 20) | 1.400 | met |" in bench.render_section(results, _now(), "1")
+    results["load-1dc-100k"]["wall_s"] = 160.0
+    assert f"| {target} (issue 20) | 1.600 | **not met** |" in bench.render_section(
+        results, _now(), "1"
+    )
+    del results["load-1dc-100k-4.0.4"]
+    assert f"| {target} (issue 20) | – | not run |" in bench.render_section(results, _now(), "1")
 
 
 def test_the_bench_probe_times_its_fixed_work_and_reports_a_failed_one(

@@ -74,17 +74,19 @@ __all__ = [
 _MB = 1e6
 
 
-def _load_command_args(scenario: str, days: float | None) -> list[str]:
-    """The options of ``bpcert load`` that a ``bpcert-load:N:D[:K]`` scenario stands for."""
-    vms, load_days, *datacenters = scenario.removeprefix(LOAD_COMMAND).split(":")
+def _load_command_args(scenario: str, days: float | None, *, profile: bool = True) -> list[str]:
+    """The options of ``bpcert load`` that a ``bpcert-load:N:D[:K[:P]]`` scenario stands for
+    (without ``--profile`` unless ``profile``: the bare model has no plugin to speak one)."""
+    vms, load_days, *rest = scenario.removeprefix(LOAD_COMMAND).split(":")
     args = ["--vms", vms, "--days", repr(days) if days is not None else load_days]
-    return args + (["--datacenters", datacenters[0]] if datacenters else [])
+    args += ["--datacenters", rest[0]] if rest else []
+    return args + (["--profile", rest[1]] if profile and len(rest) > 1 else [])
 
 
 def baseline_args(scenario: str, days: float | None) -> list[str]:
     """The options of ``python -m conformance.load.baseline`` for a benchmark's scenario."""
     if scenario.startswith(LOAD_COMMAND):
-        return _load_command_args(scenario, days)
+        return _load_command_args(scenario, days, profile=False)
     return ["--scenario", scenario] + (["--days", repr(days)] if days is not None else [])
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.load.benchmarks import BENCHMARKS, TARGETS, Target
+from conformance.load.benchmarks import BENCHMARKS, TARGETS, VERSUS, Target
 
 __all__ = [
     "BEGIN",
@@ -103,7 +103,15 @@ def _judge(target: Target, results: dict[str, dict[str, Any]]) -> tuple[str, str
         mem = [m for m in r.get("memory_by_day_mb", []) if m is not None]
         shape = " → ".join(f"{m:,.0f}" for m in mem) + " MB by day" if mem else "no samples"
         return "met", f"completed in {fmt(r['wall_s'])} s; RSS {shape}"
-    value = r.get(target.field)
+    if target.field.startswith(VERSUS):
+        other = results.get(target.field.removeprefix(VERSUS))
+        if other is None:
+            return "not run", "–"
+        if other.get("status") != "ok":
+            return "**not met**", status_text(other)
+        value = r["wall_s"] / other["wall_s"] if other.get("wall_s") else None
+    else:
+        value = r.get(target.field)
     if value is None or target.limit is None:
         return "–", "–"
     ok = value <= target.limit

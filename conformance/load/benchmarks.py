@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BASELINE", "BENCHMARKS", "LOAD_COMMAND", "TARGETS", "Benchmark", "Target"]
+__all__ = [
+    "BASELINE",
+    "BENCHMARKS",
+    "LOAD_COMMAND",
+    "TARGETS",
+    "VERSUS",
+    "Benchmark",
+    "Target",
+]
 
 #: A benchmark scenario ``bpcert-load:N:D`` is what ``bpcert load --vms N --days D`` runs,
-#: and ``bpcert-load:N:D:K`` what it runs with ``--datacenters K``.
+#: ``bpcert-load:N:D:K`` what it runs with ``--datacenters K``, and ``bpcert-load:N:D:K:P``
+#: what it runs with ``--profile P`` as well.
 LOAD_COMMAND = "bpcert-load:"
 
 #: A measured name ``baseline:SCENARIO`` is the bare model of a benchmark's scenario.
@@ -52,7 +61,17 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         None,
         "bpcert load --vms 100000 --days 30 --datacenters 1: one backup manager's world",
     ),
+    Benchmark(
+        "load-1dc-100k-4.0.4",
+        f"{LOAD_COMMAND}100000:30:1:abiquo-4.0.4",
+        None,
+        "the same with --profile abiquo-4.0.4 (load-1dc-100k runs the reference's newest, "
+        "abiquo-6.0): the per-id check against listResults",
+    ),
 )
+
+#: A target's field ``wall_vs:NAME`` is the benchmark's wall time over benchmark NAME's.
+VERSUS = "wall_vs:"
 
 
 @dataclass(frozen=True)
@@ -83,5 +102,11 @@ TARGETS: tuple[Target, ...] = (
         "load-1dc-100k",
         "cpu_ratio",
         3.0,
+    ),
+    Target(
+        "the same under abiquo-6.0 in <= 1.5x the wall time of abiquo-4.0.4 (issue 20)",
+        "load-1dc-100k",
+        f"{VERSUS}load-1dc-100k-4.0.4",
+        1.5,
     ),
 )

@@ -200,6 +200,8 @@ class LoadResult:
     failed_datacenters: dict[int, str] = field(default_factory=dict)
     #: The contract profile the worlds drove the plugin as.
     profile: str = "abiquo-4.0.4"
+    #: Plugin calls per results check (the profile's cost of one check).
+    calls_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
 
     @property
     def vm_days(self) -> float:

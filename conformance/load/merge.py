@@ -136,6 +136,7 @@ def merge_runs(
         datacenters=len(results),
         memory_by_day_mb=memory,
         profile=results[0].profile,
+        calls_per_check=merge_histograms(r.calls_per_check for r in results),
     )
 
 

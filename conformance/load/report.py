@@ -39,6 +39,13 @@ def format_seconds(value: float | None) -> str:
     return f"{value:.3g} s"
 
 
+def _calls_per_check(calls: StreamingHistogram) -> str:
+    """Mean, p95 and max of the plugin calls per check, or that no check ran."""
+    if calls.mean is None or calls.max is None:
+        return "no check ran"
+    return f"mean {calls.mean:.1f}, p95 {calls.quantile(0.95):.0f}, max {calls.max:.0f}"
+
+
 def _load_notes(r: LoadResult) -> list[str]:
     ops = ", ".join(
         f"{op.op} p95 {format_seconds(op.latency_s.p95)} (n={op.calls})"
@@ -62,6 +69,7 @@ def _load_notes(r: LoadResult) -> list[str]:
         f"checks: {r.checks}, {r.overruns} over the {r.job.check_delay_s:g} s interval, "
         f"{r.checks_failed} failed; duration p50 {format_seconds(_q(r.check_duration_s, 0.5))}, "
         f"p95 {format_seconds(r.check_p95_s)}, max {format_seconds(r.check_max_s)}",
+        f"plugin calls per check ({r.profile}): {_calls_per_check(r.calls_per_check)}",
         f"Virtual Factory: queue wait p95 {format_seconds(_q(r.queue_wait_s, 0.95))}, "
         f"max {format_seconds(r.queue_wait_s.max)}; "
         f"lock wait p95 {format_seconds(_q(r.lock_wait_s, 0.95))}",
@@ -102,6 +110,7 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         check_delay_s=job.check_delay_s,
         overruns=result.overruns,
         results_per_check=HistogramData.from_histogram(result.results_per_check),
+        calls_per_check=HistogramData.from_histogram(result.calls_per_check),
         freshness_p50_s=_q(result.freshness_s, 0.50),
         freshness_p95_s=_q(result.freshness_s, 0.95),
         freshness_p99_s=_q(result.freshness_s, 0.99),

@@ -107,6 +107,7 @@ def _run_world(
         backups_taken=world.backup_system.backups_taken,
         memory_by_day_mb=memory_by_day,
         profile=world.profile.id,
+        calls_per_check=m.calls_per_check,
     )
     return WorldRun(
         result,

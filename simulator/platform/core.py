@@ -871,6 +871,7 @@ class Platform:
             ok=ok,
             list_call=list_call,
             expired_call=expired_call,
+            calls=(list_call is not None) + (expired_call is not None),
         )
         self.trace.emit(
             "poll",
