@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conformance.exit_codes import ExitCode
-from conformance.findings import MAX_FINDINGS_PER_RULE, Sink
+from conformance.findings import MAX_FINDINGS_PER_RULE, Sink, shared_causes
 from conformance.plugin_properties import (
     hands_the_file_as_is,
     refuse_file_the_plugin_refused,
@@ -454,6 +454,7 @@ def run(
         verdict=verdict,
         exit_code=int(code),
         rules=results,
+        causes=shared_causes(results, sinks),
         scenarios=[r.summary for r in runs],
         notes=notes,
     )

@@ -10,7 +10,8 @@ the number of plots that decoded (``data-plots-total`` says how many there are);
 headless-browser test reads it.
 
 The page shows: a coloured verdict banner (``id="verdict"`` holds the verdict text), the
-plugin's metadata, the seed and replay command, the rule table with expandable evidence
+plugin's metadata, the seed and replay command, the causes shared by several rules'
+findings (each led by its first finding), the rule table with expandable evidence
 for each failing rule, each scenario's numbers and plots, and load metrics when present.
 Every piece of report text is escaped with :func:`html.escape`.
 """
@@ -195,6 +196,27 @@ def _finding(n: int, f: Finding) -> str:
         parts.append(f'<p>Replay this finding:</p><pre class="cmd">{_e(f.replay)}</pre>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _causes(report: RunReport) -> str:
+    """The causes shared by several rules' findings, before the rules: read these first."""
+    if not report.causes:
+        return ""
+    items = []
+    for cause in report.causes:
+        rules = ", ".join(
+            f'<a href="#rule-{_e(rule_id)}"><code>{_e(rule_id)}</code></a> {n:,}'
+            for rule_id, n in cause.findings_by_rule.items()
+        )
+        items.append(
+            f'<li class="cause"><p><strong>{_e(cause.headline())}</strong></p>'
+            f"<p>Rules: {rules}</p><p>First finding ({_e(cause.where())}):</p>"
+            f"{_finding(1, cause.first)}</li>"
+        )
+    return (
+        '<section id="causes"><h2>Causes</h2><p>Each of these explains the findings of '
+        "several rules: fix it first, and run again.</p><ol>" + "".join(items) + "</ol></section>"
+    )
 
 
 def _evidence(rule: RuleResult, replay: str) -> str:
@@ -448,6 +470,7 @@ def render_html(report: RunReport, plots: Sequence[Plot] | None = None) -> str:
         '<section id="replay"><h2>Seed and replay</h2>'
         f"<p>Seed <code>{report.seed}</code>. Replay this run with:</p>"
         f'<pre class="cmd" id="replay-command">{_e(report.replay)}</pre></section>',
+        _causes(report),
         _rules(report),
         scenarios,
         load,

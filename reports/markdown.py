@@ -1,6 +1,7 @@
 """Write ``summary.md``: a short Markdown summary that fits in a pull-request comment.
 
-It names the verdict, the plugin, the seed, the rule counts, a table of the failing rules
+It names the verdict, the plugin, the seed, the rule counts, the causes shared by several
+rules' findings (each with its first finding), a table of the failing rules
 with their first finding, the skipped rules (collapsed, with reasons) and the replay
 command. It stays under about 60 lines whatever the report holds: long lists are cut
 with an "... and N more" line, and the full story is in ``report.html``.
@@ -77,6 +78,14 @@ def summary_markdown(report: RunReport) -> str:
     ]
     for note in report.notes:
         lines += ["", f"**Note:** {note}."]
+
+    if report.causes:
+        lines += ["", "### Causes", ""]
+        for cause in report.causes:
+            lines += [
+                f"- **{_cell(cause.headline(), 300)}** ({_cell(cause.rules_text(), 300)}). "
+                f"First ({_cell(cause.where(), 100)}): {_cell(cause.first.message, 600)}"
+            ]
 
     failing = report.rules_with("fail", "error")
     if failing:

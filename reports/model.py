@@ -41,6 +41,7 @@ __all__ = [
     "SCHEMA_ID",
     "SCHEMA_VERSION",
     "WALL_TIME_FIELDS",
+    "Cause",
     "CheckSample",
     "Finding",
     "GrowthPoint",
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 #: The version of the ``report.json`` format this code writes, ``MAJOR.MINOR``.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 #: What the reports add about a plugin that shared bpcert's interpreter.
 IN_PROCESS_NOTE = (
@@ -118,6 +119,40 @@ class Finding(_Model):
     replay: str | None = Field(
         default=None, description="A command that replays just this finding, if any."
     )
+    cause: str | None = Field(
+        default=None,
+        description="What the plugin does wrong, when the harness could tell it from the "
+        "backup system's record (e.g. dates an hour off); findings of several rules with "
+        "the same cause are grouped in the report's causes.",
+    )
+
+
+class Cause(_Model):
+    """One cause behind the findings of several rules: fix it first, the rest may follow."""
+
+    cause: str = Field(description="What the plugin does wrong, as a sentence.")
+    findings_total: int = Field(ge=0, description="Its findings, over every rule.")
+    findings_by_rule: dict[str, int] = Field(
+        description="Rule id -> how many of that rule's findings it explains, in rule order."
+    )
+    first: Finding = Field(description="Its first finding in the run: read this one first.")
+
+    def headline(self) -> str:
+        """``4,824 findings of 7 rules: <cause>``, for a title line."""
+        return (
+            f"{self.findings_total:,} findings of {len(self.findings_by_rule)} rules: {self.cause}"
+        )
+
+    def rules_text(self) -> str:
+        """``rule-a 1,144, rule-b 228, ...``: how many findings of each rule it explains."""
+        return ", ".join(f"{rule_id} {n:,}" for rule_id, n in self.findings_by_rule.items())
+
+    def where(self) -> str:
+        """Where its first finding is: ``schedules.x, scenario smoke at 1800 s``."""
+        first = self.first
+        place = f"scenario {first.scenario}" if first.scenario else "the run"
+        when = f" at {first.at:.0f} s" if first.at is not None else ""
+        return f"{first.rule_id}, {place}{when}"
 
 
 class RuleResult(_Model):
@@ -368,6 +403,11 @@ class RunReport(_Model):
     verdict: Verdict
     exit_code: int
     rules: list[RuleResult] = Field(default_factory=list)
+    causes: list[Cause] = Field(
+        default_factory=list,
+        description="Causes shared by the findings of several failed rules, most findings "
+        "first: one bug (a time-zone offset) can fail many rules.",
+    )
     scenarios: list[ScenarioSummary] = Field(default_factory=list)
     load: LoadMetrics | None = None
     notes: list[str] = Field(default_factory=list)

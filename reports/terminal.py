@@ -2,7 +2,8 @@
 
 :func:`print_summary` prints, per scenario, the tasks, the plugin calls per operation
 with p50/p95 simulated latency, the checks, results seen, rejections and rollbacks; then
-the rule table (:func:`verdict_table`) and the verdict line.
+the rule table (:func:`verdict_table`), the causes shared by several rules' findings
+(:func:`print_causes`) and the verdict line.
 
 :class:`SimProgress` shows a progress bar over *simulated* time while a scenario runs,
 when the console is a terminal and the run is not quiet; otherwise it prints nothing, so
@@ -24,7 +25,7 @@ from reports.model import RunReport, ScenarioSummary
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-__all__ = ["SimProgress", "print_summary", "scenario_table", "verdict_table"]
+__all__ = ["SimProgress", "print_causes", "print_summary", "scenario_table", "verdict_table"]
 
 _STATUS_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "error": "bold yellow"}
 _VERDICT_STYLE = {
@@ -94,6 +95,22 @@ def verdict_table(report: RunReport) -> Table:
     return table
 
 
+def print_causes(report: RunReport, console: Console) -> None:
+    """The causes shared by several rules' findings, each led by its first finding."""
+    if not report.causes:
+        return
+    console.print(
+        Text("Causes (each explains the findings of several rules: fix it first)", style="bold")
+    )
+    for n, cause in enumerate(report.causes, 1):
+        console.print(Text(f" {n}. {cause.headline()}", style="bold red"))
+        console.print(Text(f"    rules: {cause.rules_text()}"))
+        console.print(Text(f"    first ({cause.where()}): {cause.first.message}"))
+        if cause.first.replay:
+            console.print(Text(f"    replay: {cause.first.replay}", style="dim"))
+    console.print()
+
+
 def _verdict_line(report: RunReport) -> Text:
     c = report.counts()
     line = Text("verdict: ")
@@ -116,6 +133,7 @@ def print_summary(report: RunReport, console: Console) -> None:
     if report.rules:
         console.print(verdict_table(report))
         console.print()
+    print_causes(report, console)
     console.print(_verdict_line(report))
     for note in report.notes:
         console.print(Text(note, style="yellow"))

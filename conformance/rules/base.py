@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import simpy
@@ -48,6 +49,7 @@ __all__ = [
     "EndOfRun",
     "Gen",
     "Rule",
+    "date_offset_cause",
     "declare",
 ]
 
@@ -119,6 +121,15 @@ class EndOfRun:
     at: float
 
 
+def date_offset_cause(offset_s: float) -> str:
+    """The cause of findings whose dates are ``offset_s`` seconds off the backup system's."""
+    how = "later" if offset_s > 0 else "earlier"
+    return (
+        f"the plugin's dates are {timedelta(seconds=abs(offset_s))} {how} than the backup "
+        "system's record of the same backups (a time zone read as UTC, or a clock of its own)"
+    )
+
+
 class Context:
     """One world's checkers share this: the world, the sink, the observations, and the
     helpers the probes call the plugin through."""
@@ -138,6 +149,29 @@ class Context:
     def platform(self) -> Any:
         """The world's platform."""
         return self.world.platform
+
+    def date_cause(self, provider_id: str, reported_s: float | None = None) -> str | None:
+        """The cause of a finding about ``provider_id`` when the plugin's dates are off.
+
+        ``reported_s`` is the creation date the plugin reported (simulated seconds;
+        default: the last one the polls saw). With the fake backup system, a creation
+        date that differs from the system's record by an offset is a date bug (a time
+        zone read as UTC, a clock of its own), and every finding it causes, whatever the
+        rule, says so with the same words; None when the dates agree or the truth is
+        unknown.
+        """
+        system = self.world.backup_system
+        if not system.sessions_opened_total:
+            return None
+        if reported_s is None:
+            reported_s = self.observations.reported_creation_s(provider_id)
+            if reported_s is None:
+                return None
+        truth = system.truth_backup(provider_id)
+        if truth is None:
+            return None
+        offset = reported_s - self.world.clock.seconds(truth.creation_date)
+        return date_offset_cause(offset) if abs(offset) >= 1e-6 else None
 
     def supported(self, *ops: Operation) -> bool:
         """True when the plugin declares none of ``ops`` unsupported."""

@@ -66,6 +66,17 @@ class Observations:
     restore_requests: dict[str, tuple[str, CallRecord]] = field(default_factory=dict)
     #: Whether the plugin opened any session on the fake backup system (set at the end).
     uses_fake_backend: bool = False
+    #: Provider id -> the creation date (s) of its last answer, where it changed from the
+    #: first one (which :attr:`results` keeps).
+    changed_creation_s: dict[str, float] = field(default_factory=dict)
+
+    def reported_creation_s(self, provider_id: str) -> float | None:
+        """The creation date (s) the plugin last reported for ``provider_id``, if any."""
+        changed = self.changed_creation_s.get(provider_id)
+        if changed is not None:
+            return changed
+        seen = self.results.get(provider_id)
+        return None if seen is None else seen.creation_s
 
     def last_poll_now(self) -> float | None:
         """The plugin's ``now`` at the last successful poll, or None before any."""

@@ -157,6 +157,7 @@ class OnDemandChecker(Checker):
                     f"or FAILED through list_results by the last check ({state})",
                     at=rec.start,
                     calls=[rec],
+                    cause=self.ctx.date_cause(pid),
                 )
         if not self.on_demand:
             sink.not_exercisable(rule, "no on-demand backup succeeded in this run")

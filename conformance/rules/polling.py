@@ -233,6 +233,7 @@ class PollChecker(Checker):
             if now is not None and rs.creation_date > now:
                 late = _after_now("creation_date", rs.creation_date, now)
                 problems.append(f"restore {rs.provider_id}: {late}")
+        cause = self.ctx.date_cause(r.provider_id, creation_s) if problems else None
         for problem in problems:
             sink.fail(
                 "polling.dates-well-formed",
@@ -240,6 +241,7 @@ class PollChecker(Checker):
                 actual=r.model_dump_json(),
                 at=rec.start,
                 calls=[rec],
+                cause=cause,
             )
         if r.size_bytes < 0:
             sink.fail(
@@ -275,10 +277,16 @@ class PollChecker(Checker):
             went_back = _STATE_RANK[r.state] < _STATE_RANK[seen.state]
             if (seen.state.is_final and r.state != seen.state) or went_back:
                 changes.append(f"state {seen.state.value} -> {r.state.value}")
+            cause = None
             # An UNKNOWN answer is about an id the backup system does not know (any
             # more): its dates are placeholders, and only its state counts.
             if abs(seen.creation_s - creation_s) > 1e-6 and r.state is not ResultState.UNKNOWN:
-                changes.append("creation_date changed")
+                changes.append(
+                    f"creation_date changed from {self.clock.at(seen.creation_s).isoformat()} "
+                    f"to {r.creation_date.isoformat()}"
+                )
+                self.observed.changed_creation_s[r.provider_id] = creation_s
+                cause = self.ctx.date_cause(r.provider_id, creation_s)
             if seen.state.is_final and seen.finish_s is not None and finish_s != seen.finish_s:
                 changes.append("finish_date of a final result changed")
             for change in changes:
@@ -287,6 +295,7 @@ class PollChecker(Checker):
                     f"result {r.provider_id}: {change}",
                     at=rec.start,
                     calls=[rec],
+                    cause=cause,
                 )
             if not changes:
                 seen.state = r.state
@@ -537,6 +546,7 @@ class PollChecker(Checker):
                             at=t,
                             calls=calls,
                             evidence=evidence,
+                            cause=self.ctx.date_cause(e.pid),
                         )
                         break
             # No lost results: final at the last poll means the platform saw it final.
@@ -557,6 +567,7 @@ class PollChecker(Checker):
                         at=e.finish_s,
                         calls=calls,
                         evidence=evidence,
+                        cause=self.ctx.date_cause(e.pid),
                     )
 
     def _polled_between(self, a: float, b: float, starts: list[float]) -> bool:
@@ -659,4 +670,5 @@ class PollChecker(Checker):
                     "asked, and is final, but list_results left it out (the window must be "
                     "inclusive)",
                     calls=[made, rec],
+                    cause=self.ctx.date_cause(pid, self.clock.seconds(final.creation_date)),
                 )

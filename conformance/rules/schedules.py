@@ -349,9 +349,11 @@ class ScheduleChecker(Checker):
                 truths = self._backups_the_system_took(vm, type_, lo, hi)
                 if any(self.ctx.removals.lost(t.provider_id) for t in truths):
                     continue  # taken, then lost by the backup system: nothing to report
+                cause = None
                 if truths:
                     did, actual = self._what_happened(truths)
                     message, actual = f"{message}: {did}", actual
+                    cause = self.ctx.date_cause(truths[0].provider_id)
                 elif occurrence is not None:
                     message = f"{message} but no backup was created within {tol / 60:.0f} min of it"
                     actual = "none listed"
@@ -365,6 +367,7 @@ class ScheduleChecker(Checker):
                     actual=actual,
                     at=lo,
                     calls=[seg.call] if seg.call is not None else [],
+                    cause=cause,
                 )
             elif occurrence is not None:
                 matched_occurrence.setdefault((type_, occurrence), []).append(pid)
@@ -382,6 +385,7 @@ class ScheduleChecker(Checker):
                 f"{self.clock.at(c).isoformat()} {message}",
                 at=c,
                 calls=[call for w in windows if w[0] <= c and (call := w[2].call)][-1:],
+                cause=self.ctx.date_cause(pid),
             )
 
     def _explain(
