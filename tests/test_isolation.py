@@ -426,15 +426,15 @@ def test_the_wire_names_every_backend_error_kind() -> None:
 def test_the_in_process_watchdog_interrupts_a_hang_and_passes_other_alarms_on() -> None:
     # Its SIGALRM handler stays installed between calls: an alarm that is not a call's
     # reaches the handler it replaced, as before the watchdog first ran.
-    from simulator.platform.invoker import CallTimeout, _Watchdog
+    from simulator.platform.watchdog import CallTimeout, Watchdog
 
     got: list[int] = []
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: got.append(signum))
     try:
         for _ in range(2):
-            with pytest.raises(CallTimeout), _Watchdog(0.05):
+            with pytest.raises(CallTimeout), Watchdog(0.05):
                 time.sleep(5)
-            with _Watchdog(5.0):
+            with Watchdog(5.0):
                 pass  # a call that returns in time disarms its alarm
             signal.setitimer(signal.ITIMER_REAL, 0.01)
             time.sleep(0.5)

@@ -25,7 +25,6 @@ PENDING = frozenset(
     {
         "simulator/bridge/process.py",
         "simulator/platform/core.py",
-        "simulator/platform/invoker.py",
     }
 )
 

@@ -27,22 +27,20 @@ The plugin's code runs at the simulated instant the call starts; its simulated
 duration follows. A call whose simulated duration exceeds ``deadline_s``, or whose
 wall time exceeds ``call_timeout_s`` (a hung in-process plugin is interrupted by a
 watchdog), is ``indeterminate``: the platform cannot know whether it took effect.
+
+The invoker's parts that stand alone have their own modules, and their names are
+importable from here too: the record of a call (:mod:`simulator.platform.call_record`),
+the latency model (:mod:`simulator.platform.latency`), the session pool
+(:mod:`simulator.platform.sessions`) and the watchdog (:mod:`simulator.platform.watchdog`).
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import random
-import signal
-import threading
 import time
-import weakref
-from collections import deque
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import simpy
 
@@ -50,11 +48,9 @@ from simulator.clock import hold
 from simulator.contract import (
     BackupPluginError,
     BackupPluginException,
-    BackupResult,
     ConnectionData,
     Operation,
     PluginConnectionError,
-    RestoreResult,
 )
 from simulator.faults import (
     CallDeadlineExceeded,
@@ -65,6 +61,15 @@ from simulator.faults import (
 )
 from simulator.interrupts import HarnessInterrupt, PluginStoppedAnswering
 from simulator.platform.answers import accept_answer, handed_args, handed_copy
+from simulator.platform.call_record import (
+    OUTCOMES,
+    CallRecord,
+    Outcome,
+    summarize_args,
+)
+from simulator.platform.latency import LatencyModel, RunQueueClock
+from simulator.platform.sessions import SessionPool
+from simulator.platform.watchdog import CallTimeout, Watchdog
 from simulator.trace import TraceWriter
 
 __all__ = [
@@ -78,17 +83,6 @@ __all__ = [
     "SessionPool",
     "summarize_args",
 ]
-
-Outcome = Literal["ok", "error", "foreign-error", "bad-return", "indeterminate", "crash"]
-OUTCOMES: tuple[Outcome, ...] = (
-    "ok",
-    "error",
-    "foreign-error",
-    "bad-return",
-    "indeterminate",
-    "crash",
-)
-
 #: What a secret is replaced with in a plugin's messages.
 REDACTED = "***"
 #: Secrets shorter than this are not redacted: replacing every "ab" would garble text.
@@ -112,100 +106,6 @@ CONSTRUCTOR = "<init>"
 VALIDATE = "validateConfiguration"
 
 
-class CallTimeout(BaseException):
-    """Raised inside a hung in-process plugin by the wall-clock watchdog.
-
-    A ``BaseException`` so that a plugin's ``except Exception`` cannot swallow it.
-    """
-
-
-class _Distribution(Protocol):
-    def sample(self, rng: random.Random) -> float: ...
-
-
-class LatencySettings(Protocol):
-    """What the invoker needs of a scenario's ``latency`` section."""
-
-    @property
-    def mode(self) -> str: ...
-
-    @property
-    def fixed(self) -> float: ...
-
-    @property
-    def factor(self) -> float: ...
-
-    @property
-    def operations(self) -> Any: ...
-
-    @property
-    def default(self) -> Any: ...
-
-
-class LatencyModel:
-    """Turns a call into simulated seconds: fixed, measured wall time × factor, or sampled.
-
-    Sampling uses its own ``random.Random`` so that the number of calls to other
-    random streams never shifts it.
-    """
-
-    def __init__(self, settings: LatencySettings, rng: random.Random) -> None:
-        self.mode = settings.mode
-        self.fixed = float(settings.fixed)
-        self.factor = float(settings.factor)
-        self._ops: dict[str, _Distribution] = dict(settings.operations)
-        self._default: _Distribution = settings.default
-        self._rng = rng
-
-    @property
-    def deterministic(self) -> bool:
-        """False when simulated durations follow measured wall time."""
-        return self.mode != "measured"
-
-    def duration(self, op: str, wall_s: float) -> float:
-        """Simulated seconds for a call of ``op`` that took ``wall_s`` wall seconds."""
-        if self.mode == "fixed":
-            return self.fixed
-        if self.mode == "measured":
-            return wall_s * self.factor
-        return max(0.0, self._ops.get(op, self._default).sample(self._rng))
-
-
-class RunQueueClock:
-    """How long the calling thread has waited for a CPU while runnable (Linux only).
-
-    The ``measured`` latency mode subtracts this from a call's wall time, so that other
-    processes on a busy machine preempting the harness do not make checks look long:
-    what remains is the time the plugin ran or blocked (on I/O, a child process, a
-    lock). It reads the run-queue delay of ``/proc/thread-self/schedstat``, which the
-    kernel updates whenever the thread gets a CPU back. Elsewhere, or from another
-    thread than the one that built it, :meth:`read` returns ``None`` and wall time is
-    used as is.
-    """
-
-    def __init__(self) -> None:
-        self._thread = threading.get_ident()
-        self._fd: int | None = None
-        try:
-            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
-            int(os.pread(self._fd, 128, 0).split()[1])
-        except (OSError, ValueError, IndexError):
-            if self._fd is not None:
-                os.close(self._fd)
-            self._fd = None
-        if self._fd is not None:
-            weakref.finalize(self, os.close, self._fd)
-
-    def read(self) -> float | None:
-        """Seconds this thread has waited on a run queue so far, or None if unknown."""
-        if self._fd is None or threading.get_ident() != self._thread:
-            return None
-        try:
-            return int(os.pread(self._fd, 128, 0).split()[1]) * 1e-9
-        except (OSError, ValueError, IndexError):
-            return None
-
-
 def _busy(wall_s: float, waited0: float | None, waited1: float | None) -> float:
     """``wall_s`` less the CPU wait between the two readings (measured mode).
 
@@ -215,199 +115,6 @@ def _busy(wall_s: float, waited0: float | None, waited1: float | None) -> float:
     if waited0 is None or waited1 is None:
         return wall_s
     return max(0.0, wall_s - (waited1 - waited0))
-
-
-class SessionPool:
-    """The ``openSession`` slots of a backup manager: a FIFO of callers, ``capacity`` at once.
-
-    It behaves as a ``simpy.Resource`` of that capacity, but costs no SimPy event when a
-    slot is free (:meth:`acquire` returns ``None``) and one when a waiter is handed the
-    slot of a caller that leaves: at fleet scale, sessions are taken millions of times.
-    """
-
-    __slots__ = ("_waiters", "capacity", "env", "in_use")
-
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError(f"a session pool needs a capacity of at least 1, got {capacity}")
-        self.env = env
-        self.capacity = capacity
-        self.in_use = 0
-        self._waiters: deque[simpy.Event] = deque()
-
-    @property
-    def waiting(self) -> int:
-        """How many callers wait for a slot."""
-        return len(self._waiters)
-
-    def acquire(self) -> simpy.Event | None:
-        """Take a slot now (``None``), or get an event that fires when one is yours."""
-        if self.in_use < self.capacity and not self._waiters:
-            self.in_use += 1
-            return None
-        event = self.env.event()
-        self._waiters.append(event)
-        return event
-
-    def release(self) -> None:
-        """Give the slot back, straight to the first waiter if there is one."""
-        if self._waiters:
-            self._waiters.popleft().succeed()
-        else:
-            self.in_use -= 1
-
-
-@dataclass(slots=True)
-class CallRecord:
-    """One plugin call, as observers see it. The trace line summarises it."""
-
-    seq: int
-    component: str
-    op: str
-    vm: str | None
-    start: float
-    end: float
-    wall_ms: float
-    outcome: Outcome
-    error_code: str | None
-    detail: str | None
-    args: tuple[Any, ...]
-    result: Any
-    connect: str
-    disconnect: str
-    now: datetime | None = None
-    task: int | None = None
-    check: int | None = None
-    protocol_violations: list[str] = field(default_factory=list)
-    probe: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when the call returned a well-typed value."""
-        return self.outcome == "ok"
-
-    def evidence(self) -> dict[str, Any]:
-        """A JSON-able summary for findings."""
-        return {
-            "seq": self.seq,
-            "component": self.component,
-            "op": self.op,
-            "vm": self.vm,
-            "start": round(self.start, 6),
-            "end": round(self.end, 6),
-            "now": self.now.isoformat() if self.now else None,
-            "args": summarize_args(self.op, self.args),
-            "outcome": self.outcome,
-            "error_code": self.error_code,
-            "detail": self.detail,
-            "returned": summarize_result(self.result),
-        }
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def summarize_args(op: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    """A short JSON-able description of a call's arguments."""
-    if op == Operation.LIST_RESULTS.value and len(args) == 2:
-        ids = sorted(args[1])
-        return {
-            "last_check_date": _iso(args[0]),
-            "in_progress_result_provider_ids": ids[:20],
-            "in_progress_count": len(ids),
-        }
-    if op == Operation.GET_EXPIRED_RESULTS.value and args:
-        ids = list(args[0])
-        return {"provider_ids": ids[:20], "count": len(ids)}
-    if op == Operation.EXECUTE_RESTORE.value and len(args) == 2:
-        return {"vm": getattr(args[0], "uuid", None), "backup_id": args[1]}
-    if op == Operation.EXECUTE_BACKUP.value and len(args) == 2:
-        return {"vm": getattr(args[0], "uuid", None), "replication": args[1].replication}
-    if op in (Operation.APPLY_SCHEDULE.value, Operation.APPLY_NEW_SCHEDULE.value) and args:
-        schedules = [a.model_dump(mode="json") for a in args[1:]]
-        return {"vm": getattr(args[0], "uuid", None), "schedules": schedules}
-    if args:
-        return {"vm": getattr(args[0], "uuid", None)}
-    return {}
-
-
-def summarize_result(result: Any) -> Any:
-    """A short JSON-able description of a call's return value."""
-    if type(result) in (BackupResult, RestoreResult):
-        return result.model_dump(mode="json")
-    if type(result) in (list, tuple):
-        if len(result) > 10:
-            head = [summarize_result(r) for r in result[:10]]
-            return {"count": len(result), "first": head}
-        return [summarize_result(r) for r in result]
-    if result is None or type(result) in (str, int, float, bool):
-        return result
-    return f"<{type(result).__name__}>"
-
-
-# The C module behind ``signal``: the same calls without the enum conversions of the
-# Python wrapper, which cost four times the two system calls themselves.
-try:
-    _sig: Any = importlib.import_module("_signal")
-except ImportError:  # pragma: no cover - every CPython has it
-    _sig = signal
-_HAS_ITIMER = hasattr(signal, "setitimer")
-_MAIN_THREAD = threading.main_thread().ident
-
-
-class _Alarm:
-    """The process's ``SIGALRM`` state as the watchdogs share it.
-
-    Installing a handler costs two system calls and the signal module's bookkeeping, as
-    much again as arming the timer, so it is installed once and left in place:
-    :func:`_fire` raises :class:`CallTimeout` only while a call is armed, and otherwise
-    passes the signal on to the handler it replaced (another user of ``SIGALRM``, such
-    as a test timeout, keeps working). Whoever replaces it later is replaced in turn at
-    the next armed call, and forwarded to.
-    """
-
-    armed = False
-    previous: Any = signal.SIG_DFL
-
-
-def _fire(signum: int, frame: Any) -> None:
-    if _Alarm.armed:
-        raise CallTimeout()
-    previous = _Alarm.previous
-    if callable(previous):
-        previous(signum, frame)
-    elif previous == signal.SIG_DFL:  # what SIGALRM would have done: end the process
-        _sig.signal(signal.SIGALRM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGALRM)
-
-
-class _Watchdog:
-    """Interrupts a hung in-process call with :class:`CallTimeout` after ``seconds``.
-
-    Uses ``SIGALRM`` on the main thread (a timer armed and disarmed a call, see
-    :class:`_Alarm`); elsewhere it only measures, and a hang cannot be interrupted
-    (use ``--isolation process``).
-    """
-
-    __slots__ = ("armed", "seconds")
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.armed = False
-
-    def __enter__(self) -> _Watchdog:
-        if self.seconds > 0 and _HAS_ITIMER and threading.get_ident() == _MAIN_THREAD:
-            if _sig.getsignal(signal.SIGALRM) is not _fire:
-                _Alarm.previous = _sig.signal(signal.SIGALRM, _fire)
-            _Alarm.armed = self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            _Alarm.armed = self.armed = False
 
 
 #: Consecutive wall-clock deadline misses of one method that stop a scenario.
@@ -535,7 +242,7 @@ class Invoker:
         wall0 = time.perf_counter()
         waited0 = self._waited()
         try:
-            with _Watchdog(self._watchdog_seconds(owner)):
+            with Watchdog(self._watchdog_seconds(owner)):
                 raw.result = fn()
         except BaseException as exc:
             if isinstance(exc, HarnessInterrupt):
@@ -626,7 +333,7 @@ class Invoker:
         # an in-process one gets copies, see below.
         isolated = getattr(instance, "enforces_deadlines", False)
         try:
-            with _Watchdog(0.0 if isolated else timeout):
+            with Watchdog(0.0 if isolated else timeout):
                 try:
                     connection = instance.new_connection()
                 except BaseException as exc:
