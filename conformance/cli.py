@@ -121,7 +121,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run one scenario against a plugin")
+    run = sub.add_parser(
+        "run",
+        help="run one scenario against a plugin",
+        description="Run one scenario and judge every rule it exercises. The rules it does "
+        "not exercise are named; with no finding the verdict is then 'completed' (exit 0), "
+        "'conformant' only if it exercised every rule. `bpcert check` runs the scenarios "
+        "that exercise them all, and is 'incomplete' (exit 2) if a rule still is not.",
+    )
     run.add_argument("scenario", help="a built-in scenario name or a YAML file")
     _common(run)
     run.add_argument(

@@ -33,6 +33,7 @@ from conformance.summary import plugin_info, scenario_summary
 from conformance.usage import UsageError, write_properties
 from reports.model import (
     IN_PROCESS_NOTE,
+    NOT_EXERCISED,
     Finding,
     RuleResult,
     RunReport,
@@ -65,6 +66,9 @@ __all__ = [
     "run_scenario",
 ]
 
+#: How many rule ids the note of an incomplete run names; the rule table has them all.
+_NOTE_IDS = 12
+
 #: What ``bpcert check`` runs by default: every part of the contract, the backup system's
 #: out-of-band changes (``policy-sync``: an administrator's; ``lost-backups``: lost ones),
 #: and (``retention``) a month of simulated time, so that a plugin's own retention of up
@@ -79,8 +83,6 @@ DEFAULT_SCENARIOS: tuple[str, ...] = (
     "lost-backups",
     "retention",
 )
-#: How the reason of a rule that no run exercised, without a declaration saying why, starts.
-NOT_EXERCISED = "not exercised"
 
 
 @dataclass
@@ -185,7 +187,7 @@ def run_scenario(
     stopped = f"{stopped_by} in scenario {loaded.name}"
     for rule in RULES:
         if rule.id not in sink.exercised:
-            sink.not_exercisable(rule.id, f"not exercised ({stopped})")
+            sink.not_exercisable(rule.id, f"{NOT_EXERCISED}: {stopped}")
     return ScenarioRun(world, sink, summary, checkers, stopped, stopped_by)
 
 
@@ -266,9 +268,9 @@ def evaluate_rules(
         else:
             # Nothing explains it: not a pass, and the run cannot be called complete.
             status = "skip"
-            why = f"{NOT_EXERCISED}: " + (
-                "; ".join(m.reasons) or "no scenario run created a situation that could fail it"
-            )
+            why = "; ".join(m.reasons) or "no scenario run created a situation that could fail it"
+            if not why.startswith(f"{NOT_EXERCISED}:"):
+                why = f"{NOT_EXERCISED}: {why}"
         results.append(
             RuleResult(
                 id=rule.id,
@@ -286,11 +288,28 @@ def evaluate_rules(
 
 def not_exercised(results: Iterable[RuleResult]) -> list[RuleResult]:
     """The rules no run exercised, with no declaration explaining why (their reason starts
-    with :data:`NOT_EXERCISED`): they are never passes, and they make a run incomplete."""
+    with :data:`NOT_EXERCISED`): they are never passes, and a required one (not advisory)
+    makes a check ``incomplete`` (:func:`run`)."""
+    return [r for r in results if r.not_exercised]
+
+
+def _unexercised_note(missing: Sequence[RuleResult], kind: str, total: int) -> list[str]:
+    """The note naming each required rule no run exercised (the rule table says why)."""
+    if not missing:
+        return []
+    shown = ", ".join(r.id for r in missing[:_NOTE_IDS])
+    if len(missing) > _NOTE_IDS:
+        shown += f" and {len(missing) - _NOTE_IDS} more"
+    if kind == "run":
+        return [
+            f"{NOT_EXERCISED} in this scenario ({len(missing)} of the {total} required rules, "
+            f"each with why in the rule table; a run of one scenario neither passes them nor "
+            f"holds them against the plugin, `bpcert check` runs the scenarios that exercise "
+            f"every rule): {shown}"
+        ]
     return [
-        r
-        for r in results
-        if r.status == "skip" and (r.reason or "").startswith(f"{NOT_EXERCISED}:")
+        f"incomplete: {len(missing)} required rule(s) could not be exercised, each with why "
+        f"in the rule table; none counts as a pass: {shown}"
     ]
 
 
@@ -424,7 +443,21 @@ def run(
     results = evaluate_rules(selected, sinks, loaded, used_fake)
     failed = any(r.status == "fail" and not r.advisory for r in results)
     errored = any(r.status == "error" for r in results)
-    verdict, code = _verdict(failed, errored, stopped_run, bool(notes), interrupted)
+    # A required rule that no run exercised, with no declaration saying why, leaves a check
+    # incomplete; `bpcert run` judges one scenario, which is never meant to exercise every
+    # rule: it names them, and its verdict says `completed` instead of `conformant`.
+    missing = [r for r in not_exercised(results) if not r.advisory]
+    stopped = bool(notes)
+    required = sum(not r.advisory for r in results)
+    notes.extend(_unexercised_note(missing, kind, required))
+    verdict, code = _verdict(
+        failed,
+        errored,
+        stopped_run,
+        stopped or (bool(missing) and kind != "run"),
+        interrupted,
+        partial=bool(missing),
+    )
     if loaded.isolation == "in-process":
         notes.append(IN_PROCESS_NOTE)
     wall = (datetime.now(UTC) - started).total_seconds()
@@ -470,8 +503,16 @@ def _verdict(
     stopped_run: ScenarioRun | None,
     incomplete: bool,
     interrupted: HarnessInterrupt | None = None,
+    *,
+    partial: bool = False,
 ) -> tuple[Verdict, ExitCode]:
-    """The verdict of a run: interrupted, non-conformant, error, incomplete or conformant."""
+    """The verdict of a run: interrupted, non-conformant, error, incomplete, completed or
+    conformant.
+
+    ``incomplete``: the run stopped early, or a check left a required rule unexercised;
+    ``partial``: a ``bpcert run`` left some unexercised (``completed``, exit 0: one
+    scenario is a slice of the contract; ``conformant`` means every rule ran and passed).
+    """
     if interrupted is not None or (
         stopped_run is not None and isinstance(stopped_run.stopped_by, HarnessInterrupt)
     ):
@@ -482,6 +523,8 @@ def _verdict(
         return "error", ExitCode.HARNESS_ERROR
     if incomplete:
         return "incomplete", ExitCode.INCOMPLETE
+    if partial:
+        return "completed", ExitCode.OK
     return "conformant", ExitCode.OK
 
 

@@ -75,6 +75,7 @@ pre.cmd { user-select: all; cursor: text; }
          border-radius: 3px; padding: 0 0.4em; font-weight: 600; }
 .s-pass { background: var(--pass); } .s-fail { background: var(--fail); }
 .s-skip { background: var(--skip); } .s-error { background: var(--error); }
+.s-not-exercised { background: var(--error); }
 .counts span { margin-right: 1.2em; }
 tr.evidence > td { background: #fffafa; }
 details > summary { cursor: pointer; font-weight: 600; }
@@ -140,7 +141,12 @@ def _counts_table(title: str, counts: Mapping[str, int]) -> str:
 
 
 def _badge(status: str) -> str:
-    return f'<span class="badge s-{_e(status)}">{_e(status)}</span>'
+    return f'<span class="badge s-{_e(status.replace(" ", "-"))}">{_e(status)}</span>'
+
+
+def _rule_status(rule: RuleResult) -> str:
+    """The status shown: a skip no declaration explains is shown as "not exercised"."""
+    return "not exercised" if rule.not_exercised else rule.status
 
 
 # ---------------------------------------------------------------------- rules
@@ -250,7 +256,9 @@ def failures_first(rules: list[RuleResult]) -> list[RuleResult]:
     def key(item: tuple[int, RuleResult]) -> tuple[int, float, int]:
         index, rule = item
         first = min((f.at for f in rule.findings if f.at is not None), default=float("inf"))
-        return (_STATUS_ORDER.get(rule.status, 4), first if rule.status == "fail" else 0, index)
+        # A rule no run exercised shows with the errors: it is what makes a check incomplete.
+        order = _STATUS_ORDER["error"] if rule.not_exercised else _STATUS_ORDER.get(rule.status, 4)
+        return (order, first if rule.status == "fail" else 0, index)
 
     return [rule for _, rule in sorted(enumerate(rules), key=key)]
 
@@ -277,7 +285,8 @@ def _rules(report: RunReport) -> str:
             f'<tr id="rule-{_e(rule.id)}" class="rule s-row-{_e(rule.status)}">'
             f"<td><code>{_e(rule.id)}</code>{' (advisory)' if rule.advisory else ''}</td>"
             f"<td>{_e(rule.category)}</td>"
-            f"<td>{_e(rule.statement)}</td><td>{_badge(rule.status)}</td><td>{_e(note)}</td></tr>"
+            f"<td>{_e(rule.statement)}</td><td>{_badge(_rule_status(rule))}</td>"
+            f"<td>{_e(note)}</td></tr>"
         )
         if rule.status in ("fail", "error"):
             rows.append(

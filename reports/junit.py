@@ -7,7 +7,8 @@ Ant JUnit shape that Jenkins, GitLab and GitHub reporters read):
   category, in the order the categories first appear in the report;
 - each suite starts with ``<properties>``: seed, plugin, replay command, verdict ...;
 - each rule is ``<testcase classname="bpcert.<category>" name="<id>: <statement>">``;
-  a skipped rule has ``<skipped message="<reason>">``, a failed one
+  a skipped rule has ``<skipped message="<reason>">`` (``type="not-exercised"`` when no
+  declaration explains it: what makes a check incomplete), a failed one
   ``<failure type="non-conformance">`` whose text is the evidence (the first findings,
   their call records and the replay command), and a rule the harness could not evaluate
   ``<error type="harness-error">``.
@@ -110,7 +111,11 @@ def _testcase(parent: ET.Element, rule: RuleResult, replay: str) -> None:
     )
     if rule.status == "skip":
         reason = rule.reason or "skipped (no reason given)"
-        el = ET.SubElement(case, "skipped", {"message": _xml_safe(_clip(reason, 300))})
+        attrs = {"message": _xml_safe(_clip(reason, 300))}
+        if rule.not_exercised:
+            # No declaration explains it: what makes a check incomplete (exit 2).
+            attrs["type"] = "not-exercised"
+        el = ET.SubElement(case, "skipped", attrs)
         el.text = _xml_safe(reason)
     elif rule.status == "fail" and rule.advisory:
         # Advice, not a failure: CI must not go red on it.

@@ -104,7 +104,14 @@ def summary_markdown(report: RunReport) -> str:
         if len(failing) > _MAX_FAILING:
             lines.append(f"| … and {len(failing) - _MAX_FAILING} more | | | |")
 
-    skipped = report.rules_with("skip")
+    missing = [r for r in report.rules if r.not_exercised]
+    if missing:
+        lines += ["", "### Not exercised", ""]
+        for rule in missing[:_MAX_SKIPPED]:
+            lines.append(f"- {_code(rule.id)}: {_cell(rule.reason or 'no reason given')}")
+        if len(missing) > _MAX_SKIPPED:
+            lines.append(f"- … and {len(missing) - _MAX_SKIPPED} more")
+    skipped = [r for r in report.rules_with("skip") if not r.not_exercised]
     if skipped:
         lines += ["", f"<details><summary>{len(skipped)} skipped rules</summary>", ""]
         for rule in skipped[:_MAX_SKIPPED]:

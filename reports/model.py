@@ -38,6 +38,7 @@ from simulator.metrics import StreamingHistogram
 __all__ = [
     "FLOAT_DECIMALS",
     "IN_PROCESS_NOTE",
+    "NOT_EXERCISED",
     "SCHEMA_ID",
     "SCHEMA_VERSION",
     "WALL_TIME_FIELDS",
@@ -72,6 +73,10 @@ IN_PROCESS_NOTE = (
     "in-process: the plugin ran inside bpcert's own interpreter, where it can reach the "
     "judge's state; this verdict is for development (certify with --isolation process)"
 )
+
+#: How the reason of a rule starts when no run exercised it and no declaration says why
+#: (``not exercised: ...``): never a pass, and a ``check`` with one is ``incomplete``.
+NOT_EXERCISED = "not exercised"
 
 #: Floats in ``report.json`` are rounded to this many decimals, so that tiny
 #: floating-point noise never makes two equal runs differ byte for byte.
@@ -174,6 +179,12 @@ class RuleResult(_Model):
         description="An advisory rule: judged and reported, but its failure never decides the "
         "verdict.",
     )
+
+    @property
+    def not_exercised(self) -> bool:
+        """True for a rule no run exercised, with no declaration saying why (its reason
+        starts with ``not exercised:``): a skip that is never a pass."""
+        return self.status == "skip" and (self.reason or "").startswith(f"{NOT_EXERCISED}:")
 
 
 class HistogramData(_Model):

@@ -91,7 +91,12 @@ def verdict_table(report: RunReport) -> Table:
     for rule in report.rules:
         note = failure_message(rule) if rule.status == "fail" else (rule.reason or "")
         label = f"{rule.id} (advisory)" if rule.advisory else rule.id
-        table.add_row(label, Text(rule.status, style=_STATUS_STYLE[rule.status]), note)
+        status = (
+            Text("not exercised", style="bold magenta")
+            if rule.not_exercised
+            else Text(rule.status, style=_STATUS_STYLE[rule.status])
+        )
+        table.add_row(label, status, note)
     return table
 
 

@@ -65,6 +65,7 @@ def test_a_veeam_like_plugin_is_conformant_with_every_rule_exercised(tmp_path: P
 
 
 def test_the_reference_leaves_no_rule_unexercised(tmp_path: Path) -> None:
+    # Without the property examples: the scenarios alone exercise every rule.
     code, report = _check(tmp_path, "reference")
     assert code == ExitCode.OK
     assert not _not_exercised(report)
@@ -109,10 +110,9 @@ def test_a_plugin_whose_listings_keep_more_than_50_expired_results_is_conformant
     assert len(removed) > 50  # each still in the plugin's full listing
     expiry = {rule: run.sink.totals.get(rule, 0) for rule in run.sink.exercised if "expiry" in rule}
     assert expiry and not any(expiry.values()), expiry
-    code, report = _check(
-        tmp_path, "tests.plugins.keeps_expired:KeepsExpiredInListings", "smoke", "retention"
-    )
-    assert code == ExitCode.OK
+    # The default set: a subset would leave rules unexercised, an incomplete check.
+    code, report = _check(tmp_path, "tests.plugins.keeps_expired:KeepsExpiredInListings")
+    assert code == ExitCode.OK, _not_exercised(report)
     assert report["verdict"] == "conformant"
 
 
@@ -136,8 +136,17 @@ def test_a_rule_that_could_not_be_exercised_says_which_and_why_and_is_no_pass(
 ) -> None:
     scenario = tmp_path / "two-quiet-days.yaml"
     scenario.write_text(_TWO_QUIET_DAYS)
-    _, report = _check(tmp_path, "tests.plugins.own_retention:OwnRetention40Days", str(scenario))
+    code, report = _check(tmp_path, "tests.plugins.own_retention:OwnRetention40Days", str(scenario))
     missing = _not_exercised(report)
     assert "expiry.reported-when-due" in missing
     assert "--properties" in missing["expiry.reported-when-due"]
     assert _status(report)["expiry.reported-when-due"] == "skip"
+    # Nothing failed, and the check says it could not give a whole verdict: exit 2, and a
+    # note names the rule (each output writes the notes and the rule's reason).
+    assert code == ExitCode.INCOMPLETE and report["verdict"] == "incomplete"
+    assert any(
+        n.startswith("incomplete:") and "expiry.reported-when-due" in n for n in report["notes"]
+    )
+    assert 'type="not-exercised"' in (tmp_path / "out" / "junit.xml").read_text()
+    assert "### Not exercised" in (tmp_path / "out" / "summary.md").read_text()
+    assert "not exercised" in (tmp_path / "out" / "report.html").read_text()

@@ -25,7 +25,14 @@ from conformance.rules.base import (
 from simulator.contract import BackupPluginError, BackupSchedule, OnDemandBackupOptions, Operation
 from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord
 
-__all__ = ["BACKEND_DOWN_CODES", "POLL_OPS", "RULES", "ErrorChecker", "judge_backend_down"]
+__all__ = [
+    "BACKEND_DOWN_CODES",
+    "POLL_OPS",
+    "RULES",
+    "ErrorChecker",
+    "explain_no_outage",
+    "judge_backend_down",
+]
 
 RULES: tuple[Rule, ...] = (
     declare(
@@ -94,6 +101,19 @@ def judge_backend_down(sink: Sink, rule_id: str, rec: CallRecord) -> None:
             at=rec.start,
             calls=[rec],
         )
+
+
+def explain_no_outage(ctx: Context, rule_id: str) -> None:
+    """Why a rule judged on calls made while the backup system was down went unexercised:
+    the reason shown if no call of the run met an outage."""
+    if ctx.outages.windows:
+        why = "no plugin call it judges ran while the backup system was down"
+    else:
+        why = (
+            "the backup system was never down in this run (the built-in `outage` scenario "
+            "takes it down)"
+        )
+    ctx.sink.not_exercisable(rule_id, why)
 
 
 class ErrorChecker(Checker):
@@ -229,6 +249,7 @@ class ErrorChecker(Checker):
     def ground_truth(self, end: EndOfRun) -> None:
         """A restore refused because the backup system had removed the backup is right,
         whatever its date said; one of a backup still held is not."""
+        explain_no_outage(self.ctx, "errors.backend-failure-raises")
         removals = self.ctx.removals
         for rec in self._refused_restores:
             now_s = self.world.clock.seconds(rec.now) if rec.now else rec.start

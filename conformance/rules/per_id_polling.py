@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conformance.rules.base import FAKE_BACKEND, Checker, Context, EndOfRun, Gen, Rule, declare
-from conformance.rules.errors import judge_backend_down
+from conformance.rules.errors import explain_no_outage, judge_backend_down
 from simulator.contract import BackupResult, Operation, RestoreResult, ResultState
 from simulator.platform.invoker import CallRecord
 
@@ -278,6 +278,10 @@ class PerIdChecker(Checker):
             )
 
     # ------------------------------------------------------------------ the end
+
+    def ground_truth(self, end: EndOfRun) -> None:
+        """Why the backend-failure rule went unexercised, if no call met an outage."""
+        explain_no_outage(self.ctx, _DOWN)
 
     def audit(self, end: EndOfRun) -> Gen:
         """Whatever the full listing shows as final, the platform was told is final."""

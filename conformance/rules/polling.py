@@ -29,7 +29,7 @@ from conformance.rules.base import (
     Rule,
     declare,
 )
-from conformance.rules.errors import POLL_OPS, judge_backend_down
+from conformance.rules.errors import POLL_OPS, explain_no_outage, judge_backend_down
 from conformance.rules.observations import Seen
 from simulator.contract import (
     BackupResult,
@@ -441,6 +441,10 @@ class PollChecker(Checker):
             )
 
     # ------------------------------------------------------------------ the end
+
+    def ground_truth(self, end: EndOfRun) -> None:
+        """Why the backend-failure rule went unexercised, if no call met an outage."""
+        explain_no_outage(self.ctx, "polling.failure-raises")
 
     def audit(self, end: EndOfRun) -> Gen:
         """What the backup system holds against everything the polls returned.
