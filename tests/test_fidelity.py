@@ -150,3 +150,48 @@ def test_a_rule_that_could_not_be_exercised_says_which_and_why_and_is_no_pass(
     assert 'type="not-exercised"' in (tmp_path / "out" / "junit.xml").read_text()
     assert "### Not exercised" in (tmp_path / "out" / "summary.md").read_text()
     assert "not exercised" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_plugin_with_its_own_backend_and_its_own_retention_is_conformant(
+    tmp_path: Path,
+) -> None:
+    code, report = _check(tmp_path, "tests.plugins.own_backend:OwnBackend5Days")
+    failing = {r["id"]: r["findings"][:1] for r in report["rules"] if r["status"] == "fail"}
+    assert code == ExitCode.OK, failing
+    assert not _not_exercised(report)
+    status = _status(report)
+    # Judged by what its full listings show, not by the fake backup system's truth.
+    assert status["expiry.reported-when-due"] == "pass"
+    assert status["data.restore-integrity"] == "skip"
+
+
+def _expiry_findings(plugin: str, scenario: str) -> tuple[list[tuple[float, str]], float]:
+    """The expiry findings of one run of ``plugin`` (instant, message) and the run's end."""
+    run = run_scenario(scenario, resolve_plugin(plugin), profile="abiquo-4.0.4")
+    assert not run.checkers.uses_fake_backend  # the harness cannot see its backend
+    found = [
+        (f.at, f.message)
+        for rule in ("expiry.reported-when-due", "expiry.live-never-reported")
+        for f in run.sink.findings.get(rule, [])
+        if f.at is not None
+    ]
+    return found, float(run.world.env.now)
+
+
+def test_removals_of_a_plugins_own_backend_are_learnt_as_they_happen() -> None:
+    # A 5-day retention in a 32-day run: the first backup the backend removes is found
+    # unreported by the check after the full listing that no longer shows it, days before
+    # the end of the run (once learnt only from the end-of-run listing).
+    plugin = "tests.plugins.own_backend:OwnBackendNeverReportsExpiry"
+    found, end = _expiry_findings(plugin, "retention")
+    assert found and min(at for at, _ in found) < 6 * 86400.0 < end - 20 * 86400.0
+    assert all("has left the plugin's full listing" in message for _, message in found)
+    # The mid-run listings are probes at instants of the simulation: the same run again
+    # gives the same findings.
+    assert _expiry_findings(plugin, "retention") == (found, end)
+
+
+def test_a_plugin_with_its_own_backend_reporting_a_live_backup_expired_is_caught_at_once() -> None:
+    found, _ = _expiry_findings("tests.plugins.own_backend:OwnBackendReportsLiveExpired", "smoke")
+    assert found and min(at for at, _ in found) < 86400.0
+    assert all("while the backup system still holds it" in message for _, message in found)

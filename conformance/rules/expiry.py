@@ -9,7 +9,13 @@ full listing is gone).
 
 Online, the checker judges each answer of the periodic check: an asked id that is gone
 must be reported (so "reported expired" follows "gone" within the first check that asks
-after the removal), and an id that is still held must not be. At the end (``probe``) it
+after the removal), and an id that is still held must not be. With the fake backup
+system an answer is judged as it comes; with a plugin's own backend the checker takes a
+full listing (a probe) after each check whose answer waits to be judged, learns the
+removals from it as they happen, and judges the waiting answers by it: an id the listing
+after the call still shows was live when it was reported, one a listing before the call
+no longer showed was gone when it was not. What lies between two listings is not judged
+(*(modelled)*: the removal instant is known to within a check). At the end (``probe``) it
 asks about every id reported expired before, every gone id and every live one, in
 batches of :data:`PROBE_BATCH` until each is covered (at most :data:`PROBE_MAX_IDS`, a
 deterministic sample beyond that, said so in the evidence), and judges only the ids it
@@ -23,6 +29,7 @@ from dataclasses import replace
 
 from conformance.rules.base import Checker, Context, EndOfRun, Gen, Rule, declare
 from simulator.contract import BackupResult, Operation, ResultState
+from simulator.platform.core import CheckRecord
 from simulator.platform.invoker import CallRecord
 
 __all__ = ["PROBE_BATCH", "PROBE_MAX_IDS", "RULES", "ExpiryChecker"]
@@ -87,6 +94,11 @@ class ExpiryChecker(Checker):
         super().__init__(ctx)
         self.clock = self.world.clock
         self.removals = ctx.removals
+        #: The periodic check's answers not judged yet (a plugin's own backend: judged
+        #: by the next full listing), in call order.
+        self._waiting: list[tuple[CallRecord, list[str], set[str]]] = []
+        #: Whether a mid-run full listing is under way.
+        self._listing = False
 
     def on_call(self, rec: CallRecord) -> None:
         """Judge the periodic check's get_expired_results answers."""
@@ -97,6 +109,46 @@ class ExpiryChecker(Checker):
                 self.observed.reported_expired.setdefault(pid, rec.seq)
             if self.removals.knows_now:
                 self._judge(rec, rec.args[0], answer)
+            else:
+                self._waiting.append((rec, list(rec.args[0]), answer))
+
+    def on_check(self, check: CheckRecord) -> None:
+        """A plugin's own backend: learn the removals from a full listing after a check
+        whose answer waits to be judged, and judge it by that listing."""
+        if not self._waiting:
+            return
+        if self.removals.knows_now:
+            self._judge_waiting(float("inf"))  # the plugin turned to the fake system
+        elif self.ctx.probes and self.ctx.supported(Operation.LIST_RESULTS) and not self._listing:
+            self._listing = True
+            self.world.env.process(self._learn())
+
+    def _learn(self) -> Gen:
+        """One mid-run full listing: the removals it shows, then the answers before it."""
+        try:
+            rec = yield from self.ctx.full_listing()
+            if rec.ok:
+                self.removals.learn_from_listing(rec.result, rec.start, self.observed)
+                self._judge_waiting(rec.start)
+        except Exception as exc:  # noqa: BLE001 - a simpy process must not take the run down
+            for rule in self.rules:
+                self.sink.error(
+                    rule.id,
+                    f"bpcert's checker ExpiryChecker._learn failed on a mid-run full listing "
+                    f"and could not judge it: {type(exc).__name__}: {exc}"[:400],
+                )
+        finally:
+            self._listing = False
+
+    def _judge_waiting(self, until: float) -> None:
+        """Judge the waiting answers given before ``until`` by what is known now."""
+        keep = []
+        for rec, asked, answer in self._waiting:
+            if rec.start <= until:
+                self._judge(rec, asked, answer)
+            else:
+                keep.append((rec, asked, answer))
+        self._waiting = keep
 
     def _subset(self, rec: CallRecord, asked: list[str], answer: list[str]) -> set[str]:
         sink = self.sink
@@ -164,7 +216,9 @@ class ExpiryChecker(Checker):
     # ------------------------------------------------------------------ the end
 
     def audit(self, end: EndOfRun) -> Gen:
-        """The advisory comparison of each expiration_date with the removal."""
+        """The answers still waiting, by the end-of-run listing; the advisory comparison
+        of each expiration_date with the removal."""
+        self._judge_waiting(float("inf"))
         self._advice()
         yield from ()
 
@@ -193,6 +247,13 @@ class ExpiryChecker(Checker):
             sink.not_exercisable(
                 rule,
                 "no result carried an expiration_date (the contract allows none)",
+                declared=True,
+            )
+        elif not self.removals.knows_now:
+            sink.not_exercisable(
+                rule,
+                "the plugin has its own backend, whose removals are known only to within a "
+                "full listing, too coarse to judge a date against",
                 declared=True,
             )
 
