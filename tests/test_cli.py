@@ -99,7 +99,8 @@ def test_a_plugin_module_in_the_working_directory_loads_through_the_script_and_p
         check=False,
     )
     assert result.returncode == ExitCode.OK, result.stderr
-    assert "verdict: conformant" in result.stdout
+    # One second exercises few rules: a run of one scenario then says "completed".
+    assert "verdict: completed" in result.stdout
 
 
 def test_a_malformed_scenario_names_file_line_and_field(tmp_path: Path) -> None:
