@@ -415,6 +415,12 @@ def test_the_command_benchmark_runs_bpcert_load_itself_and_reads_its_report() ->
     assert figures["checks"] == 35  # one every 600 s from 600 s, before the end at 21,600 s
     assert len(figures["memory_by_day_mb"]) == 1 and figures["memory_by_day_mb"][0] > 0
     assert figures["cpu_s"] > 0 and figures["wall_s"] >= figures["sim_s"] > 0
+    assert figures["profile"] == "abiquo-6.0"  # the reference's newest
+    # A benchmark scenario may name the profile: the command runs under it.
+    older = bench._measure(f"{bench.LOAD_COMMAND}300:0.25:1:abiquo-4.0.4", None, 300.0)
+    assert older["status"] == "ok", older.get("stderr")
+    assert older["profile"] == "abiquo-4.0.4" and 1 <= older["calls_per_check"] <= 2
+    assert figures["calls_per_check"] > older["calls_per_check"]
 
 
 # ---------------------------------------------------------------------- the bare model

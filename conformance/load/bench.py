@@ -124,6 +124,9 @@ def _report_figures(report: dict[str, Any]) -> dict[str, Any]:
         "results_seen": summary["results_seen"],
         "datacenters": load["datacenters"],
         "memory_by_day_mb": load["memory_by_day_mb"],
+        "profile": report["profile"],
+        "calls_per_check": load["calls_per_check"]["sum"]
+        / max(1, load["calls_per_check"]["count"]),
     }
     if load["datacenters"] > 1:
         # getrusage(RUSAGE_CHILDREN) gives the largest process's peak, not their sum:
