@@ -270,7 +270,7 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, console: Console) -> int:
-    from reports.model import report_json_schema
+    from reports.schema import report_json_schema
 
     sys.stdout.write(json.dumps(report_json_schema(), indent=2) + "\n")
     return int(ExitCode.OK)

@@ -14,7 +14,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.exit_codes import ExitCode
-from reports.model import report_json_schema, strip_wall_time
+from reports.schema import report_json_schema, strip_wall_time
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ import pytest
 from conformance.cli import main
 from conformance.exit_codes import ExitCode
 from conformance.load import build_load_scenario
-from reports.model import strip_wall_time
+from reports.schema import strip_wall_time
 from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
 from simulator.scenario import split_by_datacenter
 from simulator.world import World
