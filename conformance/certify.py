@@ -9,8 +9,9 @@ It is certified only when every required rule ran and passed and no rule failed.
 ``bpcert verify BUNDLE`` checks every file's sha256, checks that the plugin's files and
 properties are those the bundle was made with, runs the recorded check again (same seeds,
 same flags) and confirms the verdict with the same findings. Exit codes: 0 certified /
-verified, 1 not certified / not verified, 4 usage error (no such bundle, an unreadable
-one, a properties file to pass again).
+verified, 1 not certified / not verified, 2 incomplete (``--max-wall`` stopped the check
+or the re-run before it judged everything, and no rule failed), 4 usage error (no such
+bundle, an unreadable one, a properties file to pass again).
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ from conformance.check import CheckRequest, run_check
 from conformance.exit_codes import ExitCode
 from conformance.guidelines import Guideline, guideline_for
 from conformance.replay import launcher
-from conformance.usage import UsageError
+from conformance.usage import UsageError, add_max_wall, max_wall_s
 from reports.model import RunReport
 
 __all__ = [
     "CERTIFY_COMMANDS",
+    "VerifyIncomplete",
     "add_certify_parsers",
     "bpcert_version",
     "certification_verdict",
@@ -166,6 +168,7 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     from reports.render import write_report
     from reports.terminal import print_summary
 
+    max_wall = max_wall_s(args)
     if args.profile is not None:
         guideline_for(args.profile)  # an unknown profile fails before the plugin starts
     plugin = resolve_plugin(args.plugin, isolation="process", call_timeout_s=args.call_timeout)
@@ -175,7 +178,13 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     guideline = guideline_for(profile)
     request = dataclasses.replace(CheckRequest.from_args(args, plugin), profile=profile)
     out: Path = args.out or Path("out") / run_id("certify", plugin, [], args.seed)
-    report = run_check(request, out=out, plugin=plugin, progress=progress_for(console, args.quiet))
+    report = run_check(
+        request,
+        out=out,
+        plugin=plugin,
+        progress=progress_for(console, args.quiet),
+        max_wall_s=max_wall,
+    )
     write_report(report, out)
     print_summary(report, console)
     verdict = certification_verdict(report, guideline, partial=bool(args.scenario))
@@ -214,7 +223,13 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     bundle = write_bundle(args.bundle or out.with_name(out.name + ".tar.gz"), out, manifest)
     _print_verdict(console, verdict, guideline)
     console.print(f"bundle: {bundle}", markup=False)
-    return int(ExitCode.OK if verdict["certified"] else ExitCode.FINDINGS)
+    if verdict["certified"]:
+        return int(ExitCode.OK)
+    # A check that --max-wall (or a signal) cut short, with no rule failed: it did not
+    # judge everything, which is not the same as finding the plugin wrong.
+    if report.verdict in ("incomplete", "interrupted"):
+        return report.exit_code
+    return int(ExitCode.FINDINGS)
 
 
 def _changed_plugin(recorded: PluginIdentity, now: PluginIdentity) -> list[str]:
@@ -251,11 +266,13 @@ def verify_bundle(
     properties: str | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
+    max_wall_s: float | None = None,
 ) -> tuple[Manifest, list[str]]:
     """Verify the bundle at ``path``; return its manifest and the problems found (none: valid).
 
     Raises :class:`UsageError` for a bundle that cannot be read, or a properties file
-    that must be passed again.
+    that must be passed again, and :class:`VerifyIncomplete` when ``max_wall_s`` (or a
+    signal) stopped the re-run before it ended: nothing is verified then.
     """
     from conformance.runner import resolve_plugin
 
@@ -306,8 +323,12 @@ def verify_bundle(
         profile=manifest.profile,
     )
     with tempfile.TemporaryDirectory(prefix="bpcert-verify-") as tmp:
-        again = run_check(request, out=out or Path(tmp), plugin=plugin, progress=progress)
+        again = run_check(
+            request, out=out or Path(tmp), plugin=plugin, progress=progress, max_wall_s=max_wall_s
+        )
     bundled = json.loads(files["run/report.json"])
+    if again.verdict in ("incomplete", "interrupted") and bundled.get("verdict") != again.verdict:
+        raise VerifyIncomplete(again)
     expected, got = findings_fingerprint(bundled), findings_fingerprint(again.model_dump())
     for name, seed in expected["seeds"].items():
         if got["seeds"].get(name) != seed:
@@ -342,17 +363,35 @@ def verify_bundle(
     return manifest, problems
 
 
+class VerifyIncomplete(Exception):
+    """The re-run of a bundle's check stopped before its end (``--max-wall``, a signal)."""
+
+    def __init__(self, report: RunReport) -> None:
+        stopped = next((n for n in report.notes if n.startswith("stopped: ")), report.verdict)
+        super().__init__(stopped)
+        self.report = report
+
+
 def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     from conformance.progress import progress_for
 
     if not args.bundle.is_file():
         raise UsageError(f"{args.bundle}: no such bundle")
-    manifest, problems = verify_bundle(
-        args.bundle,
-        properties=args.properties,
-        out=args.out,
-        progress=progress_for(console, args.quiet),
-    )
+    try:
+        manifest, problems = verify_bundle(
+            args.bundle,
+            properties=args.properties,
+            out=args.out,
+            progress=progress_for(console, args.quiet),
+            max_wall_s=max_wall_s(args),
+        )
+    except VerifyIncomplete as exc:
+        console.print(
+            f"verify: incomplete: the re-run of {args.bundle} did not end ({exc}); nothing is "
+            "verified",
+            markup=False,
+        )
+        return exc.report.exit_code
     certified = "certified" if manifest.verdict.get("certified") else "NOT certified"
     if problems:
         console.print(f"verify: FAILED: {args.bundle} does not verify", markup=False)
@@ -394,6 +433,7 @@ def add_certify_parsers(sub: Any) -> None:
         "--bundle", type=Path, default=None, help="the bundle to write (default OUT.tar.gz)"
     )
     certify.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_max_wall(certify, "the check (the bundle holds what ran; it is not certified)")
     verify = sub.add_parser("verify", help="check a certification bundle and re-run it")
     verify.add_argument("bundle", type=Path, help="the .tar.gz that bpcert certify wrote")
     verify.add_argument(
@@ -401,6 +441,7 @@ def add_certify_parsers(sub: Any) -> None:
     )
     verify.add_argument("--out", type=Path, default=None, help="keep the re-run here")
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_max_wall(verify, "the re-run (nothing is verified then)")
 
 
 #: The commands :func:`add_certify_parsers` adds, by name.

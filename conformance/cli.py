@@ -30,7 +30,7 @@ from conformance.exit_codes import ExitCode
 from conformance.load import commands as load
 from conformance.progress import progress_for as _progress_for
 from conformance.run_dir import RunDir, default_run_dir
-from conformance.usage import UsageError, read_properties
+from conformance.usage import UsageError, add_max_wall, max_wall_s, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.interrupts import harness_interrupts
 from simulator.profiles import NEWEST, PROFILES, ContractProfile, ProfileError, get_profile
@@ -79,21 +79,9 @@ def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "referen
     )
 
 
-def _max_wall(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--max-wall",
-        type=float,
-        default=None,
-        metavar="S",
-        help="stop after S wall seconds: the report holds what ran, the verdict is "
-        "'incomplete' (exit 2) unless a rule already failed",
-    )
-
-
 def _run_dir(args: argparse.Namespace, run_id: str) -> RunDir:
     """``--out``, or a fresh default directory for this run (``out/latest`` points at it)."""
-    if getattr(args, "max_wall", None) is not None and args.max_wall <= 0:
-        raise UsageError(f"--max-wall must be more than 0 seconds, got {args.max_wall:g}")
+    max_wall_s(args)
     if args.out is not None:
         return RunDir(args.out)
     return RunDir(default_run_dir(run_id), default=True)
@@ -139,7 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write measured wall_ms into the trace (the trace is then not reproducible)",
     )
-    _max_wall(run)
+    add_max_wall(run)
 
     check = sub.add_parser("check", help="judge a plugin against every rule")
     _common(check)
@@ -162,7 +150,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="rerun only the failed rules of this report.json, in the scenarios (and "
         "examples) where they failed, with that run's own flags",
     )
-    _max_wall(check)
+    add_max_wall(check)
 
     report = sub.add_parser("report", help="render a run directory again from report.json")
     report.add_argument("run_dir", type=Path)

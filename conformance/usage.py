@@ -1,12 +1,14 @@
-"""Pieces the front doors and the load commands share, below both: usage errors and the
-properties-file reader."""
+"""Pieces the front doors and the load commands share, below both: usage errors, the
+properties-file reader and the ``--max-wall`` option."""
 
 from __future__ import annotations
 
+import argparse
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["UsageError", "read_properties", "write_properties"]
+__all__ = ["UsageError", "add_max_wall", "max_wall_s", "read_properties", "write_properties"]
 
 
 class UsageError(Exception):
@@ -39,3 +41,23 @@ def write_properties(properties: Mapping[str, str], path: Path) -> Path:
     lines = [f"{key}={value}" for key, value in sorted(properties.items())]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+def add_max_wall(p: argparse.ArgumentParser, what: str = "the run") -> None:
+    """``--max-wall S`` on a long-running command: the same option on all of them."""
+    p.add_argument(
+        "--max-wall",
+        type=float,
+        default=None,
+        metavar="S",
+        help=f"stop {what} after S wall seconds: the report holds what ran, the verdict is "
+        "'incomplete' (exit 2) unless something already failed",
+    )
+
+
+def max_wall_s(args: argparse.Namespace) -> float | None:
+    """The ``--max-wall`` of ``args`` (None: no bound); not a positive number is a usage error."""
+    value: float | None = getattr(args, "max_wall", None)
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UsageError(f"--max-wall must be more than 0 seconds, got {value:g}")
+    return value

@@ -343,3 +343,95 @@ def test_max_wall_ends_the_run_with_the_verdict_incomplete(tmp_path: Path) -> No
     assert "verdict: incomplete" in result.stdout
     assert "incomplete" in (tmp_path / "junit.xml").read_text()
     assert "incomplete" in (tmp_path / "summary.md").read_text()
+
+
+def _incomplete(result: subprocess.CompletedProcess[str], out: Path) -> dict[str, Any]:
+    """The report of a run that --max-wall stopped with nothing failed: exit 2, incomplete."""
+    assert result.returncode == ExitCode.INCOMPLETE, result.stdout + result.stderr
+    report = _report(out)
+    assert report["verdict"] == "incomplete" and report["exit_code"] == 2
+    return report
+
+
+@pytest.mark.parametrize("datacenters", ["1", "2"])
+def test_max_wall_stops_a_load_run_where_it_is_and_reports_what_ran(
+    tmp_path: Path, datacenters: str
+) -> None:
+    # Five simulated days of 2,000 VMs take far longer than 2 s here.
+    result = bpcert(
+        *("load", "--vms", "2000", "--days", "5", "--latency", "fixed"),
+        *("--datacenters", datacenters, "--workers", datacenters),
+        *("--max-wall", "2", "--quiet", "--out", str(tmp_path)),
+    )
+    report = _incomplete(result, tmp_path)
+    stopped = report["notes"][0]
+    assert stopped.startswith("stopped: --max-wall 2 s reached after "), stopped
+    assert "of 5d simulated" in stopped
+    # What ran is reported: its checks and its figures.
+    assert report["scenarios"][0]["checks_total"] > 0
+    assert report["load"]["results_per_check"]["count"] > 0
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "summary.md").is_file()
+    assert "exit code 2" in result.stdout
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_max_wall_stops_a_sweep_its_jobs_part_way_or_before_they_start(
+    tmp_path: Path, workers: str
+) -> None:
+    result = bpcert(
+        *("sweep", "--vms", "300,600,4000", "--days", "3", "--latency", "fixed"),
+        *("--seeds", "1,2", "--workers", workers, "--max-wall", "3", "--quiet"),
+        *("--out", str(tmp_path)),
+    )
+    notes = _incomplete(result, tmp_path)["notes"]
+    report = _report(tmp_path)
+    assert notes[0].startswith("stopped: --max-wall 3 s reached; "), notes[0]
+    # Six jobs: each is named as stopped part-way or not run, or ran to its end.
+    named = [n for n in notes if n.startswith("job vms=") and ("stopped:" in n or "not run" in n)]
+    assert named, notes
+    assert any("4000" in n for n in named), named  # the largest never ends in 3 s
+    # A stopped job is no point of the growth curve.
+    assert all(p["vms"] != 4000 for p in report["load"]["growth"])
+
+
+def test_max_wall_on_certify_writes_the_bundle_of_what_ran_and_certifies_nothing(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "certify"
+    result = bpcert(
+        *("certify", "--plugin", "reference", "--examples", "0", "--max-wall", "3"),
+        *("--quiet", "--out", str(out), "--bundle", str(tmp_path / "b.tar.gz")),
+    )
+    _incomplete(result, out)
+    assert "NOT certified" in result.stdout
+    assert (tmp_path / "b.tar.gz").is_file()
+
+
+def test_max_wall_on_verify_verifies_nothing_and_says_the_rerun_did_not_end(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "b.tar.gz"
+    made = bpcert(
+        *("certify", "--plugin", "reference", "--scenario", "smoke", "--examples", "0"),
+        *("--quiet", "--out", str(tmp_path / "certify"), "--bundle", str(bundle)),
+    )
+    assert made.returncode == ExitCode.FINDINGS, made.stdout  # a partial check: not certified
+    result = bpcert("verify", str(bundle), "--max-wall", "1", "--quiet")
+    assert result.returncode == ExitCode.INCOMPLETE, result.stdout + result.stderr
+    message = " ".join(result.stdout.split())
+    assert "verify: incomplete" in message and "--max-wall 1 s reached" in message
+    assert "nothing is verified" in message
+
+
+@pytest.mark.parametrize("command", ["load", "sweep", "certify", "verify"])
+def test_a_max_wall_that_is_not_positive_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    args = {
+        "load": ["load", "--vms", "10"],
+        "sweep": ["sweep", "--vms", "10,20"],
+        "certify": ["certify", "--plugin", "reference"],
+        "verify": ["verify", str(tmp_path / "none.tar.gz")],
+    }[command]
+    result = bpcert(*args, "--max-wall", "0", "--quiet", "--out", str(tmp_path / "out"))
+    assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
+    if command != "verify":  # verify first says the bundle is missing
+        assert "--max-wall must be more than 0 seconds" in result.stderr

@@ -34,6 +34,7 @@ from conformance.load.template import (
     LoadError,
     parse_policy_mix,
 )
+from conformance.usage import add_max_wall, max_wall_s
 from reports.model import RunReport
 
 # WorkerDied is here for the front door, which reports it with exit code 3.
@@ -126,7 +127,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         "(--vms), or a scenario as it stands (--scenario, e.g. load-m), and report check "
         "durations against the interval, results per check, freshness, Virtual Factory "
         "waits, call latency, peak memory and simulation speed. Exit code 1 when a check "
-        "overran its interval.",
+        "overran its interval, 2 when --max-wall stopped it first.",
     )
     common(load)
     fleet = load.add_mutually_exclusive_group(required=True)
@@ -168,6 +169,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         default="calls",
         help="calls (default): write trace.jsonl without per-result lines; off: no trace",
     )
+    add_max_wall(load, "every datacenter's simulation")
 
     sweep = sub.add_parser(
         "sweep",
@@ -175,7 +177,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         description="Run load jobs for every fleet size x check delay x seed on a process pool "
         "and fit, per check delay, the exponent of the check cost (p95 of the check "
         f"durations) against the fleet size. Exit code 1 when it exceeds {GROWTH_LIMIT:g} "
-        "(worse than linear) or a check overran.",
+        "(worse than linear) or a check overran, 2 when --max-wall stopped it first.",
     )
     common(sweep)
     sweep.add_argument(
@@ -201,6 +203,7 @@ def add_load_parsers(sub: Any, common: Callable[..., None]) -> None:
         default=GROWTH_LIMIT,
         help=f"flag a growth exponent above this (default {GROWTH_LIMIT:g})",
     )
+    add_max_wall(sweep, "the sweep (jobs running stop where they are, the rest never start)")
 
 
 def _properties(args: argparse.Namespace) -> tuple[tuple[str, str], ...] | None:
@@ -374,10 +377,12 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     from reports.terminal import SimProgress, scenario_table
 
     started = datetime.now(UTC)
+    max_wall = max_wall_s(args)
     job, out = _load_job(args)
     _check_profile(args)
     cluster = _cluster(args, console)
     total = job.days * DAY_S
+    deadline = None if max_wall is None else time.time() + max_wall
 
     def task_done(done: int, tasks: int) -> None:
         if not args.quiet:
@@ -396,8 +401,11 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
             on_idle_core=_warm_up_plots,
             cluster=cluster,
             on_task_done=task_done,
+            deadline=deadline,
         )
-    report = load_run_report(result, started=started, wall_s=time.perf_counter() - wall0)
+    report = load_run_report(
+        result, started=started, wall_s=time.perf_counter() - wall0, max_wall_s=max_wall
+    )
     trace = job.trace_file()
     if result.datacenters > 1:
         trace = None  # one trace per datacenter, named in the summary
@@ -433,6 +441,7 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     from reports.render import write_report
 
     _check_mix(args.policy_mix)
+    max_wall = max_wall_s(args)
     sizes = _int_list(args.vms, "--vms")
     delays = _float_list(args.check_delays, "--check-delays")
     seeds: list[int | None] = list(_int_list(args.seeds, "--seeds")) if args.seeds else [args.seed]
@@ -465,6 +474,7 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     cluster = _cluster(args, console)
     started = datetime.now(UTC)
     wall0 = time.perf_counter()
+    deadline = None if max_wall is None else time.time() + max_wall
     done = 0
     failed: list[tuple[LoadJob, str]] = []
 
@@ -487,14 +497,21 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
 
     if cluster is not None:
         with cluster:
-            results = run_sweep(jobs, cluster, on_result=show, on_failure=show_failure)
+            results = run_sweep(
+                jobs, cluster, on_result=show, on_failure=show_failure, deadline=deadline
+            )
         if not results:
             raise WorkerDied(f"every sweep job's Dask task failed: {failed[0][1]}")
     elif args.workers == 0:
-        results = run_sweep(jobs, None, on_result=show)
+        results = run_sweep(jobs, None, on_result=show, deadline=deadline)
     else:
         with process_pool(args.workers) as pool:
-            results = run_sweep(jobs, pool, on_result=show)
+            results = run_sweep(jobs, pool, on_result=show, deadline=deadline)
+    # A job queued in a worker when the deadline passed stops before its first step.
+    results = [r for r in results if r.stopped_at_s != 0.0] or results[:1]
+    # Jobs are frozen values (results come back from other processes as copies).
+    ran = {r.job for r in results} | {job for job, _ in failed}
+    not_run = [job for job in jobs if job not in ran]
     report = sweep_run_report(
         results,
         started=started,
@@ -502,6 +519,8 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
         replay=_sweep_replay(args, jobs[0]),
         limit=args.limit,
         failed=failed,
+        not_run=not_run,
+        max_wall_s=max_wall,
     )
     first = report.plugin.type or "plugin"
     out: Path = args.out or Path("out") / f"sweep-{first}"

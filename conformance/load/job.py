@@ -202,6 +202,9 @@ class LoadResult:
     profile: str = "abiquo-4.0.4"
     #: Plugin calls per results check (the profile's cost of one check).
     calls_per_check: StreamingHistogram = field(default_factory=StreamingHistogram)
+    #: Where ``--max-wall`` stopped the run, in simulated seconds (with several
+    #: datacenters, the least far); None when it ran to its end.
+    stopped_at_s: float | None = None
 
     @property
     def vm_days(self) -> float:

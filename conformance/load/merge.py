@@ -137,6 +137,9 @@ def merge_runs(
         memory_by_day_mb=memory,
         profile=results[0].profile,
         calls_per_check=merge_histograms(r.calls_per_check for r in results),
+        stopped_at_s=min(
+            (r.stopped_at_s for r in results if r.stopped_at_s is not None), default=None
+        ),
     )
 
 

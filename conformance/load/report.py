@@ -10,9 +10,17 @@ from conformance.fits_interval import fits_interval_result
 from conformance.load.job import LoadJob, LoadResult
 from conformance.load.merge import merge_histograms
 from conformance.load.sweep import GROWTH_LIMIT, growth_by_delay, wall_growth_by_delay
-from conformance.load.template import LoadError
-from reports.model import GrowthPoint, HistogramData, LoadMetrics, PluginInfo, RunReport
+from conformance.load.template import DAY_S, LoadError
+from reports.model import (
+    GrowthPoint,
+    HistogramData,
+    LoadMetrics,
+    PluginInfo,
+    RunReport,
+    Verdict,
+)
 from simulator.metrics import StreamingHistogram
+from simulator.scenario import format_duration
 
 __all__ = ["format_seconds", "load_run_report", "sweep_run_report"]
 
@@ -87,17 +95,45 @@ def _load_notes(r: LoadResult) -> list[str]:
     return notes
 
 
-def _exit_code(failed: bool, flagged: bool) -> ExitCode:
-    """A part that could not run is the harness's error (3), before any finding (1)."""
+def _exit_code(failed: bool, flagged: bool, stopped: bool = False) -> ExitCode:
+    """A part that could not run is the harness's error (3), before any finding (1), before
+    a run that ``--max-wall`` stopped (2)."""
     if failed:
         return ExitCode.HARNESS_ERROR
-    return ExitCode.FINDINGS if flagged else ExitCode.OK
+    if flagged:
+        return ExitCode.FINDINGS
+    return ExitCode.INCOMPLETE if stopped else ExitCode.OK
 
 
-def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> RunReport:
-    """The report of one load run (kind ``load``); flagged when a check overran."""
+def _verdict(failed: bool, stopped: bool) -> Verdict:
+    if failed:
+        return "error"
+    return "incomplete" if stopped else "completed"
+
+
+def _stopped_note(r: LoadResult, max_wall_s: float | None) -> str:
+    """What ``--max-wall`` left of a load job: how far its simulation got."""
+    total = r.job.days * DAY_S
+    at = r.stopped_at_s or 0.0
+    limit = "--max-wall" if max_wall_s is None else f"--max-wall {max_wall_s:g} s"
+    return (
+        f"stopped: {limit} reached after {format_duration(round(at))} of "
+        f"{format_duration(round(total))} simulated ({at / total:.0%}); the figures are those "
+        "of the part that ran"
+    )
+
+
+def load_run_report(
+    result: LoadResult, *, started: datetime, wall_s: float, max_wall_s: float | None = None
+) -> RunReport:
+    """The report of one load run (kind ``load``); flagged when a check overran.
+
+    A run that ``--max-wall`` (``max_wall_s``) stopped is ``incomplete`` (exit code 2
+    unless a check overran), and its notes say how far it got.
+    """
     job = result.job
     flagged = result.overruns > 0
+    stopped = result.stopped_at_s is not None
     reason = (
         f"{result.overruns} of {result.checks} checks took longer than the "
         f"{job.check_delay_s:g} s check interval"
@@ -131,8 +167,8 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         profile=result.profile,
         seed=result.seed,
         replay=job.replay(),
-        verdict="error" if result.failed_datacenters else "completed",
-        exit_code=int(_exit_code(bool(result.failed_datacenters), flagged)),
+        verdict=_verdict(bool(result.failed_datacenters), stopped),
+        exit_code=int(_exit_code(bool(result.failed_datacenters), flagged, stopped)),
         rules=[
             fits_interval_result(
                 result.summary,
@@ -144,7 +180,7 @@ def load_run_report(result: LoadResult, *, started: datetime, wall_s: float) -> 
         ],
         scenarios=[result.summary],
         load=metrics,
-        notes=_load_notes(result),
+        notes=([_stopped_note(result, max_wall_s)] if stopped else []) + _load_notes(result),
     )
 
 
@@ -156,18 +192,30 @@ def sweep_run_report(
     replay: str,
     limit: float = GROWTH_LIMIT,
     failed: Sequence[tuple[LoadJob, str]] = (),
+    not_run: Sequence[LoadJob] = (),
+    max_wall_s: float | None = None,
 ) -> RunReport:
     """The report of a sweep (kind ``sweep``): growth, its exponent, and the flag.
 
     ``failed`` are the jobs whose task failed on a cluster, with the worker's error: the
     notes name them, the fit leaves them out, and the verdict is ``error`` (exit code 3).
 
+    ``--max-wall`` (``max_wall_s``) leaves jobs it stopped part-way (``stopped_at_s``)
+    and jobs it kept from starting (``not_run``): the notes name both, the fits use only
+    the jobs that ran to their end, and the verdict is ``incomplete`` (exit code 2 unless
+    something was flagged).
+
     ``load.growth`` holds the points of the check delay with the steepest growth (the
     one that decides the flag); the notes give every delay's exponent and every job.
     """
     if not results:
         raise LoadError("a sweep report needs at least one job result")
-    exponents = growth_by_delay(results)
+    stopped = [r for r in results if r.stopped_at_s is not None]
+    whole = [r for r in results if r.stopped_at_s is None]
+    # A stopped job's checks are those of its first hours: no point of a growth curve.
+    exponents = growth_by_delay(whole) or {
+        d: None for d in sorted({r.job.check_delay_s for r in results})
+    }
     fitted = {d: k for d, k in exponents.items() if k is not None}
     worst = max(fitted, key=lambda d: (fitted[d], -d)) if fitted else min(exponents)
     exponent = fitted.get(worst)
@@ -204,14 +252,31 @@ def sweep_run_report(
         else None,
         growth=[
             GrowthPoint(vms=r.job.vms, check_cost_s=r.check_cost_s)
-            for r in results
+            for r in whole
             if r.job.check_delay_s == worst and r.check_cost_s is not None
         ],
         growth_exponent=exponent,
         flagged=bool(reasons),
         flag_reason="; ".join(reasons) or None,
     )
-    notes = [
+    notes = []
+    if stopped or not_run:
+        bound = "--max-wall" if max_wall_s is None else f"--max-wall {max_wall_s:g} s"
+        notes.append(
+            f"stopped: {bound} reached; {len(stopped)} job(s) stopped part-way and "
+            f"{len(not_run)} not run; the growth fits use the {len(whole)} job(s) that ran "
+            "to their end"
+        )
+        notes += [
+            f"job vms={r.job.vms} delay={r.job.check_delay_s:g}s seed={r.seed}: "
+            + _stopped_note(r, max_wall_s)
+            for r in stopped
+        ]
+        notes += [
+            f"job vms={job.vms} delay={job.check_delay_s:g}s seed={job.seed}: not run"
+            for job in not_run
+        ]
+    notes += [
         f"job vms={job.vms} delay={job.check_delay_s:g}s seed={job.seed} FAILED on the "
         f"cluster: {error}"
         for job, error in failed
@@ -224,7 +289,7 @@ def sweep_run_report(
     notes += [
         f"growth exponent of wall time at a {d:g} s check delay: "
         + ("not fitted (needs two fleet sizes)" if k is None else f"{k:.3f}")
-        for d, k in wall_growth_by_delay(results).items()
+        for d, k in wall_growth_by_delay(whole).items()
     ]
     notes.append(
         f"check cost = p95 of a job's check durations; latency mode {job0.latency}; "
@@ -249,8 +314,8 @@ def sweep_run_report(
         profile=results[0].profile,
         seed=results[0].seed,
         replay=replay,
-        verdict="error" if failed else "completed",
-        exit_code=int(_exit_code(bool(failed), bool(reasons))),
+        verdict=_verdict(bool(failed), bool(stopped or not_run)),
+        exit_code=int(_exit_code(bool(failed), bool(reasons), bool(stopped or not_run))),
         load=metrics,
         notes=notes,
     )

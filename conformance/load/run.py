@@ -42,8 +42,14 @@ def _run_world(
     trace: Path | None,
     progress: Callable[[float], None] | None,
     run_dir: Path | None,
+    deadline: float | None = None,
 ) -> WorldRun:
-    """Run one world of ``scenario`` in this process and measure it."""
+    """Run one world of ``scenario`` in this process and measure it.
+
+    ``deadline`` (``time.time()`` seconds, so that it means the same in every process) is
+    when the run's ``--max-wall`` runs out: the world then stops where it is, and its
+    figures are those of the part that ran (``stopped_at_s``).
+    """
     from conformance.runner import resolve_plugin
 
     plugin = resolve_plugin(job.plugin, isolation=job.isolation, call_timeout_s=job.call_timeout_s)
@@ -65,9 +71,13 @@ def _run_world(
         | {min(end, d * DAY_S) for d in range(1, math.ceil(end / DAY_S) + 1)}
     )
     memory_by_day: list[float] = []
+    stopped_at: float | None = None
     world.start()
     try:
         for t in stops:
+            if deadline is not None and time.time() >= deadline:
+                stopped_at = world.env.now
+                break
             world.advance(t)
             if t % DAY_S == 0 or t == end:
                 memory_by_day.append(rss_mb())
@@ -108,6 +118,7 @@ def _run_world(
         memory_by_day_mb=memory_by_day,
         profile=world.profile.id,
         calls_per_check=m.calls_per_check,
+        stopped_at_s=stopped_at,
     )
     return WorldRun(
         result,
@@ -119,15 +130,20 @@ def _run_world(
 
 
 def run_datacenter(
-    job: LoadJob, scenario: Scenario, index: int | None, run_dir: Path | None = None
+    job: LoadJob,
+    scenario: Scenario,
+    index: int | None,
+    run_dir: Path | None = None,
+    deadline: float | None = None,
 ) -> WorldRun:
     """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
 
     Module-level, so a process pool or a cluster can run it; each datacenter writes its
     own trace (``index`` None: the run's only world, which writes the run's trace).
+    ``deadline`` is the run's ``--max-wall`` as a ``time.time()`` instant.
     """
     trace = job.trace_file(datacenter=index)
-    return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir)
+    return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir, deadline=deadline)
 
 
 def run_load_job(
@@ -139,6 +155,7 @@ def run_load_job(
     on_idle_core: Callable[[], None] | None = None,
     cluster: DaskCluster | None = None,
     on_task_done: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
 ) -> LoadResult:
     """Run one load job and measure it (no conformance probes): see :func:`run_load_scenario`.
 
@@ -153,6 +170,7 @@ def run_load_job(
         on_idle_core=on_idle_core,
         cluster=cluster,
         on_task_done=on_task_done,
+        deadline=deadline,
     )
 
 
@@ -166,8 +184,12 @@ def run_load_scenario(
     on_idle_core: Callable[[], None] | None = None,
     cluster: DaskCluster | None = None,
     on_task_done: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
 ) -> LoadResult:
     """Run ``scenario`` as a load run of ``job``'s plugin and settings, and measure it.
+
+    ``deadline`` (a ``time.time()`` instant: the run's ``--max-wall``) stops every world
+    where it is when it passes; the result's ``stopped_at_s`` then says how far it got.
 
     A scenario with a backup manager per datacenter runs as one world per datacenter
     (:func:`~simulator.scenario.split_by_datacenter`): they share nothing, so they run
@@ -194,10 +216,13 @@ def run_load_scenario(
             run_dir=run_dir,
             on_idle_core=on_idle_core,
             on_task_done=on_task_done,
+            deadline=deadline,
         )
     if len(parts) == 1:
         trace = job.trace_file()
-        return _run_world(job, scenario, trace=trace, progress=progress, run_dir=run_dir).result
+        return _run_world(
+            job, scenario, trace=trace, progress=progress, run_dir=run_dir, deadline=deadline
+        ).result
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
     cpus = os.cpu_count() or 1
@@ -213,7 +238,8 @@ def run_load_scenario(
 
     with pool:
         futures = [
-            pool.submit(run_datacenter, job, part, k, run_dir) for k, part in enumerate(parts)
+            pool.submit(run_datacenter, job, part, k, run_dir, deadline)
+            for k, part in enumerate(parts)
         ]
         try:
             call_when_idle(0)
@@ -247,6 +273,7 @@ def _run_on_cluster(
     run_dir: Path | None,
     on_idle_core: Callable[[], None] | None,
     on_task_done: Callable[[int, int], None] | None,
+    deadline: float | None = None,
 ) -> LoadResult:
     """Run each datacenter of ``scenario`` as a task on ``cluster``; merge as locally.
 
@@ -258,7 +285,7 @@ def _run_on_cluster(
     if on_idle_core is not None:
         on_idle_core()  # this machine only waits for the cluster
     alone = len(parts) == 1
-    calls = [(job, part, None if alone else k, run_dir) for k, part in enumerate(parts)]
+    calls = [(job, part, None if alone else k, run_dir, deadline) for k, part in enumerate(parts)]
     done = 0
 
     def finished(index: int, outcome: object) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -71,6 +72,7 @@ def run_sweep(
     *,
     on_result: Callable[[LoadResult], None] | None = None,
     on_failure: Callable[[LoadJob, str], None] | None = None,
+    deadline: float | None = None,
 ) -> list[LoadResult]:
     """Run every job on ``executor`` (any :class:`concurrent.futures.Executor`, or a cluster).
 
@@ -80,35 +82,63 @@ def run_sweep(
     On a :class:`~conformance.load.cluster.DaskCluster` each job is a task; a job whose
     worker died twice goes to ``on_failure(job, error)`` and is left out of the list
     (without ``on_failure``, it raises :class:`WorkerDied`).
+
+    ``deadline`` (a ``time.time()`` instant: the sweep's ``--max-wall``) stops the jobs
+    running when it passes where they are (their ``stopped_at_s``), and keeps the jobs
+    that have not started from starting; those are left out of the list. The first job
+    always runs, so that there is something to report.
     """
     if isinstance(executor, DaskCluster):
-        return _run_sweep_on_cluster(jobs, executor, on_result, on_failure)
+        return _run_sweep_on_cluster(jobs, executor, on_result, on_failure, deadline)
     pool = executor if executor is not None else InlineExecutor()
     try:
-        return _run_sweep(jobs, pool, on_result)
+        return _run_sweep(jobs, pool, on_result, deadline)
     except BrokenProcessPool:
         raise WorkerDied(WORKER_DIED.format(what="running a sweep job")) from None
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.time() >= deadline
 
 
 def _run_sweep(
     jobs: Sequence[LoadJob],
     pool: Executor,
     on_result: Callable[[LoadResult], None] | None,
+    deadline: float | None,
 ) -> list[LoadResult]:
-    # A job's datacenters run in its own worker, one after the other: no pool in a pool.
-    futures = {pool.submit(run_load_job, job, workers=0): i for i, job in enumerate(jobs)}
+    futures: dict[Future[LoadResult], int] = {}
+    for i, job in enumerate(jobs):
+        if i and _past(deadline):
+            break  # here (an inline executor runs each job as it is submitted): no more
+        # A job's datacenters run in its own worker, one after the other: no pool in a pool.
+        futures[pool.submit(run_load_job, job, workers=0, deadline=deadline)] = i
     results: dict[int, LoadResult] = {}
-    for future in concurrent.futures.as_completed(futures):
-        result = future.result()
-        results[futures[future]] = result
-        if on_result is not None:
-            on_result(result)
-    return [results[i] for i in range(len(jobs))]
+    pending = set(futures)
+    while pending:
+        timeout = None if deadline is None else max(0.0, deadline - time.time())
+        done, pending = concurrent.futures.wait(
+            pending, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        if not done:
+            # The deadline: jobs that have not started never will; running ones stop.
+            for future in pending:
+                if futures[future] and future.cancel():
+                    del futures[future]
+            pending = {f for f in pending if f in futures}
+            deadline = None
+            continue
+        for future in sorted(done, key=futures.__getitem__):
+            result = future.result()
+            results[futures[future]] = result
+            if on_result is not None:
+                on_result(result)
+    return [results[i] for i in sorted(results)]
 
 
-def _run_job_alone(job: LoadJob) -> LoadResult:
+def _run_job_alone(job: LoadJob, deadline: float | None = None) -> LoadResult:
     """One sweep job, its datacenters one after the other (a task of a cluster)."""
-    return run_load_job(job, workers=0)
+    return run_load_job(job, workers=0, deadline=deadline)
 
 
 def _run_sweep_on_cluster(
@@ -116,6 +146,7 @@ def _run_sweep_on_cluster(
     cluster: DaskCluster,
     on_result: Callable[[LoadResult], None] | None,
     on_failure: Callable[[LoadJob, str], None] | None,
+    deadline: float | None = None,
 ) -> list[LoadResult]:
     def finished(index: int, outcome: object) -> None:
         if isinstance(outcome, TaskFailed):
@@ -125,7 +156,8 @@ def _run_sweep_on_cluster(
         elif on_result is not None and isinstance(outcome, LoadResult):
             on_result(outcome)
 
-    outcomes = cluster.run_all(_run_job_alone, [(job,) for job in jobs], finished)
+    # Every task stops itself at the deadline (one that starts after it stops at once).
+    outcomes = cluster.run_all(_run_job_alone, [(job, deadline) for job in jobs], finished)
     return [o for o in outcomes if isinstance(o, LoadResult)]
 
 
