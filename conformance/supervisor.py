@@ -13,7 +13,10 @@ parent (this module, which imports only the standard library):
   :mod:`simulator.interrupts`), and kills the child's process group if it has not ended
   :data:`GRACE_S` seconds later;
 - kills whatever is left of that process group once the child has ended: processes a
-  plugin started and left behind.
+  plugin started and left behind;
+- is a child subreaper (Linux): a process that left the run's process group (a
+  plugin's ``setsid`` grandchild, a daemon) and lost its parent is re-parented to it
+  rather than to init, and is killed with its descendants once the child has ended.
 
 Every other command, and ``--help``, runs in the process itself. The cost is one more
 interpreter start, a few tens of milliseconds against runs of seconds. The command line
@@ -23,6 +26,8 @@ of bpcert's.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -84,6 +89,7 @@ def _supervise(argv: list[str]) -> int:
     }
     command = [sys.executable, "-P", "-c", _CHILD.format(env=_SYS_PATH, argv0=_ARGV0), *argv]
     signalled: list[float] = []
+    _become_subreaper()
     try:
         child = subprocess.Popen(command, env=env, process_group=0)
 
@@ -97,8 +103,10 @@ def _supervise(argv: list[str]) -> int:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            # Whatever the run left behind in its process group (a plugin's children).
+            # Whatever the run left behind in its process group (a plugin's children),
+            # and whatever left it and came to us as orphans.
             _signal(child.pid, signal.SIGKILL, group=True)
+            _kill_adopted()
         try:
             return int(verdict_file.read_text())
         except (OSError, ValueError):
@@ -131,6 +139,41 @@ def _wait(child: subprocess.Popen[bytes], signalled: list[float]) -> int:
         except subprocess.TimeoutExpired:
             if signalled and time.monotonic() - signalled[0] > GRACE_S:
                 _signal(child.pid, signal.SIGKILL, group=True)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    """Adopt the run's orphaned descendants (Linux; elsewhere nothing happens)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _children() -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+            with contextlib.suppress(OSError, ValueError):
+                text = Path(f"/proc/{os.getpid()}/task/{tid}/children").read_text()
+                found.extend(int(pid) for pid in text.split())
+    return found
+
+
+def _kill_adopted(rounds: int = 20) -> None:
+    """Kill and reap every process left below this one, until none is left."""
+    for _ in range(rounds):
+        orphans = _children()
+        if not orphans:
+            return
+        for pid in orphans:
+            _signal(pid, signal.SIGSTOP, group=False)
+        for pid in orphans:
+            _signal(pid, signal.SIGKILL, group=False)
+        for pid in orphans:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
 
 
 def _signal(pid: int, signum: int, *, group: bool) -> None:

@@ -30,6 +30,7 @@ from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
 from simulator.backend.fleet import Fleet
 from simulator.backend.out_of_band import OutOfBand
 from simulator.bridge.loader import release_component_classes
+from simulator.bridge.stdio import redacted_output
 from simulator.clock import SimClock
 from simulator.contract import (
     BackupPolicy,
@@ -40,7 +41,13 @@ from simulator.contract import (
 from simulator.interrupts import harness_interrupts
 from simulator.metrics import DownsampledSeries, StreamingHistogram
 from simulator.platform.core import CheckRecord, Platform, PlatformSettings, Task
-from simulator.platform.invoker import CallRecord, Invoker, LatencyModel, secrets_of
+from simulator.platform.invoker import (
+    MIN_SECRET,
+    CallRecord,
+    Invoker,
+    LatencyModel,
+    secrets_of,
+)
 from simulator.platform.results_table import Transition
 from simulator.platform.workload import TimelineItem, Workload, WorkloadSettings
 from simulator.profiles import ContractProfile, declared_profiles, select_profile
@@ -310,6 +317,10 @@ class World:
             manager.password,
         )
         self.latency = LatencyModel(scenario.latency, streams["latency"])
+        self._secrets = secrets_of(manager.user, manager.password, self.properties)
+        #: An in-process plugin writes to bpcert's own stdout and stderr: redacted while
+        #: the world runs (an isolated one's stderr is redacted where it is quoted).
+        self._output = contextlib.ExitStack()
         self.invoker = Invoker(
             self.env,
             self.clock,
@@ -319,7 +330,7 @@ class World:
             deadline_s=scenario.platform.call_deadline,
             call_timeout_s=call_timeout_s,
             trace_wall_time=trace_wall_time,
-            secrets=secrets_of(manager.user, manager.password, self.properties),
+            secrets=self._secrets,
         )
         ps = scenario.platform
         self.settings = PlatformSettings(
@@ -429,6 +440,10 @@ class World:
             raise RuntimeError("a World starts once; build a new one to run again")
         self._started = True
         self._wall0 = time.perf_counter()
+        if not getattr(self.plugin_class, "enforces_deadlines", False):
+            self._output.enter_context(
+                redacted_output(s for s in self._secrets if len(s) >= MIN_SECRET)
+            )
         full_collections.hold()
         self._holding_gc = True
         self.backup_system.register()
@@ -454,6 +469,7 @@ class World:
             self.backup_system.unregister()
             self.close_plugins()
             release_component_classes(self.platform.component_classes)
+            self._output.close()
             self.wall_seconds = time.perf_counter() - self._wall0
         if self.trace.failed is not None:
             raise self.trace.failed

@@ -8,6 +8,7 @@ in-process reference plugin answers for the same world actions.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -27,6 +28,7 @@ import simpy
 from simulator.backend import backup_system, session
 from simulator.backend.backup_system import BackupSystem, BackupSystemSettings
 from simulator.backend.fleet import Fleet
+from simulator.bridge.forkserver import ForkedPopen
 from simulator.bridge.process import PluginLaunchError, ProcessPlugin, process_plugin_class
 from simulator.bridge.protocol import ProtocolViolation, Request, Response, decode_message
 from simulator.clock import SimClock
@@ -53,6 +55,7 @@ from simulator.faults import (
     PluginProcessCrashed,
 )
 from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
+from tests.plugins.daemons import DAEMONS_DIR, alive
 
 REPO = Path(__file__).resolve().parents[1]
 MISBEHAVING = REPO / "examples" / "misbehaving"
@@ -442,3 +445,120 @@ def test_the_in_process_watchdog_interrupts_a_hang_and_passes_other_alarms_on() 
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# ------------------------------------------------------------- process trees
+
+
+def _gone_soon(pids: list[int], within_s: float = 5.0) -> list[int]:
+    """The pids still alive after ``within_s`` (the fork server kills asynchronously)."""
+    deadline = time.monotonic() + within_s
+    while [p for p in pids if alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [p for p in pids if alive(p)]
+
+
+@pytest.fixture
+def daemons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The folder the daemon plugins write their sleepers' pids to; none outlives the test."""
+    monkeypatch.setenv(DAEMONS_DIR, str(tmp_path))
+    yield tmp_path
+    for pid in (int(p.name) for p in tmp_path.iterdir()):
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _served(name: str, *, forked: bool, timeout_s: float = 10.0) -> type[ProcessPlugin]:
+    """A class of ``tests.plugins.daemons``, served, forked from a fork server or not."""
+    target = f"tests.plugins.daemons:{name}"
+    return process_plugin_class(
+        [sys.executable, "-m", "simulator.bridge.server", target],
+        label=name,
+        cwd=REPO,
+        call_timeout_s=timeout_s,
+        fork_target=target if forked else None,
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("forked", [True, False], ids=["fork-server", "spawned"])
+def test_closing_an_instance_kills_processes_that_left_its_session(
+    daemons: Path, forked: bool
+) -> None:
+    cls = _served("LeavesDaemons", forked=forked)
+    before = {p.name for p in daemons.iterdir()}  # the probe process's, already gone
+    assert not _gone_soon([int(p) for p in before])
+    with instance(cls) as plugin:
+        pids = [int(p.name) for p in daemons.iterdir() if p.name not in before]
+        assert len(pids) == 2 and all(alive(p) for p in pids)
+        assert plugin.pid is not None
+    assert not _gone_soon(pids), "a setsid or double-forked child outlived its plugin"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("forked", [True, False], ids=["fork-server", "spawned"])
+def test_a_missed_deadline_kills_the_plugins_whole_process_tree(
+    daemons: Path, forked: bool
+) -> None:
+    cls = _served("HangsWithDaemons", forked=forked, timeout_s=3.0)
+    with instance(cls) as plugin:
+        with pytest.raises(CallDeadlineExceeded):
+            plugin.validate_configuration()
+        pids = [int(p.name) for p in daemons.iterdir()]
+        assert len(pids) == 2
+        # The harness still runs, and so does the plugin's replacement process.
+        assert not _gone_soon(pids), "the plugin's daemons outlived its missed deadline"
+        assert plugin.pid is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_forked_instances_are_fresh_processes_in_sessions_of_their_own() -> None:
+    target = "simulator.reference:ReferencePlugin"
+    cls = process_plugin_class(
+        [sys.executable, "-m", "simulator.bridge.server", target],
+        label="reference",
+        cwd=REPO,
+        fork_target=target,
+    )
+    with instance(cls, "api") as api, instance(cls, "cpp") as cpp:
+        assert api.pid != cpp.pid
+        for pid in (api.pid, cpp.pid):
+            assert os.getsid(pid) == pid  # its own session, killed as a tree
+        assert isinstance(api._child.popen, ForkedPopen)  # type: ignore[union-attr]
+        with pytest.raises(ConfigurationError):
+            api.validate_configuration()
+    with instance(cls) as crashed:
+        pid = crashed.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(PluginProcessCrashed, match="killed by SIGKILL"):
+            crashed.validate_configuration()
+        assert crashed.pid not in (None, pid)  # replaced by a fresh fork
+
+
+# ------------------------------------------------------------ same verdicts
+
+#: Rules that only an out-of-process plugin can be judged by (skipped in process).
+_OUT_OF_PROCESS_ONLY = frozenset({"errors.no-crash", "protocol.stdout-clean"})
+
+
+@pytest.mark.parametrize(
+    ("spec", "failing"),
+    [
+        ("reference", None),
+        ("conformance.selftest.mutants:SessionLeakPlugin", "connections.closed-after-use"),
+        ("conformance.selftest.mutants:CachedFirstListingPlugin", "startup.instances-isolated"),
+        ("conformance.selftest.mutants:CounterJobKeyPlugin", "schedules.idempotent"),
+    ],
+)
+def test_isolation_changes_no_verdict(spec: str, failing: str | None) -> None:
+    from conformance.runner import run
+
+    def statuses(isolation: Any) -> dict[str, str]:
+        report = run(spec, scenarios=["smoke"], isolation=isolation, seed=3)
+        return {r.id: r.status for r in report.rules if r.id not in _OUT_OF_PROCESS_ONLY}
+
+    in_process, isolated = statuses("in-process"), statuses("process")
+    assert isolated == in_process
+    failed = sorted(rule for rule, status in in_process.items() if status == "fail")
+    assert (failing in failed) if failing else failed == []

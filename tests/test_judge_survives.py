@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from conformance.exit_codes import ExitCode
+from tests.plugins.daemons import DAEMONS_DIR, alive
 
 ROOT = Path(__file__).resolve().parent.parent
 MISBEHAVING = ROOT / "examples" / "misbehaving"
@@ -84,25 +85,32 @@ def test_an_in_process_plugin_that_ends_the_process_never_leaves_exit_0(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("isolation", ["in-process", "process"])
 @pytest.mark.parametrize(
     ("plugin", "raised"),
     [("RaisesKeyboardInterrupt", "KeyboardInterrupt"), ("RaisesSystemExit", "SystemExit")],
 )
 def test_a_plugins_own_keyboard_interrupt_or_system_exit_is_a_finding_not_an_interrupt(
-    tmp_path: Path, plugin: str, raised: str
+    tmp_path: Path, plugin: str, raised: str, isolation: str
 ) -> None:
     result = bpcert(
         "run",
         "smoke",
         "--plugin",
         f"tests.plugins.ending:{plugin}",
+        "--isolation",
+        isolation,
         "--quiet",
         "--out",
         str(tmp_path),
     )
     assert result.returncode == ExitCode.FINDINGS, result.stderr
-    finding = _failing(tmp_path)["errors.only-backup-plugin-exception"]["findings"][0]
+    failing = _failing(tmp_path)
+    finding = failing["errors.only-backup-plugin-exception"]["findings"][0]
     assert f"raised a foreign exception: {raised}" in finding["message"]
+    # The same finding in both modes: no crash, the run went on to its verdict.
+    assert "errors.no-crash" not in failing
+    assert _report(tmp_path)["verdict"] == "non-conformant"
 
 
 def test_an_in_process_verdict_says_the_plugin_shared_the_judges_interpreter(
@@ -230,7 +238,9 @@ def test_run_honours_the_trace_level_and_wall_time_flags(tmp_path: Path) -> None
     assert any(isinstance(w, float) for w in walls)
 
 
-def test_a_plugins_stderr_is_redacted_in_every_output(tmp_path: Path) -> None:
+def _leaky_run(tmp_path: Path, plugin: str, *flags: str) -> tuple[Path, list[str]]:
+    """Run smoke with a backup manager whose user and password the plugin logs;
+    returns the run directory and every output: stdout, stderr and each file."""
     scenario = yaml.safe_load((ROOT / "scenarios" / "smoke.yaml").read_text())
     scenario.setdefault("platform", {})["backup_manager"] = {
         "user": "vendor-admin",
@@ -240,23 +250,31 @@ def test_a_plugins_stderr_is_redacted_in_every_output(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(scenario))
     out = tmp_path / "out"
     result = bpcert(
-        "run",
-        str(path),
-        "--plugin",
-        "tests.plugins.leaky:LogsCredentials",
-        "--isolation",
-        "process",
-        "--quiet",
-        "--out",
-        str(out),
+        "run", str(path), "--plugin", f"tests.plugins.leaky:{plugin}", *flags, "--out", str(out)
     )
-    assert result.returncode == ExitCode.FINDINGS, result.stderr
-    crash = _failing(out)["errors.no-crash"]["findings"][0]["message"]
-    assert "connecting to" in crash and "as *** / ***" in crash
-    outputs = [result.stdout, result.stderr]
+    outputs = [result.stdout, result.stderr, f"exit {result.returncode}"]
     outputs += [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
     for text in outputs:
         assert "hunter2-xyzzy" not in text and "vendor-admin" not in text
+    return out, outputs
+
+
+def test_an_in_process_plugins_own_stderr_is_redacted(tmp_path: Path) -> None:
+    # In process the plugin writes to bpcert's own stdout and stderr, the terminal.
+    _, (stdout, stderr, code, *_) = _leaky_run(tmp_path, "PrintsCredentials")
+    assert code == f"exit {ExitCode.OK}", stderr
+    assert "connecting to sim://" in stderr and "as *** / ***" in stderr
+    assert "printed as *** / ***" in stdout
+    assert "written to fd 2 as *** / ***" in stderr
+
+
+def test_a_plugins_stderr_is_redacted_in_every_output(tmp_path: Path) -> None:
+    out, (_, stderr, code, *_) = _leaky_run(
+        tmp_path, "LogsCredentials", "--isolation", "process", "--quiet"
+    )
+    assert code == f"exit {ExitCode.FINDINGS}", stderr
+    crash = _failing(out)["errors.no-crash"]["findings"][0]["message"]
+    assert "connecting to" in crash and "as *** / ***" in crash
 
 
 # ---------------------------------------------------------------------- bounded time
@@ -278,14 +296,6 @@ def _descendants(pid: int) -> set[int]:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_sigterm_writes_the_partial_report_and_leaves_no_child_process(tmp_path: Path) -> None:
@@ -312,11 +322,51 @@ def test_sigterm_writes_the_partial_report_and_leaves_no_child_process(tmp_path:
     stdout, stderr = judge.communicate(timeout=30)
     assert time.monotonic() - signalled < 6, "the run took more than 5 s to end"
     assert judge.returncode == ExitCode.INTERRUPTED, stderr
-    assert not [pid for pid in children if _alive(pid)], "a child process outlived the run"
+    assert not [pid for pid in children if alive(pid)], "a child process outlived the run"
     report = _report(out)
     assert report["verdict"] == "interrupted" and report["exit_code"] == 130
     assert any("interrupted by SIGTERM" in note for note in report["notes"])
     assert "verdict: interrupted" in stdout
+
+
+@pytest.mark.parametrize("isolation", ["in-process", "process"])
+def test_processes_that_left_the_plugins_session_are_killed_at_the_end_of_the_run(
+    tmp_path: Path, isolation: str
+) -> None:
+    daemons = tmp_path / "daemons"
+    daemons.mkdir()
+    result = subprocess.run(
+        _command(
+            "run",
+            "smoke",
+            "--plugin",
+            "tests.plugins.daemons:LeavesDaemons",
+            "--isolation",
+            isolation,
+            "--quiet",
+            "--out",
+            str(tmp_path / "out"),
+        ),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**ENV, DAEMONS_DIR: str(daemons)},
+        timeout=300,
+        check=False,
+    )
+    pids = [int(p.name) for p in daemons.iterdir()]
+    try:
+        assert result.returncode == ExitCode.OK, result.stderr
+        # Three components, two sleepers each (one setsid, one double-forked).
+        assert len(pids) >= 6, pids
+        deadline = time.monotonic() + 5
+        while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in pids if alive(pid)], "a plugin's daemon outlived the run"
+    finally:
+        for pid in pids:  # never leave them behind, even when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_plugin_that_never_answers_ends_the_check_in_bounded_time(tmp_path: Path) -> None:

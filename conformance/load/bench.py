@@ -313,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conformance.load import bench_bridge
 
         sys.stderr.write(bench_bridge.run(args.doc, write=not args.no_write) + "\n")
+        from conformance.load import bench_isolation  # check in process vs isolated
+
+        sys.stderr.write(bench_isolation.run(args.doc, write=not args.no_write) + "\n")
     section = render_section(results, started, load)
     sys.stdout.write(section + "\n")
     if not args.no_write:

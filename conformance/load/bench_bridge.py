@@ -30,7 +30,7 @@ from simulator.bridge.process import ProcessPlugin, process_plugin_class
 from simulator.clock import SimClock
 from simulator.contract import ConnectionData, PluginContext
 
-__all__ = ["BEGIN", "END", "measure", "render", "run"]
+__all__ = ["BEGIN", "END", "measure", "render", "run", "write_section"]
 
 BEGIN = "<!-- bench-bridge:begin -->"
 END = "<!-- bench-bridge:end -->"
@@ -136,14 +136,20 @@ def run(doc: Path = _DOC, *, write: bool = True) -> str:
     """Measure, and replace (or append) the section in ``doc``; returns the section."""
     section = render(measure(), datetime.now(UTC))
     if write:
-        text = doc.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            text = head + section + rest.split(END, 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n## The JVM bridge\n\n" + section + "\n"
-        doc.write_text(text, encoding="utf-8")
+        write_section(doc, section, BEGIN, END, "The JVM bridge")
     return section
+
+
+def write_section(doc: Path, section: str, begin: str, end: str, heading: str) -> None:
+    """Replace the marked section of ``doc`` (from ``begin`` to ``end``) with
+    ``section``, or append it under ``## heading`` when the doc has none."""
+    text = doc.read_text(encoding="utf-8")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -264,14 +264,18 @@ def release_component_classes(copies: dict[str, type]) -> None:
             sys.modules.pop(cls.__module__, None)
 
 
-def _exec_class(command: str, spec: str, call_timeout_s: float) -> type:
+def _exec_class(
+    command: str, spec: str, call_timeout_s: float, fork_target: str | None = None
+) -> type:
     argv = shlex.split(command)
     if not argv:
         raise PluginSpecError(f"plugin {spec!r}: 'exec:' needs a command, e.g. 'exec:node p.js'")
     from simulator.bridge.process import process_plugin_class  # only needed for exec specs
 
     try:
-        return process_plugin_class(argv, label=spec, call_timeout_s=call_timeout_s)
+        return process_plugin_class(
+            argv, label=spec, call_timeout_s=call_timeout_s, fork_target=fork_target
+        )
     except Exception as exc:  # noqa: BLE001 - any start-up failure is a usage error here
         raise PluginSpecError(f"plugin {spec!r} could not be started: {exc}") from None
 
@@ -301,7 +305,8 @@ def load_plugin(
     validate_plugin_class(cls, spec)
     if isolation == "process":
         command = shlex.join([sys.executable, "-m", "simulator.bridge.server", target])
-        served = _exec_class(command, spec, call_timeout_s)
+        # Forked from a process that imported it once: see simulator.bridge.child.
+        served = _exec_class(command, spec, call_timeout_s, fork_target=target)
         validate_plugin_class(served, spec)
         return LoadedPlugin(spec, served, "process")
     return LoadedPlugin(spec, cls, "in-process")

@@ -51,6 +51,11 @@ from simulator.bridge.backend_service import (
     restore_record_to_wire,
 )
 from simulator.bridge.child import ChildProcess, EndOfOutput, LineTooLong
+from simulator.bridge.forkserver import (
+    ForkServerUnavailable,
+    give_up_fork_server,
+    shared_fork_server,
+)
 from simulator.bridge.plugin_errors import plugin_error_to_exception
 from simulator.bridge.protocol import (
     MAX_LINE_BYTES,
@@ -184,6 +189,9 @@ class ProcessPlugin:
     start_timeout_s: ClassVar[float]
     cwd: ClassVar[Path | None]
     description: ClassVar[InitializeResult]
+    #: The ``module:Class`` that ``argv`` serves, when instances may be forked from a
+    #: fork server that imported it once (:class:`~simulator.bridge.child.ForkServer`).
+    fork_target: ClassVar[str | None] = None
 
     def __init__(self, context: PluginContext) -> None:
         if type(self) is ProcessPlugin:
@@ -233,7 +241,7 @@ class ProcessPlugin:
     def _start(self) -> None:
         """Start a process and initialize it; on failure no process is left running."""
         try:
-            child = ChildProcess(self.argv, self.cwd)
+            child = self._new_child()
         except OSError as exc:
             raise PluginProcessCrashed(
                 HarnessMethod.INITIALIZE.value,
@@ -259,6 +267,18 @@ class ProcessPlugin:
             self._drop_child()  # an error answer or an interrupt: no half-started process
             raise
         self._accept(described)
+
+    def _new_child(self) -> ChildProcess:
+        """A forked child when the class has a fork server that works, else a spawned one."""
+        target = self.fork_target
+        if target is not None:
+            server = shared_fork_server(target, self.cwd, self.start_timeout_s)
+            if server is not None:
+                try:
+                    return ChildProcess(self.argv, self.cwd, server, self.start_timeout_s)
+                except ForkServerUnavailable:
+                    give_up_fork_server(target, self.cwd)  # spawn from now on
+        return ChildProcess(self.argv, self.cwd)
 
     def _accept(self, described: InitializeResult) -> None:
         """Compare a new process's description with the class's (the probe's)."""
@@ -641,8 +661,13 @@ def process_plugin_class(
     call_timeout_s: float = 10.0,
     cwd: Path | None = None,
     start_timeout_s: float | None = None,
+    fork_target: str | None = None,
 ) -> type[ProcessPlugin]:
     """A plugin class whose instances run ``argv`` as a child process each.
+
+    ``fork_target`` says that ``argv`` is ``python -m simulator.bridge.server
+    fork_target``: instances are then forked from a fork server that imported it once,
+    a tenth of the cost of starting an interpreter, and spawned when that fails.
 
     A probe process is started first and asked to ``initialize`` (component ``api``, no
     properties, at :data:`~simulator.clock.DEFAULT_START`) so that the class can carry
@@ -667,6 +692,7 @@ def process_plugin_class(
         "call_timeout_s": float(call_timeout_s),
         "start_timeout_s": float(start_timeout),
         "cwd": cwd,
+        "fork_target": fork_target,
         "__module__": __name__,
         "__doc__": f"The plugin {label!r}, run as `{shlex.join(argv)}`, one process per instance.",
     }

@@ -108,6 +108,13 @@ class _Fail(Exception):
         self.error = error
 
 
+class _HarnessGone(BaseException):
+    """The harness closed stdin while a backend request was pending: end the process.
+
+    A ``BaseException``, so that a plugin's ``except Exception`` does not swallow it.
+    """
+
+
 def _fail(code: ErrorCode, message: str) -> _Fail:
     return _Fail(ErrorObject(code.value, message))
 
@@ -213,9 +220,12 @@ class PluginServer:
             raise _fail(ErrorCode.INVALID_REQUEST, f"{method} before initialize")
         try:
             return self._call(method, params)
-        except _Fail:
+        except (_Fail, _HarnessGone):
             raise
-        except Exception as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
+        except BaseException as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
+            # KeyboardInterrupt and SystemExit too: raised by the plugin (no signal reaches
+            # this process, which runs in a session of its own), they are its answer, a
+            # foreign exception, as they are in process.
             raise _Fail(exception_to_error(exc)) from None
 
     def _initialize(self, params: InitializeParams) -> Any:
@@ -233,7 +243,9 @@ class PluginServer:
         try:
             self.instance = cls(context)
             return describe_plugin_class(cls)
-        except Exception as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
+        except _HarnessGone:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any plugin exception is reported on the wire
             self.instance = None
             raise _Fail(exception_to_error(exc)) from None
 
@@ -314,7 +326,7 @@ class PluginServer:
             line = self.reader.readline(MAX_LINE_BYTES + 1)
             if not line:
                 _log(f"the harness closed stdin while {method.value} was pending")
-                raise SystemExit(0)
+                raise _HarnessGone
             try:
                 message = decode_message(line)
             except ProtocolViolation as exc:
@@ -538,19 +550,32 @@ def main(argv: list[str] | None = None) -> int:
             "Serves the plugin class over the JSON-RPC protocol of docs/protocol.md on stdio.\n"
         )
         return 2
-    # Keep the protocol channel for protocol lines: the plugin's prints go to stderr.
-    channel = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    server = PluginServer(None, sys.stdin.buffer, channel)
+    server = PluginServer(None, sys.stdin.buffer, sys.stdout.buffer)
     install_remote_backend(server)
     try:
         server.plugin_class = load_class(args[0])
     except Exception as exc:  # noqa: BLE001 - the server must answer, whatever failed
         _log(f"cannot load plugin class {args[0]!r}: {type(exc).__name__}: {exc}")
         return 2
+    return serve_stdio(server)
+
+
+def serve_stdio(server: PluginServer) -> int:
+    """Serve on this process's stdin and stdout, the plugin's own output sent to stderr.
+
+    Also the body of every child of the fork server (:mod:`simulator.bridge.zygote`),
+    which loaded the class before forking.
+    """
+    # Keep the protocol channel for protocol lines: the plugin's prints go to stderr.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    server.reader = sys.stdin.buffer
+    server.writer = channel
     try:
         return server.serve()
+    except _HarnessGone:
+        return 0
     finally:
         channel.close()
 
