@@ -24,7 +24,6 @@ MARKER = "Kept whole:"
 PENDING = frozenset(
     {
         "simulator/bridge/process.py",
-        "simulator/platform/core.py",
     }
 )
 

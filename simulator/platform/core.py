@@ -14,28 +14,34 @@ It calls the plugin exactly as Abiquo does (``docs/architecture.md`` and
   calls also take one of ``open_sessions`` session slots. The BACKUP_SCHEDULE job is
   placed as Abiquo places it and a failed job rolls the whole VM operation back. With
   ``lock_vm_during_backup`` a VM with a backup in progress takes no task.
-- **Cloud Provider Proxy.** One process runs the periodic check with a *fixed delay*:
-  ``listResults(lastCheckDate, in-progress ids)``, upsert by provider id, then
-  ``getExpiredResults`` for the done results it holds (§4; ``expiry_question``), removing
-  those confirmed. The check has its own session slots, never the Virtual Factory's
-  ``openSession`` ones (§4a). ``lastCheckDate`` becomes the instant the last
-  *successful* check began.
-  That is the ``abiquo-4.0.4`` profile's check; from ``abiquo-4.7`` on the API runs the
-  per-id check of :mod:`simulator.platform.per_id_check` instead, and ``abiquo-6.0``
+- **The results check.** The profile's: the Cloud Provider Proxy's ``listResults`` check
+  of ``abiquo-4.0.4`` (:mod:`simulator.platform.listing_check`), or from ``abiquo-4.7``
+  on the API's per-id check of :mod:`simulator.platform.per_id_check`; ``abiquo-6.0``
   adds the policy synchronisation of :mod:`simulator.platform.policy_sync`. The profile
   (:mod:`simulator.profiles`) says which; nothing else in the platform differs.
 
 Only the per-VM lock table, the task queue and the results table grow with work; none
 of them holds an entry per idle VM.
+
+The parts that stand alone are modules of their own, and their names are importable from
+here: the settings (:mod:`simulator.platform.settings`), the records of tasks and checks
+(:mod:`simulator.platform.records`), the API's preconditions
+(:mod:`simulator.platform.preconditions`) and the ``abiquo-4.0.4`` check
+(:mod:`simulator.platform.listing_check`).
+
+Kept whole: what remains is one object and the state its methods change together: the
+Virtual Factory's queues and per-VM locks, the session pools and the results table. A
+submission queues on a VM's lock, a worker runs the task and releases the lock, and a
+results answer can release a VM's backup lock and start the task that waited for it;
+split, each part would reach into the others' private state.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import simpy
 
@@ -51,9 +57,13 @@ from simulator.contract import (
     ResultState,
 )
 from simulator.platform.invoker import CONSTRUCTOR, VALIDATE, CallRecord, Invoker, SessionPool
-from simulator.platform.per_id_check import PER_ID_STEPS, PerIdCheck
+from simulator.platform.listing_check import ListingCheck
+from simulator.platform.per_id_check import PerIdCheck
 from simulator.platform.policy_sync import PolicySync, SyncRecord
+from simulator.platform.preconditions import REJECTION_CODES, api_refusal
+from simulator.platform.records import PROBE, TASK_KINDS, CheckRecord, Task
 from simulator.platform.results_table import ResultsTable, Transition
+from simulator.platform.settings import PlatformSettings
 from simulator.profiles import ABIQUO_4_0_4, ContractProfile
 from simulator.trace import TraceWriter, microseconds
 
@@ -65,161 +75,6 @@ __all__ = [
     "PlatformSettings",
     "Task",
 ]
-
-TASK_KINDS = (
-    "DEPLOY",
-    "RECONFIGURE",
-    "UNDEPLOY",
-    "BACKUP_NOW",
-    "RESTORE",
-    "POWER_OFF",
-    "POWER_ON",
-)
-#: A harness-only task: one plugin call under the VM's lock, without the API's
-#: preconditions. The conformance audit uses it to probe a plugin (csi-sanity style).
-PROBE = "PROBE"
-
-#: The refusals the API makes before any plugin call. BC codes are Abiquo's where it
-#: published one; BC-47 and VM-STATE are *(modelled)*. BC-27 is Abiquo's code for a VM with
-#: more policies than allowed, used for the plugin's ``max_policies_per_vm``.
-REJECTION_CODES: dict[str, str] = {
-    "BC-22": "the backup result is not done, so it cannot be restored",
-    "BC-27": "the VM would have more backup policies than the plugin allows",
-    "BC-38": "backup plugin not loaded",
-    "BC-41": "the backup result does not exist (or its VM is undeployed)",
-    "BC-42": "an on-demand backup needs a deployed VM",
-    "BC-43": "a restore needs a deployed VM",
-    "BC-44": "a restore needs the VM powered off",
-    "BC-46": "the plugin declares this operation unsupported",
-    "BC-47": "a policy uses a backup type or periodicity the plugin does not support",
-    "VM-STATE": "the VM is not in the state the task needs",
-}
-
-#: Which plugin operation a task's BACKUP_SCHEDULE job or action needs.
-_TASK_NEEDS: dict[str, Operation | None] = {
-    "BACKUP_NOW": Operation.EXECUTE_BACKUP,
-    "RESTORE": Operation.EXECUTE_RESTORE,
-}
-
-
-@dataclass(frozen=True)
-class PlatformSettings:
-    """The platform's configuration (Abiquo properties and simulation knobs).
-
-    The last five drive the ``abiquo-4.7`` and ``abiquo-6.0`` procedures; each is a
-    *(modelled)* choice (``docs/contract.md``):
-
-    - ``per_id_steps``: the order of the per-id check's steps (``PER_ID_STEPS``);
-    - ``start_date_from``: ``"newest-listed"`` (the creation date of the newest backup a
-      ``listNewBackupResults`` returned: Java's ``startDateFromLastProcessedResult``) or
-      ``"newest-held"`` (the newest backup the platform holds, also one an on-demand
-      ``executeBackup`` answered). With ``newest-held``, a scheduled backup created just
-      before an on-demand one is never listed: the platform's loss, not the plugin's;
-    - ``unknown_asked_again``: a ``null`` answer keeps the result UNKNOWN and it is
-      asked again (``False``: UNKNOWN is final, as in 4.0.4);
-    - ``step_failure``: a failed call ends its step (``"stop-step"``) or only skips its
-      id (``"next-id"``); the run goes on with the next step either way;
-    - ``policy_sync_delay_s`` (``abiquo.backup.policy.sync.delay``) and
-      ``policy_sync_deployed_only``: see :mod:`simulator.platform.policy_sync`.
-
-    The ``abiquo-4.0.4`` check's ``getExpiredResults`` question (contract.md §4):
-
-    - ``expiry_question``: ``"held-done"`` (§4: the ids of the done results it holds,
-      with or without an expiration date) or ``"past-expiration-date"`` (only those whose
-      own date has passed, as the 4.7 check does; a backup the backup system removes
-      without being asked is then the platform's blind spot);
-    - ``expiry_rotation_checks`` *(modelled)*: with ``"held-done"``, each check asks about
-      a share of the done results held, in rotation, so that every one is asked within
-      this many checks (1: all of them every check). It bounds a check's cost at
-      O(held / rotation) ids; the default 36 reaches every id within six hours at the
-      default 10-minute delay (docs/contract.md gives the measured cost).
-    """
-
-    check_delay_s: float = 600.0
-    open_sessions: int = 2
-    session_scope: str = "backup-manager"
-    vdcs: int = 1
-    lock_vm_during_backup: bool = True
-    hypervisor_job_s: float = 10.0
-    vf_workers: int = 32
-    per_id_steps: tuple[str, ...] = PER_ID_STEPS
-    start_date_from: Literal["newest-listed", "newest-held"] = "newest-listed"
-    unknown_asked_again: bool = True
-    step_failure: Literal["stop-step", "next-id"] = "stop-step"
-    policy_sync_delay_s: float = 86400.0
-    policy_sync_deployed_only: bool = True
-    expiry_question: Literal["held-done", "past-expiration-date"] = "held-done"
-    expiry_rotation_checks: int = 36
-
-    def __post_init__(self) -> None:
-        if self.expiry_rotation_checks < 1:
-            raise ValueError(
-                f"expiry_rotation_checks must be at least 1, got {self.expiry_rotation_checks}"
-            )
-        bad = [step for step in self.per_id_steps if step not in PER_ID_STEPS]
-        if bad or len(set(self.per_id_steps)) != len(self.per_id_steps):
-            raise ValueError(
-                f"per_id_steps must name each of {', '.join(PER_ID_STEPS)} at most once, "
-                f"got {list(self.per_id_steps)}"
-            )
-        if self.policy_sync_delay_s <= 0:
-            raise ValueError(
-                f"policy_sync_delay_s must be positive, got {self.policy_sync_delay_s}"
-            )
-
-
-@dataclass(slots=True)
-class Task:
-    """A Virtual Factory task and what became of it."""
-
-    id: int
-    kind: str
-    vm_index: int
-    vm_uuid: str
-    submitted: float
-    schedule: BackupSchedule | None = None
-    replication: bool = False
-    backup_ref: str | None = None
-    #: Repeat the schedule call with the same arguments, as after a timeout.
-    repeat: bool = False
-    backup_id: str | None = None
-    started: float | None = None
-    ended: float | None = None
-    status: str = "queued"
-    code: str | None = None
-    detail: str | None = None
-    lock_wait: float = 0.0
-    queue_wait: float = 0.0
-    jobs: list[dict[str, Any]] = field(default_factory=list)
-    probe_op: Operation | None = None
-    probe_args: tuple[Any, ...] = ()
-    record: CallRecord | None = None
-
-
-@dataclass(slots=True)
-class CheckRecord:
-    """One periodic results check (the CPP's in 4.0.4, the API's per-id one from 4.7).
-
-    For a per-id check, ``last_check_date`` is the ``start`` of ``listNewBackupResults``,
-    ``in_progress`` how many ids were asked about one by one, ``results`` how many
-    results came back in all, ``calls`` how many calls it made, ``unknown`` how many
-    results are held UNKNOWN after it, and ``failed_steps`` the steps that failed.
-    """
-
-    id: int
-    start: float
-    end: float
-    last_check_date: datetime | None
-    next_last_check_date: datetime | None
-    in_progress: int
-    results: int
-    expired: int
-    ok: bool
-    list_call: CallRecord | None
-    expired_call: CallRecord | None
-    calls: int = 0
-    unknown: int = 0
-    failed_steps: tuple[str, ...] = ()
 
 
 _EMPTY = BackupSchedule()
@@ -343,7 +198,7 @@ class Platform:
         if self.per_id_check is not None:
             self.env.process(self.per_id_check.run())
         else:
-            self.env.process(self._periodic_check())
+            self.env.process(ListingCheck(self).run())
         if self.policy_sync is not None:
             self.env.process(self.policy_sync.run())
 
@@ -411,7 +266,7 @@ class Platform:
         self.tasks_by_kind[kind] = self.tasks_by_kind.get(kind, 0) + 1
         if kind == "RESTORE":
             task.backup_id = self._resolve_backup(task)
-        refusal = self._precondition(task)
+        refusal = api_refusal(self, task)
         if refusal is not None:
             self._reject(task, refusal, "api")
             return task
@@ -483,67 +338,6 @@ class Platform:
             return old.provider_id if old is not None else None
         return ref
 
-    def _precondition(self, task: Task) -> tuple[str, str] | None:
-        """The API's refusal of ``task`` as (code, reason), or None to accept it."""
-        i, kind = task.vm_index, task.kind
-        if kind == PROBE:
-            return None
-        deployed = self.fleet.is_deployed(i)
-        needs_plugin = kind in _TASK_NEEDS or (
-            kind in ("DEPLOY", "RECONFIGURE") and bool(task.schedule and task.schedule.policies)
-        )
-        if kind == "UNDEPLOY" and self._has_schedule(task.vm_uuid):
-            needs_plugin = True
-        if needs_plugin and not self.plugin_loaded("virtualfactory"):
-            return ("BC-38", REJECTION_CODES["BC-38"])
-        op = _TASK_NEEDS.get(kind)
-        if op is not None and op in self._unsupported:
-            return ("BC-46", f"{op.value} is declared unsupported by the plugin")
-        if kind in ("DEPLOY", "RECONFIGURE") and task.schedule is not None:
-            schedule_op = (
-                Operation.APPLY_SCHEDULE if kind == "DEPLOY" else Operation.APPLY_NEW_SCHEDULE
-            )
-            if schedule_op in self._unsupported and task.schedule.policies:
-                return ("BC-46", f"{schedule_op.value} is declared unsupported by the plugin")
-            n_policies = len(task.schedule.policies)
-            if self._max_policies is not None and n_policies > self._max_policies:
-                return (
-                    "BC-27",
-                    f"{n_policies} backup policies, but the plugin allows "
-                    f"{self._max_policies} per VM (max_policies_per_vm)",
-                )
-            for policy, config in task.schedule.configurations():
-                if self._types and config.type not in self._types:
-                    return ("BC-47", f"policy {policy.code} uses backup type {config.type.value}")
-                if self._periodicities and config.subtype not in self._periodicities:
-                    return (
-                        "BC-47",
-                        f"policy {policy.code} uses periodicity {config.subtype.value}",
-                    )
-        if kind == "DEPLOY" and deployed:
-            return ("VM-STATE", "the VM is already deployed")
-        if kind in ("RECONFIGURE", "UNDEPLOY", "POWER_OFF", "POWER_ON") and not deployed:
-            return ("VM-STATE", "the VM is not deployed")
-        if kind == "POWER_OFF" and not self.fleet.is_powered_on(i):
-            return ("VM-STATE", "the VM is already powered off")
-        if kind == "POWER_ON" and self.fleet.is_powered_on(i):
-            return ("VM-STATE", "the VM is already powered on")
-        if kind == "BACKUP_NOW" and not deployed:
-            return ("BC-42", REJECTION_CODES["BC-42"])
-        if kind == "BACKUP_NOW" and task.replication and not self._replication:
-            return ("BC-46", "replication is declared unsupported (supports_replication)")
-        if kind == "RESTORE":
-            if not deployed:
-                return ("BC-43", REJECTION_CODES["BC-43"])
-            if self.fleet.is_powered_on(i):
-                return ("BC-44", REJECTION_CODES["BC-44"])
-            held = self.results.by_id.get(task.backup_id or "")
-            if held is None or held.vm_uuid != task.vm_uuid:
-                return ("BC-41", f"no backup result {task.backup_id!r} for this VM")
-            if held.state is not ResultState.DONE:
-                return ("BC-22", f"backup {held.provider_id} is {held.state.value}, not DONE")
-        return None
-
     def _has_schedule(self, vm: str) -> bool:
         schedule = self.vm_schedule.get(vm)
         return schedule is not None and bool(schedule.policies)
@@ -608,7 +402,7 @@ class Platform:
                 task = yield wake
             task.started = float(self.env.now)
             task.queue_wait = task.started - task.submitted - task.lock_wait
-            refusal = self._precondition(task)
+            refusal = api_refusal(self, task)
             if refusal is not None:
                 self._reject(task, refusal, "virtualfactory")
             else:
@@ -793,106 +587,7 @@ class Platform:
             yield from self._hypervisor_job(task, f"HYPERVISOR_{kind}")
             self.fleet.set_powered_on(i, kind == "POWER_ON")
 
-    # ------------------------------------------------------------ CPP: the check
-
-    def _periodic_check(self) -> Generator[simpy.Event, Any, None]:
-        yield self.ready
-        yield self.env.timeout(self.settings.check_delay_s)
-        while not self.checks_stopped:
-            if self.plugin_loaded("cpp"):
-                yield from self.check()
-            # A fixed delay: the next check is scheduled after this one ends.
-            yield self.env.timeout(self.settings.check_delay_s)
-
-    def check(self) -> Generator[simpy.Event, Any, CheckRecord]:
-        """Run one check: list results in the window, upsert them, expire the due ones."""
-        self.checks += 1
-        check_id = self.checks
-        self._checking = True
-        start = float(self.env.now)
-        began_at = self.clock.now()
-        window = self.last_check_date
-        in_progress = frozenset(self.results.in_progress)
-        instance = self.instances["cpp"]
-        list_call = yield from self.invoker.call(
-            "cpp",
-            instance,
-            Operation.LIST_RESULTS,
-            None,
-            (window, in_progress),
-            pool=self._cpp_pool,
-            check=check_id,
-        )
-        ok = list_call.ok
-        n_results = 0
-        expired_call: CallRecord | None = None
-        removed = 0
-        if ok:
-            n_results = self._upsert(list_call.result, float(self.env.now))
-            self.results_seen += n_results
-            held_done = self.settings.expiry_question == "held-done"
-            due = (
-                self.results.done_for_expiry(self.settings.expiry_rotation_checks)
-                if held_done
-                else self.results.due_for_expiry(self.clock.now())
-            )
-            reoffer = self.results.reoffer_done if held_done else self.results.reoffer
-            if due and Operation.GET_EXPIRED_RESULTS not in self._unsupported:
-                expired_call = yield from self.invoker.call(
-                    "cpp",
-                    instance,
-                    Operation.GET_EXPIRED_RESULTS,
-                    None,
-                    (due,),
-                    pool=self._cpp_pool,
-                    check=check_id,
-                )
-                if expired_call.ok:
-                    confirmed = set(expired_call.result)
-                    removed = self.results.remove_many(pid for pid in due if pid in confirmed)
-                    reoffer([pid for pid in due if pid not in confirmed])
-                else:
-                    ok = False
-                    reoffer(due)
-            elif due:
-                reoffer(due)
-        if ok:
-            self.last_check_date = began_at
-        end = float(self.env.now)
-        record = CheckRecord(
-            id=check_id,
-            start=start,
-            end=end,
-            last_check_date=window,
-            next_last_check_date=self.last_check_date,
-            in_progress=len(in_progress),
-            results=n_results,
-            expired=removed,
-            ok=ok,
-            list_call=list_call,
-            expired_call=expired_call,
-            calls=(list_call is not None) + (expired_call is not None),
-        )
-        self.trace.emit(
-            "poll",
-            end,
-            check=check_id,
-            start=start,
-            end=end,
-            duration=end - start,
-            last_check_date=window.isoformat() if window else None,
-            next_last_check_date=(
-                self.last_check_date.isoformat() if self.last_check_date else None
-            ),
-            in_progress=len(in_progress),
-            results=n_results,
-            expired=removed,
-            ok=ok,
-        )
-        self._checking = False
-        for hook in self.hooks.check_end:
-            hook(record)
-        return record
+    # ------------------------------------- results learnt: upsert, events, backup locks
 
     def _upsert(self, results: Iterable[BackupResult], now: float) -> int:
         """Upsert results, raise their events, keep their VMs' backup locks current.
