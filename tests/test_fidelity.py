@@ -72,6 +72,19 @@ def test_the_reference_leaves_no_rule_unexercised(tmp_path: Path) -> None:
     assert _status(report)["expiry.expiration-date-advice"] == "pass"
 
 
+def test_rules_skipped_for_the_plugins_declared_unsupported_operations_leave_it_conformant(
+    tmp_path: Path,
+) -> None:
+    code, report = _check(tmp_path, "tests.plugins.declares_unsupported:NoOnDemandNoRestore")
+    failing = {r["id"]: r["findings"][:1] for r in report["rules"] if r["status"] == "fail"}
+    assert code == ExitCode.OK, (failing, _not_exercised(report))
+    assert report["verdict"] == "conformant"
+    skipped = {r["id"]: r["reason"] for r in report["rules"] if r["status"] == "skip"}
+    for rule_id in ("on-demand.backup-reaches-final-state", "data.restore-integrity"):
+        assert "which the plugin declares unsupported" in skipped[rule_id]
+    assert _status(report)["errors.unsupported-raises-unsupported"] == "pass"
+
+
 def test_a_plugin_that_swallows_a_backend_error_into_an_empty_list_is_non_conformant(
     tmp_path: Path,
 ) -> None:
