@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from conformance.replay import display_path
+from conformance.run_dir import LOCK_FILE
 from simulator.bridge.loader import installed_plugins
 
 __all__ = [
@@ -191,11 +192,12 @@ def plugin_identity(
 
 
 def run_dir_digests(run_dir: Path) -> dict[str, str]:
-    """``run/<relative path>`` -> sha256 of every file under ``run_dir``."""
+    """``run/<relative path>`` -> sha256 of every file under ``run_dir`` (its lock file,
+    which says which process wrote it, left out)."""
     return {
         str(PurePosixPath(RUN_DIR, *path.relative_to(run_dir).parts)): sha256_file(path)
         for path in sorted(run_dir.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(run_dir) != Path(LOCK_FILE)
     }
 
 

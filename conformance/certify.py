@@ -43,8 +43,10 @@ from conformance.check import CheckRequest, run_check
 from conformance.exit_codes import ExitCode
 from conformance.guidelines import Guideline, guideline_for
 from conformance.replay import launcher
+from conformance.run_dir import open_run_dir, write_run_report
 from conformance.usage import UsageError, add_max_wall, max_wall_s
 from reports.model import RunReport
+from simulator.bridge.loader import LoadedPlugin
 
 __all__ = [
     "CERTIFY_COMMANDS",
@@ -163,10 +165,7 @@ def _certify_command(args: argparse.Namespace, plugin_spec: str) -> str:
 
 
 def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
-    from conformance.progress import progress_for
     from conformance.runner import profile_of, resolve_plugin, run_id
-    from reports.render import write_report
-    from reports.terminal import print_summary
 
     max_wall = max_wall_s(args)
     if args.profile is not None:
@@ -177,7 +176,23 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     profile = profile_of(plugin, args.profile).id
     guideline = guideline_for(profile)
     request = dataclasses.replace(CheckRequest.from_args(args, plugin), profile=profile)
-    out: Path = args.out or Path("out") / run_id("certify", plugin, [], args.seed)
+    with open_run_dir(args.out, run_id("certify", plugin, [], args.seed)) as run_dir:
+        return _certify_into(args, console, run_dir.path, plugin, request, guideline, max_wall)
+
+
+def _certify_into(
+    args: argparse.Namespace,
+    console: Console,
+    out: Path,
+    plugin: LoadedPlugin,
+    request: CheckRequest,
+    guideline: Guideline,
+    max_wall: float | None,
+) -> int:
+    """``bpcert certify`` once its run directory is open: check, report, bundle."""
+    from conformance.progress import progress_for
+    from reports.terminal import print_summary
+
     report = run_check(
         request,
         out=out,
@@ -185,7 +200,7 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
         progress=progress_for(console, args.quiet),
         max_wall_s=max_wall,
     )
-    write_report(report, out)
+    write_run_report(report, out)
     print_summary(report, console)
     verdict = certification_verdict(report, guideline, partial=bool(args.scenario))
     from conformance.rules import rules_markdown
@@ -226,10 +241,17 @@ def _cmd_certify(args: argparse.Namespace, console: Console) -> int:
     if verdict["certified"]:
         return int(ExitCode.OK)
     # A check that --max-wall (or a signal) cut short, with no rule failed: it did not
-    # judge everything, which is not the same as finding the plugin wrong.
-    if report.verdict in ("incomplete", "interrupted"):
-        return report.exit_code
-    return int(ExitCode.FINDINGS)
+    # judge everything, which is not the same as finding the plugin wrong. (A partial
+    # check, --scenario, is complete as asked: not certified, exit 1.)
+    return report.exit_code if _cut_short(report) else int(ExitCode.FINDINGS)
+
+
+def _cut_short(report: RunReport) -> bool:
+    """Whether ``--max-wall`` or a signal stopped the check before it judged everything,
+    with no rule failed (a partial check, ``--scenario``, is not cut short: it ran as asked)."""
+    return report.verdict == "interrupted" or (
+        report.verdict == "incomplete" and any("--max-wall" in note for note in report.notes)
+    )
 
 
 def _changed_plugin(recorded: PluginIdentity, now: PluginIdentity) -> list[str]:
@@ -327,7 +349,7 @@ def verify_bundle(
             request, out=out or Path(tmp), plugin=plugin, progress=progress, max_wall_s=max_wall_s
         )
     bundled = json.loads(files["run/report.json"])
-    if again.verdict in ("incomplete", "interrupted") and bundled.get("verdict") != again.verdict:
+    if _cut_short(again):
         raise VerifyIncomplete(again)
     expected, got = findings_fingerprint(bundled), findings_fingerprint(again.model_dump())
     for name, seed in expected["seeds"].items():

@@ -18,18 +18,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from reports.model import RunReport
+    pass
 
 from conformance.certify import CERTIFY_COMMANDS, add_certify_parsers
 from conformance.exit_codes import ExitCode
 from conformance.load import commands as load
 from conformance.progress import progress_for as _progress_for
-from conformance.run_dir import RunDir, default_run_dir
+from conformance.run_dir import RunDir, open_run_dir, write_run_report
 from conformance.usage import UsageError, add_max_wall, max_wall_s, read_properties
 from simulator.bridge.loader import PluginSpecError, installed_plugins
 from simulator.interrupts import harness_interrupts
@@ -82,20 +82,7 @@ def _common(p: argparse.ArgumentParser, *, plugin_default: str | None = "referen
 def _run_dir(args: argparse.Namespace, run_id: str) -> RunDir:
     """``--out``, or a fresh default directory for this run (``out/latest`` points at it)."""
     max_wall_s(args)
-    if args.out is not None:
-        return RunDir(args.out)
-    return RunDir(default_run_dir(run_id), default=True)
-
-
-def _write_report(report: RunReport, out: Path, **kwargs: Any) -> dict[str, Path]:
-    """:func:`reports.render.write_report`, a failed write an :class:`OutputError`."""
-    from reports.render import write_report
-
-    try:
-        # An interrupted run has seconds to end in: its plots are left to `bpcert report`.
-        return write_report(report, out, plots=report.verdict != "interrupted", **kwargs)
-    except OSError as exc:
-        raise OutputError.of(exc.filename or out, exc) from None
+    return open_run_dir(args.out, run_id)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -201,7 +188,7 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             max_wall_s=args.max_wall,
             profile=args.profile,
         )
-        paths = _write_report(report, out, trace_path=out / "trace.jsonl")
+        paths = write_run_report(report, out, trace_path=out / "trace.jsonl")
     print_summary(report, console)
     console.print(f"report: {paths.get('report.html', out)}")
     return report.exit_code
@@ -235,7 +222,7 @@ def _cmd_check(args: argparse.Namespace, console: Console) -> int:
             progress=_progress_for(console, args.quiet),
             max_wall_s=args.max_wall,
         )
-        _write_report(report, out)
+        write_run_report(report, out)
     print_summary(report, console)
     console.print(f"report: {out / 'report.html'}")
     return report.exit_code

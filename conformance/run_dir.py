@@ -9,6 +9,10 @@
   second run into the same directory is refused while the first is running.
 - :class:`OutputError` is what writing into it may raise later (a disk that fills up
   mid-run): the command line reports it as a usage error naming the path and the cause.
+  :func:`write_run_report` writes the report files so.
+
+Every command that writes a run directory (``run``, ``check``, ``load``, ``sweep``,
+``certify``) opens it through :func:`open_run_dir`.
 """
 
 from __future__ import annotations
@@ -20,12 +24,22 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from conformance.usage import UsageError
 from simulator.trace import OutputError
 
-__all__ = ["LOCK_FILE", "OutputError", "RunDir", "default_run_dir"]
+if TYPE_CHECKING:
+    from reports.model import RunReport
+
+__all__ = [
+    "LOCK_FILE",
+    "OutputError",
+    "RunDir",
+    "default_run_dir",
+    "open_run_dir",
+    "write_run_report",
+]
 
 #: The lock file a run holds in its run directory.
 LOCK_FILE = ".bpcert.lock"
@@ -38,6 +52,25 @@ def default_run_dir(run_id: str, root: Path = DEFAULT_ROOT) -> Path:
     """A fresh directory name for a run: its id, a UTC timestamp and a random part."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return root / f"{run_id}-{stamp}-{secrets.token_hex(3)}"
+
+
+def open_run_dir(out: Path | None, run_id: str) -> RunDir:
+    """The run directory of a command: ``--out`` (``out``), or a fresh default one."""
+    if out is not None:
+        return RunDir(out)
+    return RunDir(default_run_dir(run_id), default=True)
+
+
+def write_run_report(report: RunReport, out: Path, **kwargs: Any) -> dict[str, Path]:
+    """:func:`reports.render.write_report` into a run directory; a failed write (a disk
+    that fills up) is an :class:`OutputError` naming the path and the cause."""
+    from reports.render import write_report
+
+    try:
+        # An interrupted run has seconds to end in: its plots are left to `bpcert report`.
+        return write_report(report, out, plots=report.verdict != "interrupted", **kwargs)
+    except OSError as exc:
+        raise OutputError.of(exc.filename or out, exc) from None
 
 
 class RunDir:

@@ -485,3 +485,46 @@ def test_a_max_wall_that_is_not_positive_is_a_usage_error(command: str, tmp_path
     assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
     if command != "verify":  # verify first says the bundle is missing
         assert "--max-wall must be more than 0 seconds" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "smoke"],
+        ["check", "--examples", "0"],
+        ["load", "--vms", "10", "--days", "0.1"],
+        ["sweep", "--vms", "10,20", "--days", "0.1", "--workers", "0"],
+        ["certify", "--plugin", "reference", "--scenario", "smoke", "--examples", "0"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_an_out_under_a_file_is_a_usage_error_before_anything_runs(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # As `--out /etc/passwd/sub`: a sweep used to run its whole grid, then fail writing.
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    result = bpcert(*command, "--quiet", "--out", str(taken / "sub"))
+    assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
+    assert f"--out {taken / 'sub'}: cannot write there (Not a directory)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "prefix"),
+    [
+        (["load", "--vms", "10", "--days", "0.1"], "load-10vms-"),
+        (["sweep", "--vms", "10,20", "--days", "0.1", "--workers", "0"], "sweep-reference-"),
+    ],
+    ids=["load", "sweep"],
+)
+def test_load_and_sweep_default_run_directories_are_unique_too(
+    tmp_path: Path, command: list[str], prefix: str
+) -> None:
+    for _ in range(2):
+        result = bpcert(*command, "--quiet", cwd=tmp_path)
+        assert result.returncode == ExitCode.OK, result.stderr
+    runs = [p for p in (tmp_path / "out").iterdir() if p.name.startswith(prefix)]
+    assert len(runs) == 2, runs
+    latest = tmp_path / "out" / "latest"
+    assert latest.resolve() == max(runs, key=lambda p: (p / "report.json").stat().st_mtime)

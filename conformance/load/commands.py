@@ -34,6 +34,7 @@ from conformance.load.template import (
     LoadError,
     parse_policy_mix,
 )
+from conformance.run_dir import open_run_dir, write_run_report
 from conformance.usage import add_max_wall, max_wall_s
 from reports.model import RunReport
 
@@ -225,8 +226,8 @@ def _check_mix(text: str | None) -> None:
 _TEMPLATE_ONLY = ("policy_mix", "datacenters", "latency", "latency_factor")
 
 
-def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
-    """The job ``bpcert load`` was asked for, and its run directory; usage errors raised."""
+def _load_job(args: argparse.Namespace) -> tuple[LoadJob, str]:
+    """The job ``bpcert load`` was asked for, and its run id; usage errors raised."""
     settings: dict[str, Any] = {
         "isolation": args.isolation,
         "call_timeout_s": args.call_timeout,
@@ -254,7 +255,7 @@ def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
                 seed=args.seed,
                 **settings,
             )
-            out = args.out or Path("out") / f"load-{job.scenario().name}"
+            run_id = f"load-{job.scenario().name}"
         else:
             _check_mix(args.policy_mix)
             job = LoadJob(
@@ -270,10 +271,10 @@ def _load_job(args: argparse.Namespace) -> tuple[LoadJob, Path]:
                 **settings,
             )
             job.scenario()  # refuses values that cannot make a scenario
-            out = args.out or Path("out") / f"load-{args.vms}vms"
+            run_id = f"load-{args.vms}vms"
     except LoadError as exc:
         raise _usage(str(exc)) from None
-    return dataclasses.replace(job, trace_path=str(out / "trace.jsonl")), out
+    return job, run_id
 
 
 def _cluster(args: argparse.Namespace, console: Any) -> DaskCluster | None:
@@ -373,14 +374,28 @@ def _warm_up_plots() -> None:
 
 
 def _cmd_load(args: argparse.Namespace, console: Any) -> int:
-    from reports.render import write_report
-    from reports.terminal import SimProgress, scenario_table
-
     started = datetime.now(UTC)
     max_wall = max_wall_s(args)
-    job, out = _load_job(args)
+    job, run_id = _load_job(args)
     _check_profile(args)
     cluster = _cluster(args, console)
+    with open_run_dir(args.out, run_id) as run_dir:
+        job = dataclasses.replace(job, trace_path=str(run_dir.path / "trace.jsonl"))
+        return _run_load(args, console, job, run_dir.path, cluster, started, max_wall)
+
+
+def _run_load(
+    args: argparse.Namespace,
+    console: Any,
+    job: LoadJob,
+    out: Path,
+    cluster: DaskCluster | None,
+    started: datetime,
+    max_wall: float | None,
+) -> int:
+    """``bpcert load`` once its run directory is open: run, report, print."""
+    from reports.terminal import SimProgress, scenario_table
+
     total = job.days * DAY_S
     deadline = None if max_wall is None else time.time() + max_wall
 
@@ -409,7 +424,7 @@ def _cmd_load(args: argparse.Namespace, console: Any) -> int:
     trace = job.trace_file()
     if result.datacenters > 1:
         trace = None  # one trace per datacenter, named in the summary
-    paths = write_report(report, out, trace_path=trace)
+    paths = write_run_report(report, out, trace_path=trace)
     console.print(scenario_table(result.summary))
     _print_load(report, console)
     console.print(f"report: {paths.get('report.html', out)}", markup=False)
@@ -438,8 +453,6 @@ def _sweep_replay(args: argparse.Namespace, job: LoadJob) -> str:
 
 
 def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
-    from reports.render import write_report
-
     _check_mix(args.policy_mix)
     max_wall = max_wall_s(args)
     sizes = _int_list(args.vms, "--vms")
@@ -470,8 +483,23 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
     from conformance.runner import profile_of, resolve_plugin
 
     # A bad spec, or a profile the plugin does not declare, fails here, once.
-    profile_of(resolve_plugin(args.plugin, isolation=args.isolation), args.profile)
+    plugin = resolve_plugin(args.plugin, isolation=args.isolation)
+    profile_of(plugin, args.profile)
     cluster = _cluster(args, console)
+    kind = plugin.metadata.type if plugin.metadata is not None else "plugin"
+    with open_run_dir(args.out, f"sweep-{kind}") as run_dir:
+        return _run_sweep_jobs(args, console, jobs, cluster, run_dir.path, max_wall)
+
+
+def _run_sweep_jobs(
+    args: argparse.Namespace,
+    console: Any,
+    jobs: list[LoadJob],
+    cluster: DaskCluster | None,
+    out: Path,
+    max_wall: float | None,
+) -> int:
+    """``bpcert sweep`` once its run directory is open: run the grid, report, print."""
     started = datetime.now(UTC)
     wall0 = time.perf_counter()
     deadline = None if max_wall is None else time.time() + max_wall
@@ -522,9 +550,7 @@ def _cmd_sweep(args: argparse.Namespace, console: Any) -> int:
         not_run=not_run,
         max_wall_s=max_wall,
     )
-    first = report.plugin.type or "plugin"
-    out: Path = args.out or Path("out") / f"sweep-{first}"
-    paths = write_report(report, out)
+    paths = write_run_report(report, out)
     wall_plot = write_wall_growth_plot(results, out)
     _print_load(report, console)
     if wall_plot is not None:
