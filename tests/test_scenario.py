@@ -157,6 +157,24 @@ def test_every_builtin_loads_and_round_trips(name: str) -> None:
     assert text.startswith(f"# {name}: "), "each built-in opens with a comment header"
 
 
+#: Built-in scenarios that ``bpcert check`` does not run, and why: fleet-sized, for
+#: ``bpcert load``. The default check of the reference under every profile, every other
+#: built-in and the property suite included, is test_judge_regressions'.
+LOAD_SCENARIOS: dict[str, str] = {
+    "fleet-10k": "10,000 VMs for 7 days: polls at datacenter size, for bpcert load",
+    "load-s": "5,000 VMs for 7 days, for bpcert load and make bench",
+    "load-m": "100,000 VMs over 4 backup managers: a conformance run refuses it",
+    "load-l": "1,000,000 VMs over 10 backup managers: a conformance run refuses it",
+}
+
+
+def test_every_builtin_is_in_the_default_check_or_said_to_be_for_load() -> None:
+    from conformance.runner import DEFAULT_SCENARIOS
+
+    assert set(DEFAULT_SCENARIOS) | set(LOAD_SCENARIOS) == set(builtin_scenarios())
+    assert not set(DEFAULT_SCENARIOS) & set(LOAD_SCENARIOS)
+
+
 def test_builtin_by_path_equals_builtin_by_name() -> None:
     assert load_scenario(ROOT / "scenarios" / "smoke.yaml") == load_scenario("smoke")
     assert load_scenario(str(ROOT / "scenarios" / "smoke.yaml")) == load_scenario("smoke")
