@@ -298,18 +298,22 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def test_sigterm_writes_the_partial_report_and_leaves_no_child_process(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    env = ENV
-    judge = subprocess.Popen(
-        _command(
-            "check", "--isolation", "process", "--examples", "0", "--quiet", "--out", str(out)
-        ),
+def _started(*args: str) -> subprocess.Popen[str]:
+    """``bpcert ARGS`` started in the background, its output captured."""
+    return subprocess.Popen(
+        _command(*args),
         cwd=ROOT,
-        env=env,
+        env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+    )
+
+
+def test_sigterm_writes_the_partial_report_and_leaves_no_child_process(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    judge = _started(
+        "check", "--isolation", "process", "--examples", "0", "--quiet", "--out", str(out)
     )
     deadline = time.monotonic() + 120
     children: set[int] = set()
@@ -528,3 +532,22 @@ def test_load_and_sweep_default_run_directories_are_unique_too(
     assert len(runs) == 2, runs
     latest = tmp_path / "out" / "latest"
     assert latest.resolve() == max(runs, key=lambda p: (p / "report.json").stat().st_mtime)
+
+
+def test_sigterm_stops_a_load_run_with_the_partial_report_of_what_ran(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    judge = _started(
+        *("load", "--vms", "2000", "--days", "5", "--latency", "fixed"),
+        *("--quiet", "--out", str(out)),
+    )
+    deadline = time.monotonic() + 120
+    while not (out / "trace.jsonl").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the world is running once its trace is open
+    time.sleep(1.0)
+    judge.send_signal(signal.SIGTERM)
+    stdout, stderr = judge.communicate(timeout=60)
+    assert judge.returncode == ExitCode.INTERRUPTED, stdout + stderr
+    report = _report(out)
+    assert report["verdict"] == "interrupted" and report["exit_code"] == 130
+    assert report["notes"][0].startswith("stopped: interrupted by SIGTERM after "), report["notes"]
+    assert report["scenarios"][0]["checks_total"] > 0

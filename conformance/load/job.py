@@ -205,6 +205,8 @@ class LoadResult:
     #: Where ``--max-wall`` stopped the run, in simulated seconds (with several
     #: datacenters, the least far); None when it ran to its end.
     stopped_at_s: float | None = None
+    #: What interrupted the run (``interrupted by SIGTERM``) when a signal stopped it.
+    interrupted: str | None = None
 
     @property
     def vm_days(self) -> float:

@@ -140,6 +140,7 @@ def merge_runs(
         stopped_at_s=min(
             (r.stopped_at_s for r in results if r.stopped_at_s is not None), default=None
         ),
+        interrupted=next((r.interrupted for r in results if r.interrupted), None),
     )
 
 

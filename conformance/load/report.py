@@ -95,9 +95,14 @@ def _load_notes(r: LoadResult) -> list[str]:
     return notes
 
 
-def _exit_code(failed: bool, flagged: bool, stopped: bool = False) -> ExitCode:
-    """A part that could not run is the harness's error (3), before any finding (1), before
-    a run that ``--max-wall`` stopped (2)."""
+def _exit_code(
+    failed: bool, flagged: bool, stopped: bool = False, interrupted: bool = False
+) -> ExitCode:
+    """An interrupt (130) first, as in a check; then a part that could not run is the
+    harness's error (3), before any finding (1), before a run that ``--max-wall``
+    stopped (2)."""
+    if interrupted:
+        return ExitCode.INTERRUPTED
     if failed:
         return ExitCode.HARNESS_ERROR
     if flagged:
@@ -105,19 +110,28 @@ def _exit_code(failed: bool, flagged: bool, stopped: bool = False) -> ExitCode:
     return ExitCode.INCOMPLETE if stopped else ExitCode.OK
 
 
-def _verdict(failed: bool, stopped: bool) -> Verdict:
+def _verdict(failed: bool, stopped: bool, interrupted: bool = False) -> Verdict:
+    if interrupted:
+        return "interrupted"
     if failed:
         return "error"
     return "incomplete" if stopped else "completed"
+
+
+def _what_stopped(max_wall_s: float | None, interrupted: str | None) -> str:
+    """``--max-wall 3 s reached``, or the interrupt (``interrupted by SIGTERM``)."""
+    if interrupted:
+        return interrupted
+    return "--max-wall reached" if max_wall_s is None else f"--max-wall {max_wall_s:g} s reached"
 
 
 def _stopped_note(r: LoadResult, max_wall_s: float | None) -> str:
     """What ``--max-wall`` left of a load job: how far its simulation got."""
     total = r.job.days * DAY_S
     at = r.stopped_at_s or 0.0
-    limit = "--max-wall" if max_wall_s is None else f"--max-wall {max_wall_s:g} s"
+    what = _what_stopped(max_wall_s, r.interrupted)
     return (
-        f"stopped: {limit} reached after {format_duration(round(at))} of "
+        f"stopped: {what} after {format_duration(round(at))} of "
         f"{format_duration(round(total))} simulated ({at / total:.0%}); the figures are those "
         "of the part that ran"
     )
@@ -167,8 +181,10 @@ def load_run_report(
         profile=result.profile,
         seed=result.seed,
         replay=job.replay(),
-        verdict=_verdict(bool(result.failed_datacenters), stopped),
-        exit_code=int(_exit_code(bool(result.failed_datacenters), flagged, stopped)),
+        verdict=_verdict(bool(result.failed_datacenters), stopped, bool(result.interrupted)),
+        exit_code=int(
+            _exit_code(bool(result.failed_datacenters), flagged, stopped, bool(result.interrupted))
+        ),
         rules=[
             fits_interval_result(
                 result.summary,
@@ -212,6 +228,7 @@ def sweep_run_report(
         raise LoadError("a sweep report needs at least one job result")
     stopped = [r for r in results if r.stopped_at_s is not None]
     whole = [r for r in results if r.stopped_at_s is None]
+    interrupted = any(r.interrupted for r in results)
     # A stopped job's checks are those of its first hours: no point of a growth curve.
     exponents = growth_by_delay(whole) or {
         d: None for d in sorted({r.job.check_delay_s for r in results})
@@ -261,9 +278,11 @@ def sweep_run_report(
     )
     notes = []
     if stopped or not_run:
-        bound = "--max-wall" if max_wall_s is None else f"--max-wall {max_wall_s:g} s"
+        what = _what_stopped(
+            max_wall_s, next((r.interrupted for r in stopped if r.interrupted), None)
+        )
         notes.append(
-            f"stopped: {bound} reached; {len(stopped)} job(s) stopped part-way and "
+            f"stopped: {what}; {len(stopped)} job(s) stopped part-way and "
             f"{len(not_run)} not run; the growth fits use the {len(whole)} job(s) that ran "
             "to their end"
         )
@@ -314,8 +333,10 @@ def sweep_run_report(
         profile=results[0].profile,
         seed=results[0].seed,
         replay=replay,
-        verdict=_verdict(bool(failed), bool(stopped or not_run)),
-        exit_code=int(_exit_code(bool(failed), bool(reasons), bool(stopped or not_run))),
+        verdict=_verdict(bool(failed), bool(stopped or not_run), interrupted),
+        exit_code=int(
+            _exit_code(bool(failed), bool(reasons), bool(stopped or not_run), interrupted)
+        ),
         load=metrics,
         notes=notes,
     )

@@ -29,6 +29,7 @@ from conformance.load.job import LoadJob, LoadResult, exact_p95, peak_rss_mb, rs
 from conformance.load.merge import WorldRun, merge_runs
 from conformance.load.template import DAY_S
 from conformance.summary import plugin_info, scenario_summary
+from simulator.interrupts import HarnessInterrupt
 from simulator.scenario import Scenario, split_by_datacenter
 from simulator.world import World
 
@@ -72,6 +73,7 @@ def _run_world(
     )
     memory_by_day: list[float] = []
     stopped_at: float | None = None
+    interrupted: str | None = None
     world.start()
     try:
         for t in stops:
@@ -83,6 +85,10 @@ def _run_world(
                 memory_by_day.append(rss_mb())
             if progress is not None:
                 progress(t)
+    except HarnessInterrupt as exc:
+        # SIGINT or SIGTERM in the process that runs the world (bpcert's own, with one
+        # world or --workers 0): what ran is reported, as a check's partial report is.
+        stopped_at, interrupted = world.env.now, str(exc)
     finally:
         if in_one_task_process():
             # This process ends with the task, without freeing its objects one by one:
@@ -119,6 +125,7 @@ def _run_world(
         profile=world.profile.id,
         calls_per_check=m.calls_per_check,
         stopped_at_s=stopped_at,
+        interrupted=interrupted,
     )
     return WorldRun(
         result,

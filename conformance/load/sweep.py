@@ -101,6 +101,14 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.time() >= deadline
 
 
+def _interrupted(futures: Iterable[Future[LoadResult]]) -> bool:
+    """Whether a signal stopped a job run here (an inline executor's, already done)."""
+    return any(
+        f.done() and not f.cancelled() and f.exception() is None and f.result().interrupted
+        for f in futures
+    )
+
+
 def _run_sweep(
     jobs: Sequence[LoadJob],
     pool: Executor,
@@ -109,7 +117,7 @@ def _run_sweep(
 ) -> list[LoadResult]:
     futures: dict[Future[LoadResult], int] = {}
     for i, job in enumerate(jobs):
-        if i and _past(deadline):
+        if i and (_past(deadline) or _interrupted(futures)):
             break  # here (an inline executor runs each job as it is submitted): no more
         # A job's datacenters run in its own worker, one after the other: no pool in a pool.
         futures[pool.submit(run_load_job, job, workers=0, deadline=deadline)] = i
