@@ -21,12 +21,14 @@ from conformance.runner import DEFAULT_SCENARIOS, NOT_EXERCISED, resolve_plugin,
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _check(tmp_path: Path, plugin: str, *scenarios: str) -> tuple[int, dict[str, Any]]:
+def _check(
+    tmp_path: Path, plugin: str, *scenarios: str, profile: str = "abiquo-4.0.4"
+) -> tuple[int, dict[str, Any]]:
     """``bpcert check`` under ``abiquo-4.0.4`` (the default scenarios unless some are named),
     and its report: these plugins' behaviour is in ``listResults`` and ``getExpiredResults``,
     which only that generation calls."""
     out = tmp_path / "out"
-    args = ["check", "--plugin", plugin, "--profile", "abiquo-4.0.4", "--examples", "0"]
+    args = ["check", "--plugin", plugin, "--profile", profile, "--examples", "0"]
     args += ["--quiet", "--out", str(out)]
     for scenario in scenarios:
         args += ["--scenario", scenario]
@@ -165,30 +167,47 @@ def test_a_rule_that_could_not_be_exercised_says_which_and_why_and_is_no_pass(
     assert "not exercised" in (tmp_path / "out" / "report.html").read_text()
 
 
+@pytest.mark.parametrize(
+    ("profile", "expiry_rule"),
+    [
+        ("abiquo-4.0.4", "expiry.reported-when-due"),
+        ("abiquo-6.0", "per-id-polling.expired-when-removed"),
+    ],
+)
 def test_a_plugin_with_its_own_backend_and_its_own_retention_is_conformant(
-    tmp_path: Path,
+    tmp_path: Path, profile: str, expiry_rule: str
 ) -> None:
     # Not policy-sync and lost-backups: their changes are made in the fake backup system
     # behind the plugin's back, which this double shares and a backend of its own would
     # not; the judge rightly does not excuse what it sees of them.
     scenarios = [s for s in DEFAULT_SCENARIOS if s not in ("policy-sync", "lost-backups")]
-    code, report = _check(tmp_path, "tests.plugins.own_backend:OwnBackend5Days", *scenarios)
+    plugin = "tests.plugins.own_backend:OwnBackend5Days"
+    code, report = _check(tmp_path, plugin, *scenarios, profile=profile)
     failing = {r["id"]: r["findings"][:1] for r in report["rules"] if r["status"] == "fail"}
     assert code == ExitCode.OK, failing
     assert not _not_exercised(report)
     status = _status(report)
     # Judged by what its full listings show, not by the fake backup system's truth.
-    assert status["expiry.reported-when-due"] == "pass"
+    assert status[expiry_rule] == "pass"
     assert status["data.restore-integrity"] == "skip"
 
 
-def _expiry_findings(plugin: str, scenario: str) -> tuple[list[tuple[float, str]], float]:
+#: The rules that judge answers about removals, by profile.
+_EXPIRY_RULES = {
+    "abiquo-4.0.4": ("expiry.reported-when-due", "expiry.live-never-reported"),
+    "abiquo-6.0": ("per-id-polling.expired-when-removed",),
+}
+
+
+def _expiry_findings(
+    plugin: str, scenario: str, profile: str = "abiquo-4.0.4"
+) -> tuple[list[tuple[float, str]], float]:
     """The expiry findings of one run of ``plugin`` (instant, message) and the run's end."""
-    run = run_scenario(scenario, resolve_plugin(plugin), profile="abiquo-4.0.4")
+    run = run_scenario(scenario, resolve_plugin(plugin), profile=profile)
     assert not run.checkers.uses_fake_backend  # the harness cannot see its backend
     found = [
         (f.at, f.message)
-        for rule in ("expiry.reported-when-due", "expiry.live-never-reported")
+        for rule in _EXPIRY_RULES[profile]
         for f in run.sink.findings.get(rule, [])
         if f.at is not None
     ]
@@ -212,3 +231,16 @@ def test_a_plugin_with_its_own_backend_reporting_a_live_backup_expired_is_caught
     found, _ = _expiry_findings("tests.plugins.own_backend:OwnBackendReportsLiveExpired", "smoke")
     assert found and min(at for at, _ in found) < 86400.0
     assert all("while the backup system still holds it" in message for _, message in found)
+
+
+def test_is_backup_expired_of_a_plugins_own_backend_is_judged_by_its_listings() -> None:
+    # abiquo-6.0 asks is_backup_expired: never true is found as the run goes, always true
+    # by the end-of-run probe of live backups, with a listing taken after it.
+    plugin = "tests.plugins.own_backend:OwnBackendNeverExpired"
+    found, end = _expiry_findings(plugin, "retention", "abiquo-6.0")
+    assert found and min(at for at, _ in found) < 6 * 86400.0 < end - 20 * 86400.0
+    assert all("answered false" in message for _, message in found)
+    plugin = "tests.plugins.own_backend:OwnBackendAlwaysExpired"
+    found, _ = _expiry_findings(plugin, "smoke", "abiquo-6.0")
+    assert found
+    assert all("full listing after the call still shows the backup" in m for _, m in found)

@@ -10,12 +10,9 @@ full listing is gone).
 Online, the checker judges each answer of the periodic check: an asked id that is gone
 must be reported (so "reported expired" follows "gone" within the first check that asks
 after the removal), and an id that is still held must not be. With the fake backup
-system an answer is judged as it comes; with a plugin's own backend the checker takes a
-full listing (a probe) after each check whose answer waits to be judged, learns the
-removals from it as they happen, and judges the waiting answers by it: an id the listing
-after the call still shows was live when it was reported, one a listing before the call
-no longer showed was gone when it was not. What lies between two listings is not judged
-(*(modelled)*: the removal instant is known to within a check). At the end (``probe``) it
+system an answer is judged as it comes; with a plugin's own backend it waits for the full
+listing after its check, which says what was removed
+(:mod:`conformance.rules.own_backend`). At the end (``probe``) it
 asks about every id reported expired before, every gone id and every live one, in
 batches of :data:`PROBE_BATCH` until each is covered (at most :data:`PROBE_MAX_IDS`, a
 deterministic sample beyond that, said so in the evidence), and judges only the ids it
@@ -28,6 +25,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from conformance.rules.base import Checker, Context, EndOfRun, Gen, Rule, declare
+from conformance.rules.own_backend import WaitingAnswers
 from simulator.contract import BackupResult, Operation, ResultState
 from simulator.platform.core import CheckRecord
 from simulator.platform.invoker import CallRecord
@@ -94,11 +92,9 @@ class ExpiryChecker(Checker):
         super().__init__(ctx)
         self.clock = self.world.clock
         self.removals = ctx.removals
-        #: The periodic check's answers not judged yet (a plugin's own backend: judged
-        #: by the next full listing), in call order.
-        self._waiting: list[tuple[CallRecord, list[str], set[str]]] = []
-        #: Whether a mid-run full listing is under way.
-        self._listing = False
+        #: The periodic check's answers of a plugin with its own backend, judged by the
+        #: full listing after their check.
+        self._waiting = WaitingAnswers(self, self._judge_later)
 
     def on_call(self, rec: CallRecord) -> None:
         """Judge the periodic check's get_expired_results answers."""
@@ -110,45 +106,15 @@ class ExpiryChecker(Checker):
             if self.removals.knows_now:
                 self._judge(rec, rec.args[0], answer)
             else:
-                self._waiting.append((rec, list(rec.args[0]), answer))
+                self._waiting.hold(rec)
 
     def on_check(self, check: CheckRecord) -> None:
-        """A plugin's own backend: learn the removals from a full listing after a check
-        whose answer waits to be judged, and judge it by that listing."""
-        if not self._waiting:
-            return
-        if self.removals.knows_now:
-            self._judge_waiting(float("inf"))  # the plugin turned to the fake system
-        elif self.ctx.probes and self.ctx.supported(Operation.LIST_RESULTS) and not self._listing:
-            self._listing = True
-            self.world.env.process(self._learn())
+        """A plugin's own backend: the full listing after a check whose answer waits."""
+        self._waiting.after_check()
 
-    def _learn(self) -> Gen:
-        """One mid-run full listing: the removals it shows, then the answers before it."""
-        try:
-            rec = yield from self.ctx.full_listing()
-            if rec.ok:
-                self.removals.learn_from_listing(rec.result, rec.start, self.observed)
-                self._judge_waiting(rec.start)
-        except Exception as exc:  # noqa: BLE001 - a simpy process must not take the run down
-            for rule in self.rules:
-                self.sink.error(
-                    rule.id,
-                    f"bpcert's checker ExpiryChecker._learn failed on a mid-run full listing "
-                    f"and could not judge it: {type(exc).__name__}: {exc}"[:400],
-                )
-        finally:
-            self._listing = False
-
-    def _judge_waiting(self, until: float) -> None:
-        """Judge the waiting answers given before ``until`` by what is known now."""
-        keep = []
-        for rec, asked, answer in self._waiting:
-            if rec.start <= until:
-                self._judge(rec, asked, answer)
-            else:
-                keep.append((rec, asked, answer))
-        self._waiting = keep
+    def _judge_later(self, rec: CallRecord) -> None:
+        """Judge a waiting answer by what the listings have shown since."""
+        self._judge(rec, rec.args[0], set(rec.result))
 
     def _subset(self, rec: CallRecord, asked: list[str], answer: list[str]) -> set[str]:
         sink = self.sink
@@ -218,7 +184,7 @@ class ExpiryChecker(Checker):
     def audit(self, end: EndOfRun) -> Gen:
         """The answers still waiting, by the end-of-run listing; the advisory comparison
         of each expiration_date with the removal."""
-        self._judge_waiting(float("inf"))
+        self._waiting.judge_until(float("inf"))
         self._advice()
         yield from ()
 

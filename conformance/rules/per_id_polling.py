@@ -4,10 +4,11 @@ Online, the checker judges every answer of the platform's per-id check
 (:mod:`simulator.platform.per_id_check`): each listing against the fake backup system's
 truth (every result created at or after ``start``), each ``get_backup_result`` and
 ``get_restore_result`` against the id asked and the truth, each ``is_backup_expired``
-against the truth and against its earlier answers, and every call made while the backup
-system was down. At the end, ``audit`` compares the full listing with what the checks
-saw, and ``probe`` asks at the exact boundary of a window, about ids the backup system
-never had, and about a live backup's expiry.
+against the truth (for a plugin with its own backend, by the full listing after its check:
+:mod:`conformance.rules.own_backend`) and against its earlier answers, and every call made
+while the backup system was down. At the end, ``audit`` compares the full listing with
+what the checks saw, and ``probe`` asks at the exact boundary of a window, about ids the
+backup system never had, and about a live backup's expiry.
 
 **Fairness.** A listing is judged only for results created at or after its ``start``:
 results created before it, which the platform never asks for again, are the platform's
@@ -21,7 +22,9 @@ from datetime import datetime
 
 from conformance.rules.base import FAKE_BACKEND, Checker, Context, EndOfRun, Gen, Rule, declare
 from conformance.rules.errors import explain_no_outage, judge_backend_down
+from conformance.rules.own_backend import WaitingAnswers
 from simulator.contract import BackupResult, Operation, RestoreResult, ResultState
+from simulator.platform.core import CheckRecord
 from simulator.platform.invoker import CallRecord
 
 __all__ = ["RULES", "PerIdChecker"]
@@ -102,6 +105,9 @@ class PerIdChecker(Checker):
         self.listings: list[tuple[float | None, float]] = []
         #: Ids ``is_backup_expired`` answered true, with the call.
         self.expired: dict[str, CallRecord] = {}
+        #: ``is_backup_expired`` answers of a plugin with its own backend, judged by the
+        #: full listing after their check.
+        self._waiting = WaitingAnswers(self, self._expiry_by_listings)
 
     def _applies(self) -> bool:
         return self.world.profile.results_check == "per-id-polling"
@@ -114,6 +120,11 @@ class PerIdChecker(Checker):
         return None if instant is None else self.clock.seconds(instant)
 
     # ------------------------------------------------------------------ online
+
+    def on_check(self, check: CheckRecord) -> None:
+        """A plugin's own backend: the full listing after a check whose answer waits."""
+        if self._applies():
+            self._waiting.after_check()
 
     def on_call(self, rec: CallRecord) -> None:
         """Judge the per-id calls of the platform's checks, and of the audit's probes."""
@@ -254,7 +265,10 @@ class PerIdChecker(Checker):
                 calls=[before, rec],
             )
             return
-        if not self._truth_known() or rec.now is None:
+        if rec.now is None:
+            return
+        if not self._truth_known():
+            self._waiting.hold(rec)
             return
         system = self.world.backup_system
         truth = system.truth_backup(asked)
@@ -277,14 +291,39 @@ class PerIdChecker(Checker):
                 calls=[rec],
             )
 
+    def _expiry_by_listings(self, rec: CallRecord) -> None:
+        """A plugin's own backend: judge an is_backup_expired answer by the full listings,
+        the one after it showing the backup live, or one before it no longer showing it."""
+        (asked,) = rec.args
+        removals = self.ctx.removals
+        state = removals.state_at(asked, self.clock.seconds(rec.now)) if rec.now else None
+        if state is None or bool(rec.result) == (state == "gone"):
+            return
+        if state == "gone":
+            why = f"the backup {removals.describe_removal(asked)}"
+        else:
+            why = "the plugin's full listing after the call still shows the backup"
+        self.sink.fail(
+            _EXPIRED,
+            f"is_backup_expired({asked!r}) answered {str(bool(rec.result)).lower()}, but {why}",
+            expected=str(state == "gone").lower(),
+            actual=str(bool(rec.result)).lower(),
+            at=rec.start,
+            calls=[rec],
+        )
+
     # ------------------------------------------------------------------ the end
 
     def ground_truth(self, end: EndOfRun) -> None:
-        """Why the backend-failure rule went unexercised, if no call met an outage."""
+        """The answers of the end-of-run probes, by what the listings showed; why the
+        backend-failure rule went unexercised, if no call met an outage."""
+        self._waiting.judge_until(float("inf"))
         explain_no_outage(self.ctx, _DOWN)
 
     def audit(self, end: EndOfRun) -> Gen:
-        """Whatever the full listing shows as final, the platform was told is final."""
+        """The answers still waiting, by the end-of-run listing; whatever that listing
+        shows as final, the platform was told is final."""
+        self._waiting.judge_until(float("inf"))
         if not self._applies() or end.listing is None or end.listing_call is None:
             return
         yield from ()
@@ -366,3 +405,9 @@ class PerIdChecker(Checker):
         ]
         for provider_id in lost[:3]:
             yield from ctx.cpp_call(ctx.results_instance(), _O.IS_BACKUP_EXPIRED, (provider_id,))
+        if not self._truth_known() and ctx.supported(ctx.listing_op):
+            # A plugin's own backend: a backup still listed after the asking was live when
+            # it was asked about (its answers are judged last, in ground_truth).
+            again = yield from ctx.full_listing()
+            if again.ok:
+                ctx.removals.learn_from_listing(again.result, again.start, self.observed)

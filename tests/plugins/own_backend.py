@@ -12,11 +12,13 @@ are plugins with their own backend.
   while the run goes (by the full listing after a check), not only at its end.
 - :class:`OwnBackendReportsLiveExpired` reports every asked id expired (live backups
   included, and with the reference's retention): non-conformant.
+- :class:`OwnBackendNeverExpired` and :class:`OwnBackendAlwaysExpired` do the same through
+  ``is_backup_expired``, which the per-id check of abiquo-4.7 and abiquo-6.0 asks.
 """
 
 from __future__ import annotations
 
-from simulator.contract import ConnectionData
+from simulator.contract import Connection, ConnectionData
 from simulator.reference import ReferenceConnection
 from tests.plugins.own_retention import (
     NeverReportsExpiry5Days,
@@ -53,3 +55,19 @@ class OwnBackendNeverReportsExpiry(_OwnBackend, NeverReportsExpiry5Days):
 
 class OwnBackendReportsLiveExpired(_OwnBackend, ReportsLiveExpired):
     """Bug: every id asked about is reported expired, live backups included."""
+
+
+class OwnBackendNeverExpired(OwnBackend5Days):
+    """Bug: is_backup_expired always answers false."""
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Never."""
+        return False
+
+
+class OwnBackendAlwaysExpired(OwnBackend5Days):
+    """Bug: is_backup_expired always answers true, live backups included."""
+
+    def is_backup_expired(self, connection: Connection, backup_id: str) -> bool:
+        """Always."""
+        return True
