@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 
 from conformance.exit_codes import ExitCode
-from simulator.bridge.jvm import compile_classes, compile_plugin, jar_plugin_class, write_jar
+from simulator.bridge.jvm import (
+    compile_classes,
+    compile_plugin,
+    jar_plugin_class,
+    profile_source,
+    write_jar,
+)
+from simulator.bridge.loader import PluginSpecError
 from simulator.contract import OnDemandBackupOptions
 from simulator.reference import REFERENCE_PROPERTIES, ReferencePlugin
 from tests.test_cli import bpcert
@@ -322,3 +329,11 @@ def test_two_processes_building_the_bridge_cache_at_once_both_get_it_whole(
         assert zipfile.is_zipfile(jar), jar
     cache = tmp_path / "bpcert"
     assert [p.name.startswith("jvm-") for p in cache.iterdir()] == [True]  # no half-built left
+
+
+def test_a_profile_marked_api_source_keeps_each_profile_s_lines_and_javac_s_line_numbers() -> None:
+    shared = "a\n//@ only abiquo-4.0.4\nold\n//@ only abiquo-4.7 abiquo-6.0\nnew\n//@ end\nz\n"
+    assert profile_source(shared, "abiquo-4.0.4") == "a\n\nold\n\n\n\nz\n"
+    assert profile_source(shared, "abiquo-6.0") == "a\n\n\n\nnew\n\nz\n"
+    with pytest.raises(PluginSpecError, match="line 2: unknown API source marker"):
+        profile_source("a\n//@ onyl abiquo-6.0\n", "abiquo-6.0")

@@ -55,6 +55,7 @@ __all__ = [
     "find_jdk",
     "jar_plugin_class",
     "main",
+    "profile_source",
     "write_jar",
 ]
 
@@ -197,17 +198,59 @@ def write_jar(jar: Path, roots: Sequence[Path], *, skip: frozenset[str] = frozen
             out.writestr(info, files[name].read_bytes())
 
 
+#: The API sources that differ by profile (``BackupScheduling``): the generations share
+#: most of the interface, so one file holds them all, its lines marked by profile.
+_BY_PROFILE = SOURCES / "api" / "by-profile"
+_ONLY = "//@ only "
+_END = "//@ end"
+
+
+def profile_source(text: str, profile: str) -> str:
+    """A shared API source as ``profile`` has it.
+
+    The lines after ``//@ only PROFILE...`` stay only for the profiles the marker names, up
+    to the next marker; ``//@ end`` starts lines that every profile keeps. Dropped lines
+    (and the markers) become empty lines, so that javac's line numbers still point into
+    the shared file.
+    """
+    out = []
+    keep = True
+    for number, line in enumerate(text.splitlines(), 1):
+        marker = line.strip()
+        if marker.startswith(_ONLY):
+            keep = profile in marker[len(_ONLY) :].split()
+            out.append("")
+        elif marker == _END:
+            keep = True
+            out.append("")
+        elif marker.startswith("//@"):
+            raise PluginSpecError(f"line {number}: unknown API source marker {marker!r}")
+        else:
+            out.append(line if keep else "")
+    return "\n".join(out) + "\n"
+
+
+def _api_sources(profile: str, into: Path) -> list[Path]:
+    """The profile-marked API sources, written under ``into`` as ``profile`` has them."""
+    written = []
+    for path in sorted(_BY_PROFILE.rglob("*.java")):
+        target = into / profile / path.relative_to(_BY_PROFILE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(profile_source(path.read_text(encoding="utf-8"), profile), "utf-8")
+        written.append(target)
+    return written
+
+
 def _build(jdk: Jdk, into: Path) -> None:
     """Compile every jar into ``into`` (a fresh directory)."""
     classes = into / "classes"
+    sources = into / "sources"
     common = sorted((SOURCES / "api" / "common").rglob("*.java"))
     newest = API_PROFILES[-1]
     base = classes / newest
-    _run_all(
-        [_javac(jdk, "8", base, [*common, *sorted((SOURCES / "api" / newest).rglob("*.java"))])]
-    )
+    _run_all([_javac(jdk, "8", base, [*common, *_api_sources(newest, sources)])])
     commands = [
-        _javac(jdk, "8", classes / p, sorted((SOURCES / "api" / p).rglob("*.java")), str(base))
+        _javac(jdk, "8", classes / p, _api_sources(p, sources), str(base))
         for p in API_PROFILES[:-1]
     ]
     bridge_sources = sorted((SOURCES / "bridge").rglob("*.java"))
@@ -230,6 +273,7 @@ def _build(jdk: Jdk, into: Path) -> None:
         )
         write_jar(into / f"bpcert-{package}.jar", [split / package])
     shutil.rmtree(classes)
+    shutil.rmtree(sources)
 
 
 def _jars_in(directory: Path) -> JvmJars:
