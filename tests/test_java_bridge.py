@@ -1,9 +1,10 @@
 """Java plugin jars through the JVM bridge, black-box: ``bpcert ... --plugin jar:...``.
 
-The jars are built once per session (``java_jars``): the example plugin by
-:func:`simulator.bridge.jvm.compile_plugin`, as ``make java-example`` builds it, and the
-broken copies of ``tests/java_plugins/`` by one more compilation, packed with their own
-services files. The bridge and API jars come from the user's cache, built once.
+The jars are built once per session (``java_jars``): the example plugin by the command
+``make java-example`` runs (``python -m simulator.bridge.jvm build``), a copy of its
+abiquo-6.0 sources with one method wrong, and the broken copies of ``tests/java_plugins/``
+by one more compilation, packed with their own services files. The bridge and API jars
+come from the user's cache, built once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Any
 import pytest
 
 from conformance.exit_codes import ExitCode
+from simulator.bridge import jvm
 from simulator.bridge.jvm import (
+    POOL,
     compile_classes,
     compile_plugin,
     jar_plugin_class,
@@ -58,19 +61,41 @@ def _pack(jar: Path, classes: Path, *, service: str | None, leave_out: str = "")
     return jar
 
 
+def _make_java_example(jar: Path, profile: str) -> Path:
+    """The example jar of ``profile``, built by the command ``make java-example`` runs."""
+    sources = [EXAMPLE / "common", EXAMPLE / profile]
+    assert jvm.main(["build", str(jar), *map(str, sources), "--profile", profile]) == 0
+    return jar
+
+
+#: The abiquo-6.0 example with isBackupExpired true for every backup, live ones included.
+EXPIRED_FOR_LIVE = (
+    "abiquo-6.0/com/example/backup/CustomBackupPlugin.java",
+    ".contains(backupId);",
+    ".contains(backupId) || !backupId.isEmpty();",
+)
+
+
+def _mutant(stage: Path, path: str, old: str, new: str) -> Path:
+    """The abiquo-6.0 example built from a copy of its sources with ``old`` replaced in ``path``."""
+    shutil.copytree(EXAMPLE, stage, ignore=shutil.ignore_patterns("build"))
+    source = stage / path
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path} no longer holds {old!r} once"
+    source.write_text(text.replace(old, new), encoding="utf-8")
+    return compile_plugin(
+        [stage / "common", stage / "abiquo-6.0"], stage / "plugin.jar", profile="abiquo-6.0"
+    )
+
+
 @pytest.fixture(scope="session")
 def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every jar the tests use, by name."""
     root = tmp_path_factory.mktemp("java")
     jars = {
-        "example-4.0.4": compile_plugin(
-            [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4"],
-            root / "plugin-4.0.4.jar",
-            profile="abiquo-4.0.4",
-        ),
-        "example-6.0": compile_plugin(
-            [EXAMPLE / "common", EXAMPLE / "abiquo-6.0"], root / "plugin.jar", profile="abiquo-6.0"
-        ),
+        "example-4.0.4": _make_java_example(root / "plugin-4.0.4.jar", "abiquo-4.0.4"),
+        "example-6.0": _make_java_example(root / "plugin.jar", "abiquo-6.0"),
+        "mutant-6.0": _mutant(root / "mutant-6.0", *EXPIRED_FOR_LIVE),
     }
     classes = compile_classes(
         [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4", TEST_PLUGINS / "plugins"],
@@ -78,7 +103,7 @@ def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         profile="abiquo-4.0.4",
     )
     shutil.copytree(EXAMPLE / "common" / "META-INF" / "bpcert", classes / "META-INF" / "bpcert")
-    for name in ("Exiting", "Looping", "Expiring", "Throwing"):
+    for name in ("Exiting", "Looping", "Expiring", "Throwing", "Sticky", "Threading"):
         jars[name] = _pack(root / f"{name}.jar", classes, service=f"{TESTS_PACKAGE}{name}Plugin")
     jars["missing-dependency"] = _pack(
         root / "dependent.jar",
@@ -129,24 +154,106 @@ def _failing(out: Path) -> set[str]:
     return {r["id"] for r in _report(out)["rules"] if r["status"] == "fail"}
 
 
+def _on_jar(
+    command: str, jar: Path, out: Path, *flags: str, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """``bpcert COMMAND --plugin jar:JAR FLAGS --quiet --out OUT`` (``run`` takes smoke)."""
+    head = ["run", "smoke"] if command == "run" else [command]
+    return bpcert(
+        *head, "--plugin", f"jar:{jar}", *flags, "--quiet", "--out", str(out), timeout=timeout
+    )
+
+
 def test_the_example_jar_is_conformant_under_abiquo_4_0_4(
     java_jars: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    result = bpcert(
-        "check",
-        "--plugin",
-        f"jar:{java_jars['example-4.0.4']}",
-        "--examples",
-        "2",
-        "--quiet",
-        "--out",
-        str(out),
-        timeout=1200,
-    )
+    result = _on_jar("check", java_jars["example-4.0.4"], out, "--examples", "2", timeout=1200)
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "verdict: conformant" in result.stdout
     assert _report(out)["plugin"]["type"] == "java-example"
+
+
+def test_the_example_jar_is_conformant_under_abiquo_6_0(
+    java_jars: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = _on_jar(
+        "check", java_jars["example-6.0"], out, "--profile", "abiquo-6.0", timeout=1200
+    )
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    assert "verdict: conformant" in result.stdout
+    report = _report(out)
+    assert report["profile"] == "abiquo-6.0"
+    assert {"per-id-polling.expired-when-removed", "policy-sync.members-exact"} <= {
+        r["id"] for r in report["rules"] if r["status"] == "pass"
+    }
+
+
+@pytest.mark.parametrize(
+    ("plugin", "flags", "rule"),
+    [
+        (
+            "mutant-6.0",  # isBackupExpired true for a live backup
+            ("--profile", "abiquo-6.0", "--rules", "per-id-polling.*"),
+            "per-id-polling.expired-when-removed",
+        ),
+        (
+            "Expiring",  # getExpiredResults returns every id it is asked about
+            ("--rules", "expiry.*"),
+            "expiry.live-never-reported",
+        ),
+    ],
+)
+def test_a_copy_of_the_example_reporting_live_backups_expired_fails_its_profile_s_expiry_rule(
+    java_jars: dict[str, Path], tmp_path: Path, plugin: str, flags: tuple[str, ...], rule: str
+) -> None:
+    out = tmp_path / "out"
+    result = _on_jar(
+        "check", java_jars[plugin], out, *flags, "--scenario", "smoke", "--examples", "0"
+    )
+    assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
+    assert _failing(out) == {rule}
+
+
+def test_a_closed_instance_s_jvm_serves_the_next_one_with_nothing_of_it_left(
+    java_jars: dict[str, Path],
+) -> None:
+    sticky = jar_plugin_class(str(java_jars["Sticky"]), label="sticky")
+    properties = dict(getattr(sticky, "example_properties", {}))
+    with small_world() as world:
+        first = sticky(world.context("api", properties))
+        beside = sticky(world.context("virtualfactory", properties))
+        try:
+            first.validate_configuration()
+            beside.validate_configuration()  # a live instance beside it: a JVM of its own
+            assert beside.pid != first.pid
+            pid, reused = first.pid, POOL.reused
+            first.close()
+            following = sticky(world.context("api", properties))
+            assert (following.pid, POOL.reused) == (pid, reused + 1)
+            following.validate_configuration()  # no static field, no system property left
+            following.close()
+        finally:
+            for plugin in (first, beside):
+                plugin.close()
+
+
+def test_a_jvm_whose_plugin_left_a_thread_running_serves_no_other_instance(
+    java_jars: dict[str, Path],
+) -> None:
+    leaky = jar_plugin_class(str(java_jars["Threading"]), label="threading")
+    reused = POOL.reused
+    with small_world() as world:
+        first = leaky(world.context("api", {}))
+        pid = first.pid
+        first.close()
+        following = leaky(world.context("api", {}))
+        try:
+            assert following.pid != pid
+        finally:
+            following.close()
+    assert POOL.reused == reused
 
 
 def per_id_actions(plugin_class: type, properties: dict[str, str]) -> list[Any]:
@@ -199,29 +306,6 @@ def test_the_abiquo_6_0_example_answers_the_per_id_and_policy_calls_as_the_refer
     assert per_id_actions(java, properties) == per_id_actions(ReferencePlugin, REFERENCE_PROPERTIES)
 
 
-def test_a_copy_reporting_live_backups_expired_breaks_expiry_live_never_reported(
-    java_jars: dict[str, Path], tmp_path: Path
-) -> None:
-    out = tmp_path / "out"
-    result = bpcert(
-        "check",
-        "--plugin",
-        f"jar:{java_jars['Expiring']}",
-        "--rules",
-        "expiry.*",
-        "--scenario",
-        "smoke",
-        "--examples",
-        "0",
-        "--quiet",
-        "--out",
-        str(out),
-        timeout=900,
-    )
-    assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
-    assert "expiry.live-never-reported" in _failing(out)
-
-
 @pytest.mark.parametrize(
     ("plugin", "rule", "evidence"),
     [
@@ -238,18 +322,7 @@ def test_a_java_plugin_that_exits_hangs_or_throws_gets_a_finding_and_the_run_end
     java_jars: dict[str, Path], tmp_path: Path, plugin: str, rule: str, evidence: str
 ) -> None:
     out = tmp_path / "out"
-    result = bpcert(
-        "run",
-        "smoke",
-        "--plugin",
-        f"jar:{java_jars[plugin]}",
-        "--call-timeout",
-        "2",
-        "--quiet",
-        "--out",
-        str(out),
-        timeout=900,
-    )
+    result = _on_jar("run", java_jars[plugin], out, "--call-timeout", "2")
     assert result.returncode == ExitCode.FINDINGS, result.stdout + result.stderr
     assert rule in _failing(out)
     assert evidence in json.dumps(_report(out))
@@ -273,16 +346,7 @@ def test_a_java_plugin_that_exits_hangs_or_throws_gets_a_finding_and_the_run_end
 def test_a_bad_artifact_is_a_usage_error_naming_the_cause(
     java_jars: dict[str, Path], tmp_path: Path, artifact: str, cause: str
 ) -> None:
-    result = bpcert(
-        "run",
-        "smoke",
-        "--plugin",
-        f"jar:{java_jars[artifact]}",
-        "--quiet",
-        "--out",
-        str(tmp_path / "out"),
-        timeout=180,
-    )
+    result = _on_jar("run", java_jars[artifact], tmp_path / "out", timeout=180)
     assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
     assert cause in _text(result.stderr)
     assert "Traceback" not in result.stderr
@@ -291,16 +355,7 @@ def test_a_bad_artifact_is_a_usage_error_naming_the_cause(
 def test_a_vendor_model_class_that_does_not_map_lists_every_such_property(
     java_jars: dict[str, Path], tmp_path: Path
 ) -> None:
-    result = bpcert(
-        "run",
-        "smoke",
-        "--plugin",
-        f"jar:{java_jars['mismatch']}",
-        "--quiet",
-        "--out",
-        str(tmp_path / "out"),
-        timeout=180,
-    )
+    result = _on_jar("run", java_jars["mismatch"], tmp_path / "out", timeout=180)
     assert result.returncode == ExitCode.USAGE
     stderr = _text(result.stderr)
     assert "com.abiquo.backup.model.Disk.sizeBytes (wire Disk.size_bytes): no setter" in stderr

@@ -15,11 +15,15 @@ jar as it ships:
   services file, a services entry naming a missing class, a class that is not a
   ``BackupScheduling``, a missing dependency class, a class file newer than the JVM and
   model properties the bridge cannot map are each a :class:`PluginSpecError` naming it;
-- it then runs ``java -cp BRIDGE:PLUGIN_ENTRIES:API:BACKEND org.bpcert.bridge.Main`` as an
-  exec plugin through :func:`simulator.bridge.process.process_plugin_class`, so per-call
-  deadlines, crash and hang findings and the stderr tail hold exactly as for any exec
-  plugin. The plugin's entries come before bpcert's API jar, so a vendor's own Abiquo jars
-  on the path win.
+- it then runs ``java -cp BRIDGE -Dbpcert.plugin.classpath=PLUGIN_ENTRIES:API:BACKEND
+  org.bpcert.bridge.Main --reuse`` as an exec plugin through
+  :func:`simulator.bridge.process.process_plugin_class`, so per-call deadlines, crash and
+  hang findings and the stderr tail hold exactly as for any exec plugin. The plugin's
+  entries come before bpcert's API jar, so a vendor's own Abiquo jars on the path win;
+- a JVM serves one plugin instance at a time, each from a class loader of its own, and a
+  closed instance's JVM serves the next instance (:class:`JvmPool`): a check starts a
+  handful of JVMs instead of one per component per world, and every component still has a
+  process of its own.
 
 See docs/java.md.
 """
@@ -34,21 +38,31 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from simulator.bridge.child import ChildProcess
 from simulator.bridge.loader import PluginSpecError
-from simulator.bridge.process import PluginLaunchError, ProcessPlugin, process_plugin_class
+from simulator.bridge.process import (
+    ChildSource,
+    PluginLaunchError,
+    ProcessPlugin,
+    process_plugin_class,
+)
 
 __all__ = [
     "API_PROFILES",
     "BRIDGE_MAIN",
     "JVM_OPTIONS",
+    "POOL",
     "Jdk",
     "JvmJars",
+    "JvmPool",
     "build_jars",
     "compile_classes",
     "compile_plugin",
@@ -95,6 +109,82 @@ class JvmJars:
     bridge: Path
     backend: Path
     api: dict[str, Path]
+
+
+class JvmPool(ChildSource):
+    """Warm bridge JVMs: the JVM of a closed plugin instance serves the next instance.
+
+    A JVM is in use by one instance at a time, so the components of a world each still
+    have a process (and a crash or a hang takes down only its own). When an instance
+    closes, the bridge (started with ``--reuse``) drops the instance and its class loader,
+    puts back the JVM-wide state it changed, prints :data:`READY` to stderr and answers
+    ``shutdown`` with ``{"reused": true}``; the JVM then waits here, idle, for the next
+    instance of the same command line. The stderr tail it hands out holds only what came
+    after :data:`READY`, and its request ids start again at 1, so a warm JVM looks to the
+    next instance exactly like a new one. A bridge that cannot vouch for a clean JVM (the
+    plugin left a thread running) answers null and exits, and the next instance gets a
+    new JVM. ``started`` and ``reused`` count both kinds of acquisition.
+    """
+
+    #: How many idle JVMs are kept per command line (a world holds about four instances).
+    MAX_IDLE = 6
+    #: How long to wait for :data:`READY` on stderr after the ``shutdown`` answer.
+    READY_WAIT_S = 2.0
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, ...], list[ChildProcess]] = {}
+        self._lock = threading.Lock()
+        self.started = 0
+        self.reused = 0
+
+    def acquire(self, argv: tuple[str, ...], cwd: Path | None) -> ChildProcess:
+        """An idle JVM of ``argv`` that is still alive, else a new one."""
+        with self._lock:
+            idle = self._idle.get(tuple(argv), [])
+            while idle:
+                child = idle.pop()
+                if child.popen.poll() is None and not child.eof and child.lines.empty():
+                    self.reused += 1
+                    child.next_id = 1
+                    return child
+                child.kill()
+            self.started += 1
+        return ChildProcess(argv, cwd)
+
+    def release(self, child: ChildProcess, shutdown_answer: object) -> None:
+        """Keep ``child`` idle when its bridge said it is ready for another instance."""
+        if shutdown_answer == {"reused": True} and self._ready(child):
+            with self._lock:
+                idle = self._idle.setdefault(child.argv, [])
+                if len(idle) < self.MAX_IDLE:
+                    idle.append(child)
+                    return
+        super().release(child, shutdown_answer)
+
+    def _ready(self, child: ChildProcess) -> bool:
+        """Wait for :data:`READY` on stderr and drop the tail up to it (the ended instance's)."""
+        deadline = time.monotonic() + self.READY_WAIT_S
+        while READY not in child.stderr_tail:
+            if time.monotonic() > deadline or child.popen.poll() is not None:
+                return False
+            time.sleep(0.002)
+        while child.stderr_tail and child.stderr_tail.popleft() != READY:
+            pass
+        return child.lines.empty()
+
+    def close(self) -> None:
+        """Stop every idle JVM (they are also killed when the harness exits)."""
+        with self._lock:
+            idle = [c for children in self._idle.values() for c in children]
+            self._idle.clear()
+        for child in idle:
+            child.stop(0.5)
+
+
+#: The stderr line with which a reused bridge ends an instance (``Main.READY``).
+READY = "bpcert bridge: ready for a new plugin instance"
+#: The JVMs of every ``jar:`` plugin of this process.
+POOL = JvmPool()
 
 
 def find_jdk() -> Jdk:
@@ -394,14 +484,16 @@ def _entries(spec_entries: str, spec: str) -> list[Path]:
 
 
 def _java_argv(jdk: Jdk, jars: JvmJars, entries: Sequence[Path], shown: str) -> list[str]:
+    """The bridge's command line; the plugin's entries are its instances' class path."""
     classpath = os.pathsep.join(
-        str(p) for p in (jars.bridge, *entries, jars.api[API_PROFILES[-1]], jars.backend)
+        str(p) for p in (*entries, jars.api[API_PROFILES[-1]], jars.backend)
     )
     return [
         str(jdk.java),
         *JVM_OPTIONS,
         "-cp",
-        classpath,
+        str(jars.bridge),
+        f"-Dbpcert.plugin.classpath={classpath}",
         f"-Dbpcert.plugin.path={shown}",
         BRIDGE_MAIN,
     ]
@@ -438,6 +530,8 @@ def jar_plugin_class(
 ) -> type[ProcessPlugin]:
     """The plugin class of ``jar:`` entries, served by the JVM bridge one process per instance.
 
+    The processes come from :data:`POOL`: a closed instance's JVM serves the next one.
+
     ``spec_entries`` is what follows ``jar:``: the plugin jar, then its dependencies,
     separated by ``os.pathsep``. Raises :class:`PluginSpecError` for a missing JDK or a bad
     artifact, naming the cause.
@@ -448,7 +542,9 @@ def jar_plugin_class(
     argv = _java_argv(jdk, jars, entries, spec_entries)
     _check(argv, label)
     try:
-        return process_plugin_class(argv, label=label, call_timeout_s=call_timeout_s)
+        return process_plugin_class(
+            [*argv, "--reuse"], label=label, call_timeout_s=call_timeout_s, children=POOL
+        )
     except PluginLaunchError as exc:
         raise PluginSpecError(f"plugin {label!r} could not be started: {exc}") from None
 

@@ -103,6 +103,7 @@ from simulator.faults import (
 __all__ = [
     "HARNESS_NAME",
     "BackendService",
+    "ChildSource",
     "PluginLaunchError",
     "ProcessConnection",
     "ProcessPlugin",
@@ -119,6 +120,28 @@ _HARNESS_VERSION = "0.1.0"
 _SHUTDOWN_GRACE_S = 2.0
 #: Methods after whose failure no replacement process is started.
 _NO_RESTART = frozenset({HarnessMethod.INITIALIZE.value, HarnessMethod.SHUTDOWN.value})
+
+
+class ChildSource:
+    """Where a :class:`ProcessPlugin` gets a process at each start, and where it goes at close.
+
+    This one starts a new process every time and stops it after ``shutdown``. A transport
+    whose processes can serve one instance after another (the JVM bridge's warm JVMs,
+    :mod:`simulator.bridge.jvm`) hands out an idle one instead and takes it back when its
+    ``shutdown`` answer says it can. A process that crashed or missed a deadline is killed,
+    never given back.
+    """
+
+    def acquire(self, argv: tuple[str, ...], cwd: Path | None) -> ChildProcess:
+        """A running process, not yet initialized, for a new instance."""
+        return ChildProcess(argv, cwd)
+
+    def release(self, child: ChildProcess, shutdown_answer: Any) -> None:
+        """``child`` answered ``shutdown`` (``None`` when it did not): stop it."""
+        child.stop(_SHUTDOWN_GRACE_S)
+
+
+_NEW_PROCESSES = ChildSource()
 
 
 class PluginLaunchError(RuntimeError):
@@ -183,6 +206,8 @@ class ProcessPlugin:
     enforces_deadlines: ClassVar[bool] = True
     #: Whether a process that crashed or missed a deadline is replaced right away.
     restarts: ClassVar[bool] = True
+    #: Where processes come from and go (:class:`ChildSource`).
+    children: ClassVar[ChildSource] = _NEW_PROCESSES
     argv: ClassVar[tuple[str, ...]]
     label: ClassVar[str]
     call_timeout_s: ClassVar[float]
@@ -219,11 +244,12 @@ class ProcessPlugin:
         child = self._child
         if child is None:
             return
+        answer = None
         with contextlib.suppress(Exception):
-            self._request(HarnessMethod.SHUTDOWN.value, {}, min(self.call_timeout_s, 2.0))
-        child = self._child
+            answer = self._request(HarnessMethod.SHUTDOWN.value, {}, min(self.call_timeout_s, 2.0))
+        child, self._child = self._child, None
         if child is not None:
-            child.stop(_SHUTDOWN_GRACE_S)
+            self.children.release(child, answer)
         # A plugin that leaves sessions open at shutdown keeps its leak, as in process.
         self._drop_child(killed=False)
 
@@ -269,7 +295,8 @@ class ProcessPlugin:
         self._accept(described)
 
     def _new_child(self) -> ChildProcess:
-        """A forked child when the class has a fork server that works, else a spawned one."""
+        """A forked child when the class has a fork server that works, else one from
+        :attr:`children` (a spawned one, or the JVM bridge's warm JVM)."""
         target = self.fork_target
         if target is not None:
             server = shared_fork_server(target, self.cwd, self.start_timeout_s)
@@ -278,7 +305,7 @@ class ProcessPlugin:
                     return ChildProcess(self.argv, self.cwd, server, self.start_timeout_s)
                 except ForkServerUnavailable:
                     give_up_fork_server(target, self.cwd)  # spawn from now on
-        return ChildProcess(self.argv, self.cwd)
+        return self.children.acquire(self.argv, self.cwd)
 
     def _accept(self, described: InitializeResult) -> None:
         """Compare a new process's description with the class's (the probe's)."""
@@ -662,6 +689,7 @@ def process_plugin_class(
     cwd: Path | None = None,
     start_timeout_s: float | None = None,
     fork_target: str | None = None,
+    children: ChildSource | None = None,
 ) -> type[ProcessPlugin]:
     """A plugin class whose instances run ``argv`` as a child process each.
 
@@ -674,7 +702,8 @@ def process_plugin_class(
     the plugin's metadata as class attributes, then shut down. ``call_timeout_s`` is the
     wall-clock deadline of every call; ``start_timeout_s`` (default: the larger of 30 s
     and ``call_timeout_s``) that of starting a process and its ``initialize``, which
-    includes the start-up of an interpreter or a JVM.
+    includes the start-up of an interpreter or a JVM. ``children`` says where the
+    processes come from (default: a new one for every start, see :class:`ChildSource`).
 
     Raises :class:`PluginLaunchError` when the command cannot be started or the probe
     does not initialize.
@@ -693,6 +722,7 @@ def process_plugin_class(
         "start_timeout_s": float(start_timeout),
         "cwd": cwd,
         "fork_target": fork_target,
+        "children": children or _NEW_PROCESSES,
         "__module__": __name__,
         "__doc__": f"The plugin {label!r}, run as `{shlex.join(argv)}`, one process per instance.",
     }

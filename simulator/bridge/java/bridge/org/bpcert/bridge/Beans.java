@@ -45,6 +45,12 @@ public final class Beans {
     private Beans() {
     }
 
+    /** Forgets the introspected classes, so that an ended instance's loader can be freed. */
+    static void forget() {
+        SETTERS.clear();
+        GETTERS.clear();
+    }
+
     /** A value the bridge could not map; the message names the path and what came. */
     public static final class MappingError extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -68,6 +68,12 @@ public final class Channel {
         }
     }
 
+    /** Numbers the next instance's backend requests from b1 again, as a new JVM would. */
+    static void reset() {
+        backendIds = 0;
+        now = null;
+    }
+
     static void setNow(final ZonedDateTime instant) {
         now = instant;
     }

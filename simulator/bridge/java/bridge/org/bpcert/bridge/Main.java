@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,9 +29,18 @@ import java.util.Properties;
  * component loads its own.
  *
  * <pre>
- * java -cp bpcert-bridge.jar:PLUGIN.jar:...:abiquo-api.jar:bpcert-backend.jar org.bpcert.bridge.Main
+ * java -cp bpcert-bridge.jar -Dbpcert.plugin.classpath=PLUGIN.jar:...:abiquo-api.jar:bpcert-backend.jar \
+ *     org.bpcert.bridge.Main [--reuse]
  * java -cp ... org.bpcert.bridge.Main --check     (diagnose the artifact, print one JSON line)
  * </pre>
+ *
+ * <p>Every instance is loaded by a class loader of its own ({@link InstanceLoader}). With
+ * {@code --reuse}, {@code shutdown} ends the instance, not the JVM: its loader, connections
+ * and the JVM-wide state it changed are dropped or put back ({@link Baseline}), the bridge
+ * prints {@link #READY} to stderr and answers {@code {"reused": true}}, and the next {@code
+ * initialize} builds a new instance from a new loader. When the instance left something
+ * that cannot be undone (a running thread), or served {@link #MAX_INSTANCES} instances, it
+ * answers null and exits as without {@code --reuse}.
  *
  * <p>{@code initialize} writes the properties to a file and points the system property
  * {@code abiquo.backup.TYPE.config.path} at it, then builds the plugin through {@link
@@ -47,13 +58,24 @@ public final class Main {
     private static final int PLUGIN_EXCEPTION = -32000;
     private static final int STACK_FRAMES = 12;
 
-    private final PluginHost host;
+    /** The stderr line that ends a reused JVM's instance: what follows is the next one's. */
+    static final String READY = "bpcert bridge: ready for a new plugin instance";
+    /** How many instances one JVM serves at most (bounds what leaks, such as class loaders). */
+    static final int MAX_INSTANCES = 64;
+
+    private final boolean reuse;
+    private final Baseline baseline;
     private final Map<String, Object> connections = new HashMap<>();
+    private PluginHost host;
+    private InstanceLoader loader;
     private Object plugin;
     private long connectionNumbers;
+    private int instances;
+    private Path propertiesFile;
 
-    private Main(final PluginHost host) {
-        this.host = host;
+    private Main(final boolean reuse) {
+        this.reuse = reuse && InstanceLoader.configured();
+        this.baseline = new Baseline();
     }
 
     /** Serves the protocol, or with {@code --check} diagnoses the artifact and exits. */
@@ -65,22 +87,16 @@ public final class Main {
             stdout.flush();
             System.exit(0);
         }
-        PluginHost host = null;
-        String loadError = null;
-        try {
-            host = PluginHost.load();
-        } catch (PluginHost.ArtifactError ex) {
-            loadError = ex.getMessage();
-            System.err.println("bpcert bridge: " + loadError);
-        }
-        new Main(host).serve(loadError);
+        new Main(Arrays.asList(args).contains("--reuse")).serve();
         System.exit(0);
     }
 
     private static Map<String, Object> check() {
         Map<String, Object> out = new LinkedHashMap<>();
         try {
-            PluginHost host = PluginHost.load();
+            InstanceLoader loader = InstanceLoader.open();
+            PluginHost host = PluginHost.load(
+                loader != null ? loader : ClassLoader.getSystemClassLoader());
             List<String> problems = host.deepProblems();
             out.put("ok", problems.isEmpty());
             out.put("plugin", host.pluginClass.getName());
@@ -96,7 +112,7 @@ public final class Main {
         return out;
     }
 
-    private void serve(final String loadError) throws IOException {
+    private void serve() throws IOException {
         while (true) {
             String line = Channel.readLine();
             if (line == null) {
@@ -130,19 +146,94 @@ public final class Main {
             }
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("id", request.get("id"));
-            try {
-                if (loadError != null && !method.equals("shutdown")) {
-                    throw new Failure(error(INVALID_REQUEST, loadError, null));
+            if (method.equals("shutdown")) {
+                boolean again = endInstance();
+                answer.put("result", again ? READY_ANSWER : null);
+                Channel.send(answer);
+                if (again) {
+                    continue;
                 }
+                return;
+            }
+            try {
                 answer.put("result", handle(method, params));
             } catch (Failure failure) {
                 answer.put("error", failure.error);
             }
             Channel.send(answer);
-            if (method.equals("shutdown")) {
-                return;
+        }
+    }
+
+    private static final Map<String, Object> READY_ANSWER =
+        Collections.singletonMap("reused", Boolean.TRUE);
+
+    /**
+     * Ends the current instance; true when this JVM will serve another (with {@code
+     * --reuse}, nothing left behind that cannot be undone, fewer than {@link
+     * #MAX_INSTANCES} served). Then {@link #READY} is on stderr before the answer.
+     */
+    private boolean endInstance() {
+        if (!reuse) {
+            return false;
+        }
+        List<String> leftovers = baseline.leftovers();
+        connections.clear();
+        connectionNumbers = 0;
+        plugin = null;
+        host = null;
+        closeLoader();
+        if (propertiesFile != null) {
+            try {
+                Files.deleteIfExists(propertiesFile);
+            } catch (IOException ex) {
+                System.err.println("bpcert bridge: could not delete " + propertiesFile + ": " + ex);
+            }
+            propertiesFile = null;
+        }
+        Beans.forget();
+        Channel.reset();
+        baseline.restore();
+        if (!leftovers.isEmpty()) {
+            System.err.println("bpcert bridge: this JVM serves no other instance: "
+                + String.join("; ", leftovers));
+            return false;
+        }
+        if (++instances >= MAX_INSTANCES) {
+            return false;
+        }
+        System.err.println(READY);
+        System.err.flush();
+        return true;
+    }
+
+    private void closeLoader() {
+        if (loader != null) {
+            try {
+                loader.close();
+            } catch (IOException ex) {
+                System.err.println("bpcert bridge: could not close the plugin's class loader: " + ex);
+            }
+            loader = null;
+        }
+    }
+
+    /** The instance's plugin as Abiquo finds it, loaded by a new class loader. */
+    private PluginHost host() throws Failure {
+        if (host == null) {
+            loader = InstanceLoader.open();
+            try {
+                host = PluginHost.load(loader != null ? loader : ClassLoader.getSystemClassLoader());
+            } catch (PluginHost.ArtifactError ex) {
+                closeLoader();
+                System.err.println("bpcert bridge: " + ex.getMessage());
+                throw new Failure(error(INVALID_REQUEST, ex.getMessage(), null));
+            }
+            if (loader != null) {
+                // As a web application's threads see their own classes (ServiceLoader, JAXB).
+                Thread.currentThread().setContextClassLoader(loader);
             }
         }
+        return host;
     }
 
     /** An error answer. */
@@ -168,13 +259,8 @@ public final class Main {
     }
 
     private Object handle(final String method, final Map<?, ?> params) throws Failure {
-        switch (method) {
-            case "initialize":
-                return initialize(params);
-            case "shutdown":
-                return null;
-            default:
-                break;
+        if (method.equals("initialize")) {
+            return initialize(params);
         }
         if (plugin == null) {
             throw new Failure(error(INVALID_REQUEST, "send initialize first", null));
@@ -197,6 +283,7 @@ public final class Main {
     }
 
     private Object initialize(final Map<?, ?> params) throws Failure {
+        host();
         Object given = params.get("properties");
         Properties properties = new Properties();
         if (given instanceof Map) {
@@ -207,6 +294,7 @@ public final class Main {
         try {
             Path file = Files.createTempFile("bpcert-" + host.type() + "-", ".properties");
             file.toFile().deleteOnExit();
+            propertiesFile = file;
             try (Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
                 properties.store(writer, "written by bpcert for this plugin process");
             }

@@ -75,8 +75,8 @@ final class PluginHost {
         return System.getProperty("bpcert.plugin.path", "the classpath");
     }
 
-    static PluginHost load() throws ArtifactError {
-        ClassLoader loader = ClassLoader.getSystemClassLoader();
+    /** The plugin that {@code loader} finds through the services file. */
+    static PluginHost load(final ClassLoader loader) throws ArtifactError {
         Class<?> service = find(SERVICE, loader, "the Abiquo API");
         Class<?> iconnection = find(ICONNECTION, loader, "the Abiquo API");
         List<String> named = servicesEntries(loader);
