@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from conformance.exit_codes import ExitCode
 from simulator.bridge import jvm
 from simulator.bridge.jvm import (
     POOL,
+    build_jars,
     compile_classes,
     compile_plugin,
     jar_plugin_class,
@@ -92,16 +94,26 @@ def _mutant(stage: Path, path: str, old: str, new: str) -> Path:
 def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every jar the tests use, by name."""
     root = tmp_path_factory.mktemp("java")
-    jars = {
-        "example-4.0.4": _make_java_example(root / "plugin-4.0.4.jar", "abiquo-4.0.4"),
-        "example-6.0": _make_java_example(root / "plugin.jar", "abiquo-6.0"),
-        "mutant-6.0": _mutant(root / "mutant-6.0", *EXPIRED_FOR_LIVE),
-    }
-    classes = compile_classes(
-        [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4", TEST_PLUGINS / "plugins"],
-        root / "classes",
-        profile="abiquo-4.0.4",
-    )
+    build_jars()  # once, before the compilations that use it run side by side
+    with ThreadPoolExecutor(max_workers=2) as javacs:  # javac is a process: two cores
+        built = {
+            "example-4.0.4": javacs.submit(
+                _make_java_example, root / "plugin-4.0.4.jar", "abiquo-4.0.4"
+            ),
+            "example-6.0": javacs.submit(_make_java_example, root / "plugin.jar", "abiquo-6.0"),
+            "mutant-6.0": javacs.submit(_mutant, root / "mutant-6.0", *EXPIRED_FOR_LIVE),
+            "classes": javacs.submit(
+                compile_classes,
+                [EXAMPLE / "common", EXAMPLE / "abiquo-4.0.4", TEST_PLUGINS / "plugins"],
+                root / "classes",
+                profile="abiquo-4.0.4",
+            ),
+            "mismatch": javacs.submit(
+                compile_classes, [TEST_PLUGINS / "mismatch"], root / "mismatch-classes"
+            ),
+        }
+        jars = {name: future.result() for name, future in built.items()}
+    classes, mismatch = jars.pop("classes"), jars.pop("mismatch")
     shutil.copytree(EXAMPLE / "common" / "META-INF" / "bpcert", classes / "META-INF" / "bpcert")
     for name in ("Exiting", "Looping", "Expiring", "Throwing", "Sticky", "Threading"):
         jars[name] = _pack(root / f"{name}.jar", classes, service=f"{TESTS_PACKAGE}{name}Plugin")
@@ -127,7 +139,6 @@ def java_jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     jars["too-new"] = _pack(
         root / "too-new.jar", too_new, service="com.example.backup.CustomBackupPlugin"
     )
-    mismatch = compile_classes([TEST_PLUGINS / "mismatch"], root / "mismatch-classes")
     merged = root / "mismatch"
     shutil.copytree(classes, merged)
     shutil.copytree(mismatch, merged, dirs_exist_ok=True)

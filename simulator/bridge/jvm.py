@@ -164,7 +164,7 @@ class JvmPool(ChildSource):
     def _ready(self, child: ChildProcess) -> bool:
         """Wait for :data:`READY` on stderr and drop the tail up to it (the ended instance's)."""
         deadline = time.monotonic() + self.READY_WAIT_S
-        while READY not in child.stderr_tail:
+        while not _has_ready(child):
             if time.monotonic() > deadline or child.popen.poll() is not None:
                 return False
             time.sleep(0.002)
@@ -183,6 +183,16 @@ class JvmPool(ChildSource):
 
 #: The stderr line with which a reused bridge ends an instance (``Main.READY``).
 READY = "bpcert bridge: ready for a new plugin instance"
+
+
+def _has_ready(child: ChildProcess) -> bool:
+    """Whether :data:`READY` is in the stderr tail, which its reader thread appends to."""
+    try:
+        return READY in child.stderr_tail
+    except RuntimeError:  # appended to while compared: look again
+        return False
+
+
 #: The JVMs of every ``jar:`` plugin of this process.
 POOL = JvmPool()
 

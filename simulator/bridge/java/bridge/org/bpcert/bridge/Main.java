@@ -201,6 +201,9 @@ public final class Main {
         if (++instances >= MAX_INSTANCES) {
             return false;
         }
+        System.out.flush();
+        // A line of its own, even after a plugin's print without a newline.
+        System.err.println();
         System.err.println(READY);
         System.err.flush();
         return true;
