@@ -143,7 +143,7 @@ class JvmPool(ChildSource):
             idle = self._idle.get(tuple(argv), [])
             while idle:
                 child = idle.pop()
-                if child.popen.poll() is None and not child.eof and child.lines.empty():
+                if child.popen.poll() is None and _quiet(child):
                     self.reused += 1
                     child.next_id = 1
                     return child
@@ -170,7 +170,7 @@ class JvmPool(ChildSource):
             time.sleep(0.002)
         while child.stderr_tail and child.stderr_tail.popleft() != READY:
             pass
-        return child.lines.empty()
+        return _quiet(child)
 
     def close(self) -> None:
         """Stop every idle JVM (they are also killed when the harness exits)."""
@@ -183,6 +183,11 @@ class JvmPool(ChildSource):
 
 #: The stderr line with which a reused bridge ends an instance (``Main.READY``).
 READY = "bpcert bridge: ready for a new plugin instance"
+
+
+def _quiet(child: ChildProcess) -> bool:
+    """Whether ``child`` has no stdout pending (a line no request asked for, or its end)."""
+    return child.receive(0.0) is None
 
 
 def _has_ready(child: ChildProcess) -> bool:
