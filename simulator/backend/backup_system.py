@@ -57,6 +57,7 @@ from simulator.backend.fleet import Fleet
 from simulator.backend.jobs import MIN_PERIOD_US, BackupKind, Job, JobKey, Series
 from simulator.backend.records import (
     BACKUP_PREFIX,
+    ID_DIGITS,
     RESTORE_PREFIX,
     BackupRecord,
     JobView,
@@ -527,19 +528,33 @@ class BackupSystem(GroundTruth):
         return out
 
     def _expired(self, ids: Iterable[str], now: int) -> list[str]:
+        # The 4.0.4 check asks about a share of every done backup held, each check: at
+        # fleet scale tens of thousands of ids a call, so the canonical id is parsed
+        # inline (parse_id answers the rest) and the expiration read from the columns.
         out: list[str] = []
-        seen: set[str] = set()
-        count, base = self._count, self._base
-        expiration = self._expiration
-        examined = 0
-        for provider_id in ids:
-            if provider_id in seen:
+        count, base, lost = self._count, self._base, self._lost
+        finish, kind_of, kinds = self._b_finish, self._b_kind, self._kinds
+        unique = dict.fromkeys(ids)  # in order, without duplicates
+        prefix, width = BACKUP_PREFIX, len(BACKUP_PREFIX) + ID_DIGITS
+        for provider_id in unique:
+            b: int | None
+            if type(provider_id) is str and len(provider_id) == width:
+                digits = provider_id[len(prefix) :]
+                if provider_id.startswith(prefix) and digits.isdigit() and digits.isascii():
+                    index = int(digits) - 1
+                    b = index if 0 <= index < count else None
+                else:
+                    b = None
+            else:
+                b = parse_id(prefix, provider_id, count)
+            if b is None:
                 continue
-            seen.add(provider_id)
-            examined += 1
-            b = parse_id(BACKUP_PREFIX, provider_id, count)
             # A purged backup (b < base) had expired; a lost one is removed too.
-            if b is not None and (b < base or expiration(b) <= now or b in self._lost):
+            if b < base or b in lost:
                 out.append(provider_id)
-        self.records_examined += examined
+                continue
+            j = b - base
+            if finish[j] + kinds[kind_of[j]].retention_us <= now:
+                out.append(provider_id)
+        self.records_examined += len(unique)
         return out

@@ -24,6 +24,7 @@ from simulator.contract import (
 __all__ = [
     "BACKUP_ID",
     "BACKUP_PREFIX",
+    "ID_DIGITS",
     "RESTORE_PREFIX",
     "BackupRecord",
     "JobView",
@@ -152,6 +153,8 @@ class MissedOccurrence:
 BACKUP_PREFIX = "bk-"
 RESTORE_PREFIX = "rs-"
 _ID_DIGITS = 8
+#: Digits of a canonical id (for parsers that inline :func:`parse_id`'s common case).
+ID_DIGITS = _ID_DIGITS
 BACKUP_ID = f"{BACKUP_PREFIX}%0{_ID_DIGITS}d"  # the same as format_id(BACKUP_PREFIX, b)
 
 
