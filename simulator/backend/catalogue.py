@@ -154,6 +154,8 @@ class BackupCatalogue:
         self._r_finish_buckets: dict[int, array[int]] = {}
         self._vm_restore_until: dict[int, int] = {}
 
+        self._now_at: float | None = None
+        self._now_at_us = 0
         #: Records looked at by session queries, to show that a window costs O(results).
         self.records_examined = 0
         # The settings are frozen: the hot paths read these plain attributes.
@@ -166,7 +168,12 @@ class BackupCatalogue:
     # --------------------------------------------------------------- time
 
     def _now_us(self) -> int:
-        return (self.clock.now() - self.clock.start) // US
+        # Every session call asks, several times at one instant: kept per instant.
+        t = self.env.now
+        if t != self._now_at:
+            self._now_at = t
+            self._now_at_us = (self.clock.now() - self.clock.start) // US
+        return self._now_at_us
 
     def _dt(self, us: int) -> datetime:
         return self.clock.start + us * US
