@@ -117,3 +117,23 @@ def test_a_calendar_queue_pops_what_one_heap_would(
                 assert [queue.pop_due(now) for _ in due] == due
             assert queue.pop_due(now) is None
     assert len(queue) == len(heap)
+
+
+def test_the_done_rotation_asks_each_done_result_in_turn_and_follows_removals() -> None:
+    # 4.0.4's getExpiredResults question: a share of the done results each check, in
+    # rotation; one removed and listed again is asked about as the result now held.
+    table = ResultsTable()
+    expires = _T0 + timedelta(days=7)
+    for pid in ("bk-1", "bk-2", "bk-3", "bk-4"):
+        table.upsert(_done(pid, expires), 0.0)
+    assert table.done_for_expiry(2) == ["bk-1", "bk-2"]
+    table.reoffer_done(["bk-2"])  # bk-1 confirmed expired, bk-2 not
+    table.remove_many(["bk-1"])
+    assert table.done_for_expiry(2) == ["bk-3", "bk-4"]
+    table.reoffer_done(["bk-3", "bk-4"])
+    table.remove_many(["bk-3"])  # gone while waiting for its turn...
+    table.upsert(_done("bk-3", expires), 1.0)  # ... and listed again, done: a new turn
+    table.upsert(_done("bk-1", expires), 1.0)
+    assert table.done_for_expiry(1) == ["bk-2", "bk-3", "bk-4", "bk-3", "bk-1"]
+    table.reoffer_done(["bk-4", "bk-unknown"])
+    assert table.done_for_expiry(1) == ["bk-4"]

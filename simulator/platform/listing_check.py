@@ -14,6 +14,7 @@ From ``abiquo-4.7`` on the API runs the per-id check of
 from __future__ import annotations
 
 from collections.abc import Generator
+from itertools import filterfalse
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -91,9 +92,10 @@ class ListingCheck:
                     check=check_id,
                 )
                 if expired_call.ok:
+                    # Split at C speed: a 4.0.4 check asks about tens of thousands of ids.
                     confirmed = set(expired_call.result)
-                    removed = platform.results.remove_many(pid for pid in due if pid in confirmed)
-                    reoffer([pid for pid in due if pid not in confirmed])
+                    removed = platform.results.remove_many(filter(confirmed.__contains__, due))
+                    reoffer(list(filterfalse(confirmed.__contains__, due)))
                 else:
                     ok = False
                     reoffer(due)

@@ -45,6 +45,8 @@ class HeldResult:
     expiration_date: datetime | None
     first_seen: float
     final_seen: float | None = None
+    #: False once removed from the table (the done rotation holds these objects).
+    held: bool = True
     #: The restores of this backup by id; ``None`` until it has one (most never do).
     restores: dict[str, ResultState] | None = None
 
@@ -100,9 +102,13 @@ class ResultsTable:
         # miss per comparison at fleet scale.
         self._expiry: CalendarQueue[tuple[datetime, str]] = CalendarQueue(_minute)
         # Every done backup held, in the order it is next asked about, from
-        # ``_done_head`` on (stale ids are dropped when they come round).
-        self._done_rotation: list[str] = []
+        # ``_done_head`` on (stale ones are dropped when they come round). The held
+        # objects, not their ids: an id looked up in ``by_id`` was a cache miss each,
+        # tens of thousands of them a check at fleet scale.
+        self._done_rotation: list[HeldResult] = []
         self._done_head = 0
+        # What the last done_for_expiry handed out, by id, for reoffer_done.
+        self._offered: dict[str, HeldResult] = {}
         #: Whether done backups join the rotation (only the 4.0.4 check asks them all).
         self.rotate_done = rotate_done
         self.removed_expired = 0
@@ -180,7 +186,7 @@ class ResultsTable:
                 out = [Transition(event, pid, result.vm_uuid, state, result.finish_date)]
                 if state is _DONE:
                     if self.rotate_done:
-                        self._done_rotation.append(pid)
+                        self._done_rotation.append(held)
                     expiration = result.expiration_date
                     if expiration is not None:
                         self._expiry.push((expiration, pid))
@@ -326,11 +332,32 @@ class ResultsTable:
             del rotation[:head]
             head = 0
         self._done_head = head
-        return [pid for pid in taken if (held := get(pid)) is not None and held.state is _DONE]
+        out: list[str] = []
+        offered: dict[str, HeldResult] = {}
+        for held in taken:
+            if not held.held:  # removed since; the id may be held anew
+                again = get(held.provider_id)
+                if again is None:
+                    continue
+                held = again
+            if held.state is _DONE:
+                out.append(held.provider_id)
+                offered[held.provider_id] = held
+        self._offered = offered
+        return out
 
     def reoffer_done(self, ids: list[str]) -> None:
         """Put ids the plugin did not confirm as expired at the end of the done rotation."""
-        self._done_rotation.extend(filter(self.by_id.__contains__, ids))
+        offered, get = self._offered, self.by_id.get
+        back = []
+        for pid in ids:
+            held = offered.get(pid)
+            if held is None or not held.held:
+                held = get(pid)
+                if held is None:
+                    continue
+            back.append(held)
+        self._done_rotation.extend(back)
 
     def reoffer(self, ids: list[str]) -> None:
         """Put ids the plugin did not confirm as expired back in the expiry heap."""
@@ -355,6 +382,7 @@ class ResultsTable:
             held = by_id.pop(provider_id, None)
             if held is None:
                 continue
+            held.held = False
             vm_uuid = held.vm_uuid
             ids = by_vm.get(vm_uuid)
             if ids is not None:
