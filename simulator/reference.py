@@ -253,6 +253,20 @@ def _result(record: BackupRecord) -> BackupResult:
     )
 
 
+def _unknown_result(provider_id: str, now: datetime) -> BackupResult:
+    """The answer for an asked id the backup system no longer knows: UNKNOWN as of ``now``,
+    with placeholders for what is not known (no VM, the id as its name, COMPLETE)."""
+    return BackupResult(
+        provider_id=provider_id,
+        vm_uuid="",
+        name=provider_id,
+        type=BackupType.COMPLETE,
+        state=ResultState.UNKNOWN,
+        creation_date=now,
+        message=UNKNOWN_MESSAGE,
+    )
+
+
 def _restore_result(record: RestoreRecord) -> RestoreResult:
     """A backend restore record as the contract's :class:`RestoreResult` (see ``_result``)."""
     return RestoreResult._trusted(record._asdict())
@@ -426,15 +440,7 @@ class ReferencePlugin(BackupPluginBase):
         results = [_result(record) for record in sorted(by_id.values(), key=_RECORD_ORDER)]
         now = self.now()
         unknown = [
-            BackupResult(
-                provider_id=provider_id,
-                vm_uuid="",
-                name=provider_id,
-                type=BackupType.COMPLETE,
-                state=ResultState.UNKNOWN,
-                creation_date=now,
-                message=UNKNOWN_MESSAGE,
-            )
+            _unknown_result(provider_id, now)
             for provider_id in asked
             if provider_id not in current and provider_id not in by_id
         ]

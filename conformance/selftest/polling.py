@@ -12,14 +12,10 @@ from conformance.selftest.building import RewritesListing, swallowed
 from conformance.selftest.honest import CachedLoginPlugin, ListResultsGeneration
 from simulator.contract import (
     BackupResult,
-    BackupType,
     Connection,
     ResultState,
 )
-from simulator.reference import (
-    UNKNOWN_MESSAGE,
-    ReferencePlugin,
-)
+from simulator.reference import ReferencePlugin, _unknown_result
 
 __all__ = [
     "MUTANTS",
@@ -36,19 +32,6 @@ __all__ = [
     "UnknownAsFailedPlugin",
     "WallClockPlugin",
 ]
-
-
-def _unknown(provider_id: str, now: datetime) -> BackupResult:
-    """The reference's placeholder for an id the backup system does not know."""
-    return BackupResult(
-        provider_id=provider_id,
-        vm_uuid="",
-        name=provider_id,
-        type=BackupType.COMPLETE,
-        state=ResultState.UNKNOWN,
-        creation_date=now,
-        message=UNKNOWN_MESSAGE,
-    )
 
 
 class ExclusiveWindowPlugin(RewritesListing):
@@ -188,7 +171,8 @@ class WallClockPlugin(RewritesListing):
         """Stamp UNKNOWN answers with the wall clock."""
         wall = datetime.now(UTC)  # the bug: real time, not simulated time
         return [
-            _unknown(r.provider_id, wall) if r.state is ResultState.UNKNOWN else r for r in results
+            _unknown_result(r.provider_id, wall) if r.state is ResultState.UNKNOWN else r
+            for r in results
         ]
 
 
