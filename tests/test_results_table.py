@@ -137,3 +137,13 @@ def test_the_done_rotation_asks_each_done_result_in_turn_and_follows_removals() 
     assert table.done_for_expiry(1) == ["bk-2", "bk-3", "bk-4", "bk-3", "bk-1"]
     table.reoffer_done(["bk-4", "bk-unknown"])
     assert table.done_for_expiry(1) == ["bk-4"]
+
+
+def test_a_table_that_only_rotates_keeps_no_expiry_queue() -> None:
+    # 4.0.4's held-done check asks in rotation and never by date: the dated queue would
+    # only grow (every done backup of the run), so such a table keeps none.
+    table = ResultsTable(rotate_done=True, expire_by_date=False)
+    for pid in ("bk-1", "bk-2"):
+        table.upsert(_done(pid, _T0 + timedelta(hours=1)), 0.0)
+    assert table.due_for_expiry(_T0 + timedelta(days=1)) == []
+    assert table.done_for_expiry(1) == ["bk-1", "bk-2"]

@@ -135,11 +135,14 @@ class Platform:
         self.properties = dict(properties)
         self.settings = settings
         self.hooks = _Hooks()
+        rotate_done = (
+            profile.results_check == "list-results" and settings.expiry_question == "held-done"
+        )
         self.results = ResultsTable(
             unknown_is_final=profile.results_check == "list-results"
             or not settings.unknown_asked_again,
-            rotate_done=profile.results_check == "list-results"
-            and settings.expiry_question == "held-done",
+            rotate_done=rotate_done,
+            expire_by_date=not rotate_done,  # the rotation's check never asks by date
         )
         #: The per-id check (from 4.7) and the policy synchronisation (6.0), if any.
         self.per_id_check = PerIdCheck(self) if profile.results_check == "per-id-polling" else None
