@@ -293,7 +293,9 @@ def not_exercised(results: Iterable[RuleResult]) -> list[RuleResult]:
     return [r for r in results if r.not_exercised]
 
 
-def _unexercised_note(missing: Sequence[RuleResult], kind: str, total: int) -> list[str]:
+def _unexercised_note(
+    missing: Sequence[RuleResult], kind: str, total: int, verdict: Verdict
+) -> list[str]:
     """The note naming each required rule no run exercised (the rule table says why)."""
     if not missing:
         return []
@@ -307,9 +309,11 @@ def _unexercised_note(missing: Sequence[RuleResult], kind: str, total: int) -> l
             f"holds them against the plugin, `bpcert check` runs the scenarios that exercise "
             f"every rule): {shown}"
         ]
+    # A failed or stopped check is not called incomplete here: its verdict says more.
+    head = "incomplete: " if verdict == "incomplete" else ""
     return [
-        f"incomplete: {len(missing)} required rule(s) could not be exercised, each with why "
-        f"in the rule table; none counts as a pass: {shown}"
+        f"{head}{len(missing)} required rule(s) could not be exercised, each with why in "
+        f"the rule table; none counts as a pass: {shown}"
     ]
 
 
@@ -447,17 +451,16 @@ def run(
     # incomplete; `bpcert run` judges one scenario, which is never meant to exercise every
     # rule: it names them, and its verdict says `completed` instead of `conformant`.
     missing = [r for r in not_exercised(results) if not r.advisory]
-    stopped = bool(notes)
-    required = sum(not r.advisory for r in results)
-    notes.extend(_unexercised_note(missing, kind, required))
     verdict, code = _verdict(
         failed,
         errored,
         stopped_run,
-        stopped or (bool(missing) and kind != "run"),
+        bool(notes) or (bool(missing) and kind != "run"),
         interrupted,
         partial=bool(missing),
     )
+    required = sum(not r.advisory for r in results)
+    notes.extend(_unexercised_note(missing, kind, required, verdict))
     if loaded.isolation == "in-process":
         notes.append(IN_PROCESS_NOTE)
     wall = (datetime.now(UTC) - started).total_seconds()
