@@ -43,6 +43,7 @@ from simulator.contract import (
     ConnectionData,
     FieldConstraint,
     OnDemandBackupOptions,
+    Operation,
     Periodicity,
     PluginConnectionError,
     PluginContext,
@@ -116,7 +117,14 @@ def small_world(seed: int = 7) -> Iterator[SmallWorld]:
 
 
 def call(world: SmallWorld, plugin: Any, method: str, *args: Any) -> Any:
-    """Connect, call, disconnect, as the platform does; a contract error becomes data."""
+    """Connect, call, disconnect, as the platform does; a contract error becomes data.
+
+    Announced first, as the invoker announces it: bpcert's own server gets the whole
+    cycle at once.
+    """
+    plan = getattr(plugin, "plan_cycle", None)
+    if plan is not None:
+        plan(next(op for op in Operation if op.python_name == method), args)
     connection = plugin.new_connection()
     connection.connect(world.connection_data)
     try:
@@ -214,11 +222,26 @@ def connected(plugin: Any) -> Any:
 # ---------------------------------------------------------------- same answers
 
 
+@pytest.fixture(scope="module")
+def forked_reference() -> type[ProcessPlugin]:
+    """The reference forked from a fork server, each call cycle sent at once."""
+    cls = process_plugin_class(
+        SERVED_REFERENCE,
+        label="reference",
+        cwd=REPO,
+        fork_target="simulator.reference:ReferencePlugin",
+    )
+    assert cls.pipelines
+    return cls
+
+
+@pytest.mark.parametrize("served", ["spawned", "forked, cycles sent at once"])
 def test_isolated_reference_answers_what_the_in_process_one_answers(
-    served_reference: type[ProcessPlugin],
+    served_reference: type[ProcessPlugin], forked_reference: type[ProcessPlugin], served: str
 ) -> None:
     in_process = world_actions(ReferencePlugin, REFERENCE_PROPERTIES)
-    isolated = world_actions(served_reference, REFERENCE_PROPERTIES)
+    cls = served_reference if served == "spawned" else forked_reference
+    isolated = world_actions(cls, REFERENCE_PROPERTIES)
     assert isolated == in_process
     # The scenario really exercised something: backups, a restore, an error, expiries.
     assert len(in_process[2]) >= 4
@@ -562,3 +585,25 @@ def test_isolation_changes_no_verdict(spec: str, failing: str | None) -> None:
     assert isolated == in_process
     failed = sorted(rule for rule, status in in_process.items() if status == "fail")
     assert (failing in failed) if failing else failed == []
+
+
+def test_a_cycle_sent_at_once_whose_connect_fails_leaves_nothing_behind(
+    forked_reference: type[ProcessPlugin],
+) -> None:
+    with small_world() as world:
+        plugin = forked_reference(world.context("cpp", REFERENCE_PROPERTIES))
+        try:
+            plugin.drain_protocol_violations()
+            wrong = ConnectionData.model_validate(
+                {"endpoint": world.system.endpoint, "user": USER, "password": "wrong"}
+            )
+            plugin.plan_cycle(Operation.GET_EXPIRED_RESULTS, (["a"],))
+            connection = plugin.new_connection()
+            with pytest.raises(PluginConnectionError, match="refused the credentials"):
+                connection.connect(wrong)
+            # The operation and disconnect sent ahead were refused and dropped unread.
+            assert call(world, plugin, "get_expired_results", ["b"]) == []
+            assert plugin.drain_protocol_violations() == []
+            assert world.system.open_sessions() == []
+        finally:
+            plugin.close()

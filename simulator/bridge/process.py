@@ -41,6 +41,8 @@ import contextlib
 import json
 import shlex
 import time
+from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -172,7 +174,7 @@ class ProcessConnection:
     def connect(self, data: ConnectionData) -> None:
         """Send ``connect``; raises :class:`PluginConnectionError` when the plugin does."""
         self.connection_id = None
-        self.connection_id = self._plugin._connect(data)
+        self.connection_id = self._plugin._connect(data, self)
         self.generation = self._plugin._generation
 
     def disconnect(self) -> None:
@@ -215,8 +217,11 @@ class ProcessPlugin:
     cwd: ClassVar[Path | None]
     description: ClassVar[InitializeResult]
     #: The ``module:Class`` that ``argv`` serves, when instances may be forked from a
-    #: fork server that imported it once (:class:`~simulator.bridge.child.ForkServer`).
+    #: fork server that imported it once (:class:`~simulator.bridge.forkserver.ForkServer`).
     fork_target: ClassVar[str | None] = None
+    #: Whether the plugin process is bpcert's own server, which accepts a call cycle sent
+    #: at once (see :meth:`plan_cycle`).
+    pipelines: ClassVar[bool] = False
 
     def __init__(self, context: PluginContext) -> None:
         if type(self) is ProcessPlugin:
@@ -227,6 +232,13 @@ class ProcessPlugin:
         self._backend: BackendService | None = None
         self._generation = 0
         self._closed = False
+        #: The cycle the invoker announced (:meth:`plan_cycle`), until ``connect``.
+        self._plan: tuple[Operation, tuple[Any, ...]] | None = None
+        #: Requests sent ahead (id, method), answered in this order.
+        self._pending: deque[tuple[int, str]] = deque()
+        #: Ids of requests sent ahead whose answers nobody waits for any more.
+        self._discard: set[int] = set()
+        self._capturing = False
         self._start()
 
     # -- lifecycle --------------------------------------------------------------------
@@ -318,6 +330,8 @@ class ProcessPlugin:
 
     def _drop_child(self, *, killed: bool = True) -> None:
         """Forget the current process; when the harness killed it, close its sessions."""
+        self._pending.clear()
+        self._discard.clear()
         child, self._child = self._child, None
         backend, self._backend = self._backend, None
         self._generation += 1  # connections of the old process are now stale
@@ -335,8 +349,29 @@ class ProcessPlugin:
 
     # -- one call ---------------------------------------------------------------------
 
-    def _request(self, method: str, params: dict[str, Any], timeout_s: float) -> Any:
-        """Send one request, serve backend calls, return the result or raise."""
+    def _request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        timeout_s: float,
+        follow: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> Any:
+        """Send one request, serve backend calls, return the result or raise.
+
+        ``follow``: requests sent right after it, in the same write, whose answers are
+        read by the calls that make them next (:meth:`plan_cycle`); a ``connection``
+        parameter equal to :data:`_LEAD` names the connection this request opens.
+        """
+        if self._capturing:
+            raise _Captured(method, params)
+        if self._pending:
+            ahead, ahead_method = self._pending.popleft()
+            if ahead_method == method and self._child is not None:
+                return self._answer(self._child, method, ahead, None, timeout_s)
+            # Not the cycle that was announced: nobody reads what was sent ahead.
+            self._discard.add(ahead)
+            self._discard.update(i for i, _ in self._pending)
+            self._pending.clear()
         if self._child is None:
             if self._closed:
                 raise PluginProcessCrashed(method, "the plugin instance was closed")
@@ -349,10 +384,28 @@ class ProcessPlugin:
         child = self._child
         assert child is not None
         request_id = child.next_id
-        child.next_id += 1
-        params = {**params, "now": instant_to_wire(self.context.clock.now())}
+        child.next_id += 1 + len(follow)
+        now = instant_to_wire(self.context.clock.now())
+        data = encode_request(request_id, method, {**params, "now": now})
+        lead = f"@{request_id}"
+        for offset, (then, then_params) in enumerate(follow, start=1):
+            if then_params.get("connection") == _LEAD:
+                then_params = {**then_params, "connection": lead}
+            data += encode_request(request_id + offset, then, {**then_params, "now": now})
+            self._pending.append((request_id + offset, then))
+        return self._answer(child, method, request_id, data, timeout_s)
+
+    def _answer(
+        self,
+        child: ChildProcess,
+        method: str,
+        request_id: int,
+        data: bytes | None,
+        timeout_s: float,
+    ) -> Any:
+        """Send ``data`` (unless it was sent ahead), then the answer to ``request_id``."""
         try:
-            response = self._exchange(child, method, request_id, params, timeout_s)
+            response = self._exchange(child, method, request_id, data, timeout_s)
         except (CallDeadlineExceeded, PluginProcessCrashed):
             self._drop_child()
             if method not in _NO_RESTART:
@@ -374,7 +427,7 @@ class ProcessPlugin:
         child: ChildProcess,
         method: str,
         request_id: int,
-        params: dict[str, Any],
+        data: bytes | None,
         timeout_s: float,
     ) -> Response:
         budget = timeout_s
@@ -387,7 +440,8 @@ class ProcessPlugin:
             if not sent:
                 raise PluginProcessCrashed(method, child.exit_detail())
 
-        send(encode_request(request_id, method, params))
+        if data is not None:
+            send(data)
         while True:
             item = child.receive(budget - (time.monotonic() - started))
             if item is None:
@@ -417,6 +471,9 @@ class ProcessPlugin:
                 budget += time.monotonic() - serve_started
                 if reply is not None:
                     send(reply)
+                continue
+            if type(message.id) is int and message.id in self._discard:
+                self._discard.discard(message.id)  # sent ahead, its cycle abandoned
                 continue
             if message.id != request_id or type(message.id) is not type(request_id):
                 self._violation(
@@ -477,10 +534,58 @@ class ProcessPlugin:
             )
         return connection.connection_id
 
-    def _connect(self, data: ConnectionData) -> str:
+    # -- the call cycle sent at once ------------------------------------------------------
+
+    def plan_cycle(self, op: Operation, args: tuple[Any, ...]) -> None:
+        """The invoker announces its next call: ``new_connection``, ``connect``, ``op``
+        with ``args``, ``disconnect``, nothing else in between.
+
+        bpcert's own server (:attr:`pipelines`) is then sent the three requests at once
+        on ``connect``, the operation and the disconnect naming the connection the
+        connect opens (``"@<id of the connect request>"``): three round trips of the
+        harness become one, while each call still returns or raises what its own
+        request answered. When the connect fails, the two answers sent ahead are
+        dropped unread (the server refused them: no such connection).
+        """
+        if self.pipelines and not self._pending:
+            self._plan = (op, args)
+
+    def _planned(
+        self, connection: ProcessConnection, op: Operation, args: tuple[Any, ...]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The operation's and the disconnect's requests, built by the method itself."""
+        connection.connection_id, connection.generation = _LEAD, self._generation
+        self._capturing = True
+        try:
+            getattr(self, op.python_name)(connection, *args)
+        except _Captured as captured:
+            return [
+                (captured.method, captured.params),
+                (HarnessMethod.DISCONNECT.value, {"connection": _LEAD}),
+            ]
+        except Exception:  # noqa: BLE001 - arguments it refuses: the call says so itself
+            return []
+        finally:
+            self._capturing = False
+            connection.connection_id, connection.generation = None, -1
+        return []
+
+    def _abandon_pending(self) -> None:
+        self._discard.update(i for i, _ in self._pending)
+        self._pending.clear()
+
+    def _connect(self, data: ConnectionData, connection: ProcessConnection) -> str:
+        plan, self._plan = self._plan, None
+        follow = self._planned(connection, *plan) if plan is not None else []
         wire = WireConnectionData.from_contract(data)
-        result = self._call(HarnessMethod.CONNECT.value, {"connection_data": dump_model(wire)})
+        params = {"connection_data": dump_model(wire)}
+        try:
+            result = self._request(HarnessMethod.CONNECT.value, params, self.call_timeout_s, follow)
+        except BaseException:
+            self._abandon_pending()
+            raise
         if not isinstance(result, str) or not result:
+            self._abandon_pending()
             raise PluginBadReturn(
                 HarnessMethod.CONNECT.value,
                 f"expected the connection id, a non-empty string, got {_short_json(result)}",
@@ -657,6 +762,19 @@ class ProcessPlugin:
         return frozenset(result)
 
 
+#: Stands for the connection a connect sent ahead of its cycle opens (see plan_cycle).
+_LEAD = "@lead"
+
+
+class _Captured(Exception):
+    """What a method would send, caught instead of sent (:meth:`ProcessPlugin._planned`)."""
+
+    def __init__(self, method: str, params: dict[str, Any]) -> None:
+        super().__init__(method)
+        self.method = method
+        self.params = params
+
+
 def _snippet(line: bytes, limit: int = 80) -> str:
     text = line.decode("utf-8", errors="replace").rstrip("\r\n")
     return repr(text if len(text) <= limit else text[:limit] + "...")
@@ -723,6 +841,7 @@ def process_plugin_class(
         "cwd": cwd,
         "fork_target": fork_target,
         "children": children or _NEW_PROCESSES,
+        "pipelines": fork_target is not None,
         "__module__": __name__,
         "__doc__": f"The plugin {label!r}, run as `{shlex.join(argv)}`, one process per instance.",
     }

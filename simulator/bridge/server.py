@@ -19,6 +19,9 @@ a hang or a crash of the plugin cannot take the harness down. The server:
   answered by the harness's fake backup system ("the harness plays the network");
 - keeps the protocol channel clean: the real stdout is reserved for protocol lines and
   everything the plugin prints (``print``, C extensions writing to fd 1) goes to stderr.
+- accepts a call cycle sent at once (bpcert's own extension, see
+  ``ProcessPlugin.plan_cycle``): requests read while a ``backend/*`` answer is awaited
+  are served next, and ``"@<id>"`` names the connection the connect ``<id>`` opened.
 
 Exit status: 0 after ``shutdown`` or when stdin closes, 2 when the plugin class cannot
 be loaded (the reason is on stderr).
@@ -30,6 +33,7 @@ import importlib
 import itertools
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -109,10 +113,8 @@ class _Fail(Exception):
 
 
 class _HarnessGone(BaseException):
-    """The harness closed stdin while a backend request was pending: end the process.
-
-    A ``BaseException``, so that a plugin's ``except Exception`` does not swallow it.
-    """
+    """The harness closed stdin while a backend request was pending: end the process
+    (a ``BaseException``, so that a plugin's ``except Exception`` does not swallow it)."""
 
 
 def _fail(code: ErrorCode, message: str) -> _Fail:
@@ -156,13 +158,21 @@ class PluginServer:
         self.connections: dict[str, Connection] = {}
         self._connection_numbers = itertools.count(1)
         self._backend_numbers = itertools.count(1)
+        #: Lines the harness sent ahead, read while waiting for a backend answer.
+        self._ahead: deque[bytes] = deque()
+        #: The id of the last connect request that opened a connection, and that
+        #: connection's id: ``"@<request id>"`` names it (the harness's call cycle).
+        self._opened: tuple[str, str] | None = None
+        self._request_id: Any = None
 
     # -- the loop -----------------------------------------------------------------------
 
     def serve(self) -> int:
         """Serve until ``shutdown`` or the end of stdin; return the exit status."""
         while True:
-            line = self.reader.readline(MAX_LINE_BYTES + 1)
+            line = (
+                self._ahead.popleft() if self._ahead else self.reader.readline(MAX_LINE_BYTES + 1)
+            )
             if not line:
                 return 0
             try:
@@ -177,6 +187,7 @@ class PluginServer:
             if message.id is None:
                 _log(f"ignored notification {message.method!r}")
                 continue
+            self._request_id = message.id
             try:
                 result = self._handle(message)
             except _Fail as failure:
@@ -204,6 +215,9 @@ class PluginServer:
         return params
 
     def _connection(self, connection_id: str) -> Connection:
+        opened = self._opened
+        if opened is not None and connection_id == f"@{opened[0]}":
+            connection_id = opened[1]  # a request sent ahead, after its connect
         connection = self.connections.get(connection_id)
         if connection is None:
             raise _fail(ErrorCode.INVALID_PARAMS, f"no open connection {connection_id!r}")
@@ -262,10 +276,11 @@ class PluginServer:
             connection.connect(params.connection_data.to_contract())
             connection_id = f"c{next(self._connection_numbers)}"
             self.connections[connection_id] = connection
+            self._opened = (str(self._request_id), connection_id)
             return connection_id
         if isinstance(params, DisconnectParams):
             connection = self._connection(params.connection)
-            del self.connections[params.connection]
+            self.connections = {k: v for k, v in self.connections.items() if v is not connection}
             connection.disconnect()
             return None
         connection = self._connection(params.connection)
@@ -331,6 +346,9 @@ class PluginServer:
                 message = decode_message(line)
             except ProtocolViolation as exc:
                 _log(f"ignored a line from the harness: {exc}")
+                continue
+            if isinstance(message, Request):
+                self._ahead.append(line)  # sent ahead by the harness: served next, in order
                 continue
             if not isinstance(message, Response) or message.id != request_id:
                 _log(f"ignored {message!r} while waiting for the answer to {method.value}")
@@ -561,11 +579,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve_stdio(server: PluginServer) -> int:
-    """Serve on this process's stdin and stdout, the plugin's own output sent to stderr.
-
-    Also the body of every child of the fork server (:mod:`simulator.bridge.zygote`),
-    which loaded the class before forking.
-    """
+    """Serve on stdin and stdout, the plugin's own output sent to stderr (also each
+    child of the fork server, :mod:`simulator.bridge.zygote`, which loaded the class)."""
     # Keep the protocol channel for protocol lines: the plugin's prints go to stderr.
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -339,6 +339,9 @@ class Invoker:
         # An isolated plugin (it keeps its own deadlines) gets the arguments serialised;
         # an in-process one gets copies, see below.
         isolated = getattr(instance, "enforces_deadlines", False)
+        if isolated and hasattr(instance, "plan_cycle"):
+            # Announced: a transport may send the whole cycle at once (bridge/process.py).
+            instance.plan_cycle(op, args)
         try:
             with Watchdog(0.0 if isolated else timeout):
                 try:
