@@ -70,12 +70,17 @@ def bpcert_version() -> str:
 
 
 def certification_verdict(
-    report: RunReport | dict[str, Any], guideline: Guideline, *, partial: bool
+    report: RunReport | dict[str, Any],
+    guideline: Guideline,
+    *,
+    partial: bool,
+    cut_short: bool = False,
 ) -> dict[str, Any]:
     """The certificate's verdict: required rules failed or not run, every failure, and why.
 
-    Certified when the check was whole (not ``partial``), every required rule that
-    applies to the plugin ran and passed, and no rule failed.
+    Certified when the check was whole (not ``partial``, not ``cut_short`` by
+    ``--max-wall`` or a signal), every required rule that applies to the plugin ran and
+    passed, and no rule failed.
     """
     from conformance.rules import RULES
 
@@ -97,8 +102,13 @@ def certification_verdict(
         if i not in ran
     ]
     return {
-        "certified": not partial and not required_failed and not required_not_run and not failed,
+        "certified": not partial
+        and not cut_short
+        and not required_failed
+        and not required_not_run
+        and not failed,
         "partial": partial,
+        "cut_short": cut_short,
         "required_failed": required_failed,
         "required_not_run": required_not_run,
         "other_failed": [i for i in failed if i not in required_failed],
@@ -132,6 +142,10 @@ def _print_verdict(console: Console, verdict: dict[str, Any], guideline: Guideli
     )
     if verdict["partial"]:
         console.print("  a partial check (--scenario) cannot certify", markup=False)
+    if verdict.get("cut_short"):
+        console.print(
+            "  a check that --max-wall or a signal cut short cannot certify", markup=False
+        )
     for rule_id in verdict["required_failed"]:
         console.print(f"  required rule failed: {rule_id}", markup=False)
     for item in verdict["required_not_run"]:
@@ -202,7 +216,9 @@ def _certify_into(
     )
     write_run_report(report, out)
     print_summary(report, console)
-    verdict = certification_verdict(report, guideline, partial=bool(args.scenario))
+    verdict = certification_verdict(
+        report, guideline, partial=bool(args.scenario), cut_short=_cut_short(report)
+    )
     from conformance.rules import rules_markdown
 
     manifest = Manifest(
@@ -243,15 +259,15 @@ def _certify_into(
     # A check that --max-wall (or a signal) cut short, with no rule failed: it did not
     # judge everything, which is not the same as finding the plugin wrong. (A partial
     # check, --scenario, is complete as asked: not certified, exit 1.)
-    return report.exit_code if _cut_short(report) else int(ExitCode.FINDINGS)
+    if _cut_short(report) and report.verdict in ("incomplete", "interrupted"):
+        return report.exit_code
+    return int(ExitCode.FINDINGS)
 
 
 def _cut_short(report: RunReport) -> bool:
-    """Whether ``--max-wall`` or a signal stopped the check before it judged everything,
-    with no rule failed (a partial check, ``--scenario``, is not cut short: it ran as asked)."""
-    return report.verdict == "interrupted" or (
-        report.verdict == "incomplete" and any("--max-wall" in note for note in report.notes)
-    )
+    """Whether ``--max-wall`` or a signal stopped the check before it ran everything (a
+    partial check, ``--scenario``, is not cut short: it ran what was asked)."""
+    return report.verdict == "interrupted" or any("--max-wall" in n for n in report.notes)
 
 
 def _changed_plugin(recorded: PluginIdentity, now: PluginIdentity) -> list[str]:

@@ -381,8 +381,10 @@ def run(
     deadline = None if max_wall_s is None else time.monotonic() + max_wall_s
     unanswered: list[str] = []
     stopped_run: ScenarioRun | None = None
+    cut: str | None = None  # why --max-wall kept the next scenario from starting
     for label, scenario in zip(labels, loaded_scenarios, strict=True):
         if _past(deadline):
+            cut = f"--max-wall {max_wall_s:g} s reached before scenario {scenario.name}"
             break
         trace = None
         if out is not None:
@@ -424,6 +426,8 @@ def run(
             refuse_file_the_plugin_refused(loaded, properties_label, properties, runs[-1].sink)
     sinks = [r.sink for r in runs]
     notes = [f"stopped: {r.stopped}" for r in runs if r.stopped]
+    if cut is not None:
+        notes.append(f"stopped: {cut}")
     not_run = [s.name for s in loaded_scenarios[len(runs) :]]
     if not_run:
         notes.append(f"scenarios not run: {', '.join(not_run)}")
