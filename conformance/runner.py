@@ -205,10 +205,17 @@ def _one_backup_manager(scenario: Scenario, ref: Scenario | str | Path) -> None:
         )
 
 
-def _skip_reason(rule: Rule, plugin: LoadedPlugin, met: frozenset[str]) -> str | None:
-    """Why ``rule`` is skipped whatever happened in the run: a declared need not met."""
+def _skip_reason(
+    rule: Rule, plugin: LoadedPlugin, met: frozenset[str], profile: ContractProfile | None
+) -> str | None:
+    """Why ``rule`` is skipped whatever happened in the run: a declared need not met.
+
+    The operations a rule needs are read as ``profile`` calls them, so an operation of an
+    older generation that a plugin declares unsupported skips nothing in a newer one.
+    """
     unsupported = frozenset(getattr(plugin.plugin_class, "unsupported_operations", ()))
-    missing = sorted(op.value for op in rule.needs_operations if op in unsupported)
+    needed = rule.needs_operations if profile is None else profile.as_called(rule.needs_operations)
+    missing = sorted(op.value for op in needed if op in unsupported)
     if missing:
         return f"needs {', '.join(missing)}, which the plugin declares unsupported"
     for need in sorted(rule.needs):
@@ -230,8 +237,10 @@ def evaluate_rules(
     sinks: Iterable[Sink],
     plugin: LoadedPlugin,
     used_fake_backend: bool,
+    profile: ContractProfile | None = None,
 ) -> list[RuleResult]:
-    """A verdict per rule from the findings of every world."""
+    """A verdict per rule from the findings of every world, under ``profile`` (None: the
+    operations a rule needs are taken as written)."""
     met = {FAKE_BACKEND} if used_fake_backend else set()
     if plugin.isolation == "process":
         met.add(ISOLATED)
@@ -252,7 +261,7 @@ def evaluate_rules(
     results = []
     for rule in rules:
         m = merged[rule.id]
-        reason = _skip_reason(rule, plugin, frozenset(met))
+        reason = _skip_reason(rule, plugin, frozenset(met), profile)
         why: str | None
         if reason is not None:
             status, why = "skip", reason
@@ -448,7 +457,7 @@ def run(
                 interrupted = exc
                 notes.append(f"stopped: {exc} in the property-based examples")
     used_fake = any(r.checkers.uses_fake_backend for r in runs)
-    results = evaluate_rules(selected, sinks, loaded, used_fake)
+    results = evaluate_rules(selected, sinks, loaded, used_fake, chosen)
     failed = any(r.status == "fail" and not r.advisory for r in results)
     errored = any(r.status == "error" for r in results)
     # A required rule that no run exercised, with no declaration saying why, leaves a check

@@ -72,6 +72,13 @@ _PER_ID: frozenset[Operation] = frozenset(
     }
 )
 
+#: What does an operation's job in the generations that dropped it: 4.7's per-id results
+#: check replaced 4.0.4's listing and its expiry question.
+_SUCCESSORS: dict[Operation, frozenset[Operation]] = {
+    _O.LIST_RESULTS: frozenset({_O.LIST_NEW_BACKUP_RESULTS}),
+    _O.GET_EXPIRED_RESULTS: frozenset({_O.IS_BACKUP_EXPIRED}),
+}
+
 
 @dataclass(frozen=True)
 class ContractProfile:
@@ -89,6 +96,22 @@ class ContractProfile:
     def has(self, op: Operation) -> bool:
         """True when ``op`` is part of this generation's interface."""
         return op in self.operations
+
+    def as_called(self, ops: Iterable[Operation]) -> frozenset[Operation]:
+        """``ops`` as this generation calls them: an operation it lacks is replaced by the
+        one that does its job here (``listResults`` by ``listNewBackupResults``,
+        ``getExpiredResults`` by ``isBackupExpired`` from 4.7 on), or dropped.
+
+        A rule names what it needs in 4.0.4's terms; a plugin that declares an operation
+        this generation never calls unsupported gives no reason to skip the rule.
+        """
+        called: set[Operation] = set()
+        for op in ops:
+            if op in self.operations:
+                called.add(op)
+            else:
+                called.update(o for o in _SUCCESSORS.get(op, ()) if o in self.operations)
+        return frozenset(called)
 
     def applies(self, capability: str | None) -> bool:
         """True when a rule needing ``capability`` (``None``: none) applies to this profile."""

@@ -87,6 +87,22 @@ def test_rules_skipped_for_the_plugins_declared_unsupported_operations_leave_it_
     assert _status(report)["errors.unsupported-raises-unsupported"] == "pass"
 
 
+def test_declaring_an_older_generations_operation_unsupported_skips_no_rule_of_a_newer_one(
+    tmp_path: Path,
+) -> None:
+    # Rules name listResults and getExpiredResults as what they need; under abiquo-6.0 the
+    # per-id calls do that job, so the declaration must not hide the rules behind a skip.
+    plugin = "tests.plugins.declares_unsupported:PerIdOnly"
+    code, report = _check(tmp_path, plugin, "smoke", "outage", profile="abiquo-6.0")
+    skipped = {r["id"]: r["reason"] for r in report["rules"] if r["status"] == "skip"}
+    assert not {k: v for k, v in skipped.items() if "declares unsupported" in v}
+    status = _status(report)
+    for rule_id in ("schedules.backups-at-scheduled-times", "on-demand.backup-reaches-final-state"):
+        assert status[rule_id] == "pass"
+    assert status["errors.unsupported-raises-unsupported"] == "pass"
+    assert code == ExitCode.OK, (skipped, _not_exercised(report))
+
+
 def test_a_plugin_that_swallows_a_backend_error_into_an_empty_list_is_non_conformant(
     tmp_path: Path,
 ) -> None:
