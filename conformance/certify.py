@@ -17,6 +17,7 @@ bundle, an unreadable one, a properties file to pass again).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import platform
@@ -43,7 +44,7 @@ from conformance.check import CheckRequest, run_check
 from conformance.exit_codes import ExitCode
 from conformance.guidelines import Guideline, guideline_for
 from conformance.replay import launcher
-from conformance.run_dir import open_run_dir, write_run_report
+from conformance.run_dir import RunDir, open_run_dir, write_run_report
 from conformance.usage import UsageError, add_max_wall, max_wall_s
 from reports.model import RunReport
 from simulator.bridge.loader import LoadedPlugin
@@ -415,14 +416,21 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
 
     if not args.bundle.is_file():
         raise UsageError(f"{args.bundle}: no such bundle")
+    max_wall = max_wall_s(args)
+    # A given --out is created, probed and locked like every command's before the bundle is
+    # read or re-run; without one the re-run goes to a temporary directory.
+    out_dir: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if args.out is not None:
+        out_dir = RunDir(args.out)
     try:
-        manifest, problems = verify_bundle(
-            args.bundle,
-            properties=args.properties,
-            out=args.out,
-            progress=progress_for(console, args.quiet),
-            max_wall_s=max_wall_s(args),
-        )
+        with out_dir:
+            manifest, problems = verify_bundle(
+                args.bundle,
+                properties=args.properties,
+                out=args.out,
+                progress=progress_for(console, args.quiet),
+                max_wall_s=max_wall,
+            )
     except VerifyIncomplete as exc:
         console.print(
             f"verify: incomplete: the re-run of {args.bundle} did not end ({exc}); nothing is "

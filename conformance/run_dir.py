@@ -12,7 +12,8 @@
   :func:`write_run_report` writes the report files so.
 
 Every command that writes a run directory (``run``, ``check``, ``load``, ``sweep``,
-``certify``) opens it through :func:`open_run_dir`.
+``certify``) opens it through :func:`open_run_dir`; ``verify`` opens a given ``--out`` as a
+:class:`RunDir` (without one its re-run goes to a temporary directory).
 """
 
 from __future__ import annotations

@@ -501,6 +501,8 @@ def test_a_max_wall_that_is_not_positive_is_a_usage_error(command: str, tmp_path
         ["load", "--vms", "10", "--days", "0.1"],
         ["sweep", "--vms", "10,20", "--days", "0.1", "--workers", "0"],
         ["certify", "--plugin", "reference", "--scenario", "smoke", "--examples", "0"],
+        # Not a bundle at all: the --out is refused before the bundle is read.
+        ["verify", "BUNDLE"],
     ],
     ids=lambda c: c[0],
 )
@@ -510,6 +512,10 @@ def test_an_out_under_a_file_is_a_usage_error_before_anything_runs(
     # As `--out /etc/passwd/sub`: a sweep used to run its whole grid, then fail writing.
     taken = tmp_path / "taken"
     taken.write_text("a file")
+    if "BUNDLE" in command:
+        bundle = tmp_path / "bundle.tar.gz"
+        bundle.write_text("not a bundle")
+        command = [str(bundle) if c == "BUNDLE" else c for c in command]
     result = bpcert(*command, "--quiet", "--out", str(taken / "sub"))
     assert result.returncode == ExitCode.USAGE, result.stdout + result.stderr
     assert f"--out {taken / 'sub'}: cannot write there (Not a directory)" in result.stderr
