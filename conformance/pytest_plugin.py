@@ -7,8 +7,13 @@ A vendor puts conformance into their own suite with one option::
 
 The conformance run happens once, when the first rule item runs; each item then
 passes, fails with the rule's findings and evidence, or is skipped with the rule's
-reason. Without ``--bpcert-plugin`` the plugin adds nothing. It is registered through
-the ``pytest11`` entry point and imports bpcert's machinery only when asked to.
+reason. A required rule that no scenario exercised, with no declaration saying why
+(``not exercised: ...``), fails: it is never a pass, and a skip would let a CI job go
+green on a run that could not judge it. When such rules are the session's only
+failures, pytest exits 2, as ``bpcert check`` does for an ``incomplete`` run; any other
+failure keeps pytest's 1. Without ``--bpcert-plugin`` the plugin adds nothing. It is
+registered through the ``pytest11`` entry point and imports bpcert's machinery only
+when asked to.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from typing import Any
 import pytest
 
 __all__ = ["RuleItem"]
+
+#: The user property a rule item that was not exercised carries onto its report, so
+#: that the session (also pytest-xdist's controller) can tell it from a finding.
+NOT_EXERCISED_PROPERTY = "bpcert_not_exercised"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,9 +109,13 @@ class RuleItem(pytest.Item):
         self._run = run
 
     def runtest(self) -> None:
-        """Pass, fail with the findings, or skip with the reason."""
+        """Pass, fail with the findings, fail as not exercised, or skip with the reason."""
         report = self._run.get()
         result = next(r for r in report.rules if r.id == self.rule_id)
+        # An advisory rule never decides a verdict, so its not-exercised stays a skip.
+        if result.not_exercised and not result.advisory:
+            self.user_properties.append((NOT_EXERCISED_PROPERTY, self.rule_id))
+            raise RuleNotExercised(result)
         if result.status == "skip":
             pytest.skip(f"{self.rule_id}: {result.reason or 'skipped'}")
         if result.status != "pass":
@@ -139,6 +152,68 @@ class RuleFailed(Exception):
             if f.replay:
                 lines.append(f"    replay: {f.replay}")
         return "\n".join(lines)
+
+
+class RuleNotExercised(RuleFailed):
+    """A required rule no run exercised, with no declaration saying why: it fails too."""
+
+    def describe(self) -> str:
+        """The rule, its ``not exercised: ...`` reason, and what to do about it."""
+        r = self.result
+        return "\n".join(
+            [
+                f"{r.id}: {r.statement}",
+                str(r.reason),
+                "A required rule that no run exercised is never a pass: `bpcert check` calls "
+                "this run incomplete (exit 2). Run scenarios that exercise it (the default "
+                "set, without --bpcert-scenario), or leave the rule out with --bpcert-skip.",
+            ]
+        )
+
+
+class _Outcome:
+    """The session's exit status as ``bpcert check`` would give it: 2 (incomplete) when
+    the only failures are required rules that were not exercised."""
+
+    def __init__(self) -> None:
+        self.not_exercised: list[str] = []
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Keep the session, whose failure count the summary compares with ours."""
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count the failed items that failed only for not being exercised."""
+        if report.failed and any(k == NOT_EXERCISED_PROPERTY for k, _ in report.user_properties):
+            self.not_exercised.append(report.nodeid)
+
+    def _incomplete(self) -> bool:
+        failed = self.session.testsfailed if self.session is not None else 0
+        return bool(self.not_exercised) and failed == len(self.not_exercised)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Name how many required rules were not exercised, and say when that alone makes
+        the session fail (exit 2: pytest's own 2 is an interrupted session, this line tells
+        the two apart)."""
+        if self.not_exercised:
+            head = f"bpcert: {len(self.not_exercised)} required rule(s) not exercised"
+            tail = ": the check is incomplete (exit 2)" if self._incomplete() else ""
+            terminalreporter.write_line(head + tail)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Exit 2 instead of 1 when nothing but unexercised rules failed."""
+        from conformance.exit_codes import ExitCode
+
+        if exitstatus == pytest.ExitCode.TESTS_FAILED and self._incomplete():
+            session.exitstatus = int(ExitCode.INCOMPLETE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the session outcome when ``--bpcert-plugin`` is given."""
+    if config.getoption("--bpcert-plugin"):
+        config.pluginmanager.register(_Outcome(), "bpcert-outcome")
 
 
 def pytest_collection_modifyitems(

@@ -156,6 +156,8 @@ def rules_markdown() -> str:
         "  `incomplete` (exit 2), and a note names the rule. A `bpcert run` of one scenario",
         "  names the rules it did not exercise, and its verdict is `completed` (exit 0): one",
         "  scenario is a slice of the contract, `check` runs the scenarios that cover it all.",
+        "  Under `pytest --bpcert-plugin`, such a rule's item fails with its reason, and a",
+        "  session whose only failures are these exits 2 (`incomplete`), never 0.",
         "",
         "An *advisory* rule is judged and reported like the others, but its failure never",
         "decides the verdict (it is advice, such as an expiration date for billing).",
