@@ -542,20 +542,37 @@ def test_load_and_sweep_default_run_directories_are_unique_too(
     assert latest.resolve() == max(runs, key=lambda p: (p / "report.json").stat().st_mtime)
 
 
-def test_sigterm_stops_a_load_run_with_the_partial_report_of_what_ran(tmp_path: Path) -> None:
-    out = tmp_path / "out"
+def _sigterm_a_load_run(out: Path, traces: list[str], *args: str) -> dict[str, Any]:
+    """``bpcert load ARGS --out OUT`` sent SIGTERM a second after its ``traces`` are open;
+    its exit code checked (130), its report returned."""
     judge = _started(
         *("load", "--vms", "10000", "--days", "30", "--latency", "fixed"),
-        *("--quiet", "--out", str(out)),
+        *(*args, "--quiet", "--out", str(out)),
     )
     deadline = time.monotonic() + 120
-    while not (out / "trace.jsonl").is_file() and time.monotonic() < deadline:
-        time.sleep(0.2)  # the world is running once its trace is open
+    while not all((out / t).is_file() for t in traces) and time.monotonic() < deadline:
+        time.sleep(0.2)  # a world is running, its stop handler set, once its trace is open
     time.sleep(1.0)
     judge.send_signal(signal.SIGTERM)
     stdout, stderr = judge.communicate(timeout=60)
     assert judge.returncode == ExitCode.INTERRUPTED, stdout + stderr
     report = _report(out)
     assert report["verdict"] == "interrupted" and report["exit_code"] == 130
-    assert report["notes"][0].startswith("stopped: interrupted by SIGTERM after "), report["notes"]
     assert len(report["scenarios"]) == 1 and report["load"]["vms"] == 10000
+    return report
+
+
+def test_sigterm_stops_a_load_run_with_the_partial_report_of_what_ran(tmp_path: Path) -> None:
+    report = _sigterm_a_load_run(tmp_path / "out", ["trace.jsonl"])
+    assert report["notes"][0].startswith("stopped: interrupted by SIGTERM after "), report["notes"]
+
+
+def test_sigterm_stops_a_load_run_in_worker_processes_with_the_partial_report(
+    tmp_path: Path,
+) -> None:
+    # The parent forwards the stop to the processes simulating its datacenters: it used to
+    # wait for them until the supervisor killed them all, and no report was written.
+    traces = ["trace-dc1.jsonl", "trace-dc2.jsonl"]
+    report = _sigterm_a_load_run(tmp_path / "out", traces, "--datacenters", "2", "--workers", "2")
+    stopped = [n for n in report["notes"] if n.startswith("stopped: ")]
+    assert stopped[0].startswith("stopped: interrupted by SIGTERM after "), report["notes"]

@@ -8,12 +8,14 @@ one result of them in datacenter order.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import gc
 import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from conformance.load.job import LoadJob, LoadResult, exact_p95, peak_rss_mb, rs
 from conformance.load.merge import WorldRun, merge_runs
 from conformance.load.template import DAY_S
 from conformance.summary import plugin_info, scenario_summary
-from simulator.interrupts import HarnessInterrupt
+from simulator.interrupts import HarnessInterrupt, harness_interrupts
 from simulator.scenario import Scenario, split_by_datacenter
 from simulator.world import World
 
@@ -150,7 +152,36 @@ def run_datacenter(
     ``deadline`` is the run's ``--max-wall`` as a ``time.time()`` instant.
     """
     trace = job.trace_file(datacenter=index)
-    return _run_world(job, scenario, trace=trace, progress=None, run_dir=run_dir, deadline=deadline)
+    # In a pool worker, the SIGINT or SIGTERM the parent forwards (see _stopped_runs) stops
+    # the world where it is, and the part that ran comes back as a result.
+    guard = harness_interrupts(sigterm=True) if in_one_task_process() else contextlib.nullcontext()
+    with guard:
+        return _run_world(
+            job, scenario, trace=trace, progress=None, run_dir=run_dir, deadline=deadline
+        )
+
+
+def _stopped_runs(
+    pool: Executor, futures: list[Future[WorldRun]], interrupt: HarnessInterrupt
+) -> list[WorldRun]:
+    """The runs of a load run's datacenters once ``interrupt`` reached this process.
+
+    Datacenters not started are not started; the signal goes on to the pool's processes,
+    whose worlds stop where they are (:func:`run_datacenter`), and their parts are
+    waited for. Should any datacenter bring back no run (not started, or its process
+    ended first), ``interrupt`` is raised again: there is no partial report of them all.
+    """
+    for future in futures:
+        future.cancel()
+    # ProcessPoolExecutor names its processes only in a private attribute.
+    processes: dict[int, object] = getattr(pool, "_processes", None) or {}
+    for pid in list(processes):
+        with contextlib.suppress(OSError):
+            os.kill(pid, interrupt.signum)
+    concurrent.futures.wait(futures)
+    if any(f.cancelled() or f.exception() is not None for f in futures):
+        raise interrupt
+    return [f.result() for f in futures]
 
 
 def run_load_job(
@@ -257,9 +288,14 @@ def run_load_scenario(
                     on_task_done(done, len(parts))
                 call_when_idle(done)
             runs = [f.result() for f in futures]
+        except HarnessInterrupt as exc:
+            interrupt: HarnessInterrupt | None = exc
+            runs = _stopped_runs(pool, futures, exc)
         except BrokenProcessPool:
             raise WorkerDied(WORKER_DIED.format(what="simulating a datacenter")) from None
-    return merge_runs(
+        else:
+            interrupt = None
+    merged = merge_runs(
         job,
         scenario,
         runs,
@@ -268,6 +304,10 @@ def run_load_scenario(
         concurrency=concurrency,
         run_dir=run_dir,
     )
+    if interrupt is not None and merged.interrupted is None:
+        # Every world ended before the signal reached it: the run was still interrupted.
+        merged.interrupted = str(interrupt)
+    return merged
 
 
 def _run_on_cluster(
