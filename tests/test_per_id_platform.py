@@ -227,3 +227,15 @@ def test_every_profile_runs_the_lifecycle_scenario(tmp_path: Path) -> None:
         world, lines, _ = _run(tmp_path, Speaks3, profile, "lifecycle")
         assert world.profile.id == profile
         assert any(line["kind"] == "poll" for line in lines)
+
+
+@pytest.mark.parametrize("profile", PROFILE_IDS)
+def test_results_seen_counts_what_every_profiles_check_received(
+    tmp_path: Path, profile: str
+) -> None:
+    # The summary's "results seen" said 0 under the per-id profiles: it counted only
+    # listResults' answers. Each poll line says what its check received.
+    world, lines, _ = _run(tmp_path, Speaks3, profile)
+    received = sum(line["results"] for line in lines if line["kind"] == "poll")
+    assert received > 0
+    assert world.platform.results_seen == received

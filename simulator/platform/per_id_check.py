@@ -126,6 +126,9 @@ class PerIdCheck:
             if not ok:
                 failed.append(step)
         end = float(env.now)
+        # What the summary's "results seen" counts under every profile: each result the
+        # check received, listed or answered by id.
+        platform.results_seen += self._received
         record = CheckRecord(
             id=check_id,
             start=start,
