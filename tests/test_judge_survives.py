@@ -576,3 +576,17 @@ def test_sigterm_stops_a_load_run_in_worker_processes_with_the_partial_report(
     report = _sigterm_a_load_run(tmp_path / "out", traces, "--datacenters", "2", "--workers", "2")
     stopped = [n for n in report["notes"] if n.startswith("stopped: ")]
     assert stopped[0].startswith("stopped: interrupted by SIGTERM after "), report["notes"]
+
+
+def test_sigterm_stops_a_load_run_with_datacenters_not_started_with_the_partial_report(
+    tmp_path: Path,
+) -> None:
+    # More datacenters than workers: the signal comes before datacenters 3 and 4 start.
+    # The report used to need every datacenter's part, so none was written; it now holds
+    # the parts that ran and names the datacenters that did not.
+    traces = ["trace-dc1.jsonl", "trace-dc2.jsonl"]
+    report = _sigterm_a_load_run(tmp_path / "out", traces, "--datacenters", "4", "--workers", "2")
+    assert any(n.startswith("stopped: interrupted by SIGTERM after ") for n in report["notes"])
+    not_run = [n for n in report["notes"] if n.startswith("datacenters not run ")]
+    assert len(not_run) == 1 and " of 4; " in not_run[0], report["notes"]
+    assert report["load"]["datacenters"] < 4

@@ -198,6 +198,9 @@ class LoadResult:
     #: Datacenters (by index from 0) whose task failed on a cluster, with the worker's
     #: error; the figures above are the other datacenters'.
     failed_datacenters: dict[int, str] = field(default_factory=dict)
+    #: Datacenters (by index from 0) a signal kept from running or whose part was lost;
+    #: the figures above are the other datacenters'.
+    not_run_datacenters: list[int] = field(default_factory=list)
     #: The contract profile the worlds drove the plugin as.
     profile: str = "abiquo-4.0.4"
     #: Plugin calls per results check (the profile's cost of one check).

@@ -67,6 +67,13 @@ def _load_notes(r: LoadResult) -> list[str]:
             for k, error in sorted(r.failed_datacenters.items())
         ]
         notes.append(f"the figures below are the other {r.datacenters} datacenters' only")
+    if r.not_run_datacenters:
+        total = r.datacenters + len(r.not_run_datacenters)
+        names = ", ".join(str(k + 1) for k in r.not_run_datacenters)
+        notes.append(
+            f"datacenters not run ({r.interrupted or 'interrupted'} first): {names} of "
+            f"{total}; the figures below are the other {r.datacenters} datacenters' only"
+        )
     if r.datacenters > 1:
         notes.append(
             f"datacenters: {r.datacenters}, each with its own backup manager, Virtual Factory "

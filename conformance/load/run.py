@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -144,44 +145,63 @@ def run_datacenter(
     index: int | None,
     run_dir: Path | None = None,
     deadline: float | None = None,
+    stop_file: Path | None = None,
 ) -> WorldRun:
     """Run datacenter ``index`` of a load run (``scenario`` is its own world's).
 
     Module-level, so a process pool or a cluster can run it; each datacenter writes its
     own trace (``index`` None: the run's only world, which writes the run's trace).
-    ``deadline`` is the run's ``--max-wall`` as a ``time.time()`` instant.
+    ``deadline`` is the run's ``--max-wall`` as a ``time.time()`` instant. Once
+    ``stop_file`` exists (the parent was interrupted), :class:`DatacenterNotRun`.
     """
     trace = job.trace_file(datacenter=index)
     # In a pool worker, the SIGINT or SIGTERM the parent forwards (see _stopped_runs) stops
     # the world where it is, and the part that ran comes back as a result.
     guard = harness_interrupts(sigterm=True) if in_one_task_process() else contextlib.nullcontext()
     with guard:
+        # Looked at once the handler is set: a process the parent's signal missed (started
+        # after it) sees the file the parent made before signalling.
+        if stop_file is not None and stop_file.exists():
+            raise DatacenterNotRun(index)
         return _run_world(
             job, scenario, trace=trace, progress=None, run_dir=run_dir, deadline=deadline
         )
 
 
-def _stopped_runs(
-    pool: Executor, futures: list[Future[WorldRun]], interrupt: HarnessInterrupt
-) -> list[WorldRun]:
-    """The runs of a load run's datacenters once ``interrupt`` reached this process.
+class DatacenterNotRun(Exception):
+    """A pool process got a datacenter after its load run was interrupted."""
 
-    Datacenters not started are not started; the signal goes on to the pool's processes,
-    whose worlds stop where they are (:func:`run_datacenter`), and their parts are
-    waited for. Should any datacenter bring back no run (not started, or its process
-    ended first), ``interrupt`` is raised again: there is no partial report of them all.
+
+def _stopped_runs(
+    pool: Executor,
+    futures: list[Future[WorldRun]],
+    interrupt: HarnessInterrupt,
+    stop_file: Path,
+) -> dict[int, WorldRun]:
+    """The runs of a load run's datacenters (by index) once ``interrupt`` reached here.
+
+    Datacenters not started are not started (``stop_file`` tells the pool's processes
+    that get one after all); the signal goes on to the pool's processes, whose worlds
+    stop where they are (:func:`run_datacenter`), and their parts are waited for. A
+    datacenter that brings back no run (not started, or its process ended first) is
+    left out; when none brings one back, ``interrupt`` is raised again: there is no
+    partial report.
     """
     for future in futures:
         future.cancel()
+    stop_file.touch()
     # ProcessPoolExecutor names its processes only in a private attribute.
     processes: dict[int, object] = getattr(pool, "_processes", None) or {}
     for pid in list(processes):
         with contextlib.suppress(OSError):
             os.kill(pid, interrupt.signum)
     concurrent.futures.wait(futures)
-    if any(f.cancelled() or f.exception() is not None for f in futures):
+    runs = {
+        k: f.result() for k, f in enumerate(futures) if not f.cancelled() and f.exception() is None
+    }
+    if not runs:
         raise interrupt
-    return [f.result() for f in futures]
+    return runs
 
 
 def run_load_job(
@@ -274,9 +294,12 @@ def run_load_scenario(
             hook, idle_hook = idle_hook, None
             hook()
 
-    with pool:
+    not_run: list[int] = []
+    # The scratch directory outlives the pool: a queued datacenter may look for the file.
+    with tempfile.TemporaryDirectory(prefix="bpcert-load-") as scratch, pool:
+        stop_file = Path(scratch) / "interrupted"
         futures = [
-            pool.submit(run_datacenter, job, part, k, run_dir, deadline)
+            pool.submit(run_datacenter, job, part, k, run_dir, deadline, stop_file)
             for k, part in enumerate(parts)
         ]
         try:
@@ -290,7 +313,9 @@ def run_load_scenario(
             runs = [f.result() for f in futures]
         except HarnessInterrupt as exc:
             interrupt: HarnessInterrupt | None = exc
-            runs = _stopped_runs(pool, futures, exc)
+            ran = _stopped_runs(pool, futures, exc, stop_file)
+            runs = list(ran.values())
+            not_run = [k for k in range(len(parts)) if k not in ran]
         except BrokenProcessPool:
             raise WorkerDied(WORKER_DIED.format(what="simulating a datacenter")) from None
         else:
@@ -307,6 +332,7 @@ def run_load_scenario(
     if interrupt is not None and merged.interrupted is None:
         # Every world ended before the signal reached it: the run was still interrupted.
         merged.interrupted = str(interrupt)
+    merged.not_run_datacenters = not_run
     return merged
 
 
