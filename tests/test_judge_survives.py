@@ -542,6 +542,18 @@ def test_load_and_sweep_default_run_directories_are_unique_too(
     assert latest.resolve() == max(runs, key=lambda p: (p / "report.json").stat().st_mtime)
 
 
+def _sigterm_and_report(judge: subprocess.Popen[str], out: Path) -> dict[str, Any]:
+    """``judge`` sent SIGTERM a second on, its exit checked (130), its report in ``out``
+    returned (verdict interrupted)."""
+    time.sleep(1.0)
+    judge.send_signal(signal.SIGTERM)
+    stdout, stderr = judge.communicate(timeout=60)
+    assert judge.returncode == ExitCode.INTERRUPTED, stdout + stderr
+    report = _report(out)
+    assert report["verdict"] == "interrupted" and report["exit_code"] == 130
+    return report
+
+
 def _sigterm_a_load_run(out: Path, traces: list[str], *args: str) -> dict[str, Any]:
     """``bpcert load ARGS --out OUT`` sent SIGTERM a second after its ``traces`` are open;
     its exit code checked (130), its report returned."""
@@ -552,12 +564,7 @@ def _sigterm_a_load_run(out: Path, traces: list[str], *args: str) -> dict[str, A
     deadline = time.monotonic() + 120
     while not all((out / t).is_file() for t in traces) and time.monotonic() < deadline:
         time.sleep(0.2)  # a world is running, its stop handler set, once its trace is open
-    time.sleep(1.0)
-    judge.send_signal(signal.SIGTERM)
-    stdout, stderr = judge.communicate(timeout=60)
-    assert judge.returncode == ExitCode.INTERRUPTED, stdout + stderr
-    report = _report(out)
-    assert report["verdict"] == "interrupted" and report["exit_code"] == 130
+    report = _sigterm_and_report(judge, out)
     assert len(report["scenarios"]) == 1 and report["load"]["vms"] == 10000
     return report
 
@@ -590,3 +597,37 @@ def test_sigterm_stops_a_load_run_with_datacenters_not_started_with_the_partial_
     not_run = [n for n in report["notes"] if n.startswith("datacenters not run ")]
     assert len(not_run) == 1 and " of 4; " in not_run[0], report["notes"]
     assert report["load"]["datacenters"] < 4
+
+
+def test_sigterm_stops_a_sweep_in_worker_processes_with_the_partial_report(
+    tmp_path: Path,
+) -> None:
+    # Its jobs in worker processes used to go with their process group, and no report was
+    # written; bpcert now forwards the signal, and reports as --max-wall does.
+    out = tmp_path / "out"
+    judge = _started(
+        *("sweep", "--vms", "10000,20000", "--days", "30", "--latency", "fixed"),
+        *("--seeds", "1,2", "--workers", "2", "--quiet", "--out", str(out)),
+    )
+    deadline = time.monotonic() + 120
+    children: set[int] = set()
+    while len(children) < 3 and time.monotonic() < deadline:  # its fork server and workers
+        time.sleep(0.2)
+        children = _descendants(judge.pid)
+    assert len(children) >= 3, "the worker processes never started"
+    report = _sigterm_and_report(judge, out)
+    notes = report["notes"]
+    assert notes[0].startswith("stopped: interrupted by SIGTERM; "), notes
+    # Four jobs on two workers: the first two were running, so some job is named as
+    # stopped part-way, and any job not named so either ran to its end or is 'not run'.
+    assert any(n.startswith("job vms=") and "stopped: interrupted by SIGTERM" in n for n in notes)
+    assert not [pid for pid in children if _running(pid)], "a child process was left"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for its reaper does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

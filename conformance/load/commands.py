@@ -26,7 +26,7 @@ from conformance.load.job import LoadJob, LoadResult
 from conformance.load.plots import write_wall_growth_plot
 from conformance.load.report import format_seconds, load_run_report, sweep_run_report
 from conformance.load.run import run_load_job
-from conformance.load.sweep import GROWTH_LIMIT, run_sweep, sweep_jobs
+from conformance.load.sweep import GROWTH_LIMIT, SweepInterrupted, run_sweep, sweep_jobs
 from conformance.load.template import (
     DAY_S,
     MIX_EXAMPLE,
@@ -505,6 +505,7 @@ def _run_sweep_jobs(
     deadline = None if max_wall is None else time.time() + max_wall
     done = 0
     failed: list[tuple[LoadJob, str]] = []
+    interrupted: str | None = None  # a signal that stopped jobs in worker processes
 
     def say(text: str) -> None:
         nonlocal done
@@ -534,7 +535,10 @@ def _run_sweep_jobs(
         results = run_sweep(jobs, None, on_result=show, deadline=deadline)
     else:
         with process_pool(args.workers) as pool:
-            results = run_sweep(jobs, pool, on_result=show, deadline=deadline)
+            try:
+                results = run_sweep(jobs, pool, on_result=show, deadline=deadline)
+            except SweepInterrupted as exc:
+                results, interrupted = exc.results, str(exc)
     # A job queued in a worker when the deadline passed stops before its first step.
     results = [r for r in results if r.stopped_at_s != 0.0] or results[:1]
     # Jobs are frozen values (results come back from other processes as copies).
@@ -549,6 +553,7 @@ def _run_sweep_jobs(
         failed=failed,
         not_run=not_run,
         max_wall_s=max_wall,
+        interrupted=interrupted,
     )
     paths = write_run_report(report, out)
     wall_plot = write_wall_growth_plot(results, out)

@@ -217,6 +217,7 @@ def sweep_run_report(
     failed: Sequence[tuple[LoadJob, str]] = (),
     not_run: Sequence[LoadJob] = (),
     max_wall_s: float | None = None,
+    interrupted: str | None = None,
 ) -> RunReport:
     """The report of a sweep (kind ``sweep``): growth, its exponent, and the flag.
 
@@ -226,7 +227,8 @@ def sweep_run_report(
     ``--max-wall`` (``max_wall_s``) leaves jobs it stopped part-way (``stopped_at_s``)
     and jobs it kept from starting (``not_run``): the notes name both, the fits use only
     the jobs that ran to their end, and the verdict is ``incomplete`` (exit code 2 unless
-    something was flagged).
+    something was flagged). A signal (``interrupted``, or a job's own) does the same,
+    with the verdict ``interrupted`` (exit code 130).
 
     ``load.growth`` holds the points of the check delay with the steepest growth (the
     one that decides the flag); the notes give every delay's exponent and every job.
@@ -235,7 +237,7 @@ def sweep_run_report(
         raise LoadError("a sweep report needs at least one job result")
     stopped = [r for r in results if r.stopped_at_s is not None]
     whole = [r for r in results if r.stopped_at_s is None]
-    interrupted = any(r.interrupted for r in results)
+    signal = interrupted or next((r.interrupted for r in results if r.interrupted), None)
     # A stopped job's checks are those of its first hours: no point of a growth curve.
     exponents = growth_by_delay(whole) or {
         d: None for d in sorted({r.job.check_delay_s for r in results})
@@ -285,9 +287,7 @@ def sweep_run_report(
     )
     notes = []
     if stopped or not_run:
-        what = _what_stopped(
-            max_wall_s, next((r.interrupted for r in stopped if r.interrupted), None)
-        )
+        what = _what_stopped(max_wall_s, signal)
         notes.append(
             f"stopped: {what}; {len(stopped)} job(s) stopped part-way and "
             f"{len(not_run)} not run; the growth fits use the {len(whole)} job(s) that ran "
@@ -340,9 +340,9 @@ def sweep_run_report(
         profile=results[0].profile,
         seed=results[0].seed,
         replay=replay,
-        verdict=_verdict(bool(failed), bool(stopped or not_run), interrupted),
+        verdict=_verdict(bool(failed), bool(stopped or not_run), bool(signal)),
         exit_code=int(
-            _exit_code(bool(failed), bool(reasons), bool(stopped or not_run), interrupted)
+            _exit_code(bool(failed), bool(reasons), bool(stopped or not_run), bool(signal))
         ),
         load=metrics,
         notes=notes,

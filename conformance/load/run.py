@@ -15,10 +15,11 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TypeVar
 
 from conformance.load.cluster import DaskCluster, TaskFailed
 from conformance.load.executors import (
@@ -36,7 +37,16 @@ from simulator.interrupts import HarnessInterrupt, harness_interrupts
 from simulator.scenario import Scenario, split_by_datacenter
 from simulator.world import World
 
-__all__ = ["run_datacenter", "run_load_job", "run_load_scenario"]
+__all__ = [
+    "TaskNotRun",
+    "pool_task",
+    "run_datacenter",
+    "run_load_job",
+    "run_load_scenario",
+    "stop_pool_tasks",
+]
+
+T = TypeVar("T")
 
 
 def _run_world(
@@ -152,40 +162,43 @@ def run_datacenter(
     Module-level, so a process pool or a cluster can run it; each datacenter writes its
     own trace (``index`` None: the run's only world, which writes the run's trace).
     ``deadline`` is the run's ``--max-wall`` as a ``time.time()`` instant. Once
-    ``stop_file`` exists (the parent was interrupted), :class:`DatacenterNotRun`.
+    ``stop_file`` exists (the parent was interrupted), :class:`TaskNotRun`.
     """
     trace = job.trace_file(datacenter=index)
-    # In a pool worker, the SIGINT or SIGTERM the parent forwards (see _stopped_runs) stops
-    # the world where it is, and the part that ran comes back as a result.
-    guard = harness_interrupts(sigterm=True) if in_one_task_process() else contextlib.nullcontext()
-    with guard:
-        # Looked at once the handler is set: a process the parent's signal missed (started
-        # after it) sees the file the parent made before signalling.
-        if stop_file is not None and stop_file.exists():
-            raise DatacenterNotRun(index)
+    with pool_task(stop_file):
         return _run_world(
             job, scenario, trace=trace, progress=None, run_dir=run_dir, deadline=deadline
         )
 
 
-class DatacenterNotRun(Exception):
-    """A pool process got a datacenter after its load run was interrupted."""
+class TaskNotRun(Exception):
+    """A pool process got a task (a datacenter, a sweep job) after bpcert was interrupted."""
 
 
-def _stopped_runs(
-    pool: Executor,
-    futures: list[Future[WorldRun]],
-    interrupt: HarnessInterrupt,
-    stop_file: Path,
-) -> dict[int, WorldRun]:
-    """The runs of a load run's datacenters (by index) once ``interrupt`` reached here.
+@contextlib.contextmanager
+def pool_task(stop_file: Path | None) -> Iterator[None]:
+    """Around a task that may run in a pool process: the SIGINT or SIGTERM the parent
+    forwards (:func:`stop_pool_tasks`) stops its world where it is, and the part that ran
+    comes back as its result; once ``stop_file`` exists, :class:`TaskNotRun` at once."""
+    guard = harness_interrupts(sigterm=True) if in_one_task_process() else contextlib.nullcontext()
+    with guard:
+        # Looked at once the handler is set: a process the parent's signal missed (started
+        # after it) sees the file the parent made before signalling.
+        if stop_file is not None and stop_file.exists():
+            raise TaskNotRun()
+        yield
 
-    Datacenters not started are not started (``stop_file`` tells the pool's processes
-    that get one after all); the signal goes on to the pool's processes, whose worlds
-    stop where they are (:func:`run_datacenter`), and their parts are waited for. A
-    datacenter that brings back no run (not started, or its process ended first) is
-    left out; when none brings one back, ``interrupt`` is raised again: there is no
-    partial report.
+
+def stop_pool_tasks(
+    pool: Executor, futures: Sequence[Future[T]], interrupt: HarnessInterrupt, stop_file: Path
+) -> dict[int, T]:
+    """The results of ``futures`` (by position) once ``interrupt`` reached this process.
+
+    Tasks not started are not started (``stop_file`` tells the pool's processes that get
+    one after all); the signal goes on to the pool's processes, whose worlds stop where
+    they are (:func:`pool_task`), and their parts are waited for. A task that brings
+    back no result (not started, or its process ended first) is left out; when none
+    brings one back, ``interrupt`` is raised again: there is no partial report.
     """
     for future in futures:
         future.cancel()
@@ -196,12 +209,12 @@ def _stopped_runs(
         with contextlib.suppress(OSError):
             os.kill(pid, interrupt.signum)
     concurrent.futures.wait(futures)
-    runs = {
+    results = {
         k: f.result() for k, f in enumerate(futures) if not f.cancelled() and f.exception() is None
     }
-    if not runs:
+    if not results:
         raise interrupt
-    return runs
+    return results
 
 
 def run_load_job(
@@ -313,7 +326,7 @@ def run_load_scenario(
             runs = [f.result() for f in futures]
         except HarnessInterrupt as exc:
             interrupt: HarnessInterrupt | None = exc
-            ran = _stopped_runs(pool, futures, exc, stop_file)
+            ran = stop_pool_tasks(pool, futures, exc, stop_file)
             runs = list(ran.values())
             not_run = [k for k in range(len(parts)) if k not in ran]
         except BrokenProcessPool:

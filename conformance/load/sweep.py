@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from conformance.load.cluster import DaskCluster, TaskFailed
 from conformance.load.executors import WORKER_DIED, InlineExecutor, WorkerDied
 from conformance.load.job import LoadJob, LoadResult
-from conformance.load.run import run_load_job
+from conformance.load.run import pool_task, run_load_job, stop_pool_tasks
 from conformance.load.template import LoadError
+from simulator.interrupts import HarnessInterrupt
 
 __all__ = [
     "GROWTH_LIMIT",
+    "SweepInterrupted",
     "fit_growth",
     "growth_by_delay",
     "run_sweep",
@@ -66,6 +70,15 @@ def sweep_jobs(
     ]
 
 
+class SweepInterrupted(HarnessInterrupt):
+    """SIGINT or SIGTERM stopped a sweep whose jobs ran in worker processes; ``results``
+    are those of the jobs that brought one back (stopped part-way or whole), in job order."""
+
+    def __init__(self, signum: int, results: list[LoadResult]) -> None:
+        super().__init__(signum)
+        self.results = results
+
+
 def run_sweep(
     jobs: Sequence[LoadJob],
     executor: Executor | DaskCluster | None = None,
@@ -87,6 +100,10 @@ def run_sweep(
     running when it passes where they are (their ``stopped_at_s``), and keeps the jobs
     that have not started from starting; those are left out of the list. The first job
     always runs, so that there is something to report.
+
+    SIGINT or SIGTERM while jobs run in a process pool stops them the same way (the
+    signal is forwarded to them) and raises :class:`SweepInterrupted` with the results
+    that came back.
     """
     if isinstance(executor, DaskCluster):
         return _run_sweep_on_cluster(jobs, executor, on_result, on_failure, deadline)
@@ -115,13 +132,45 @@ def _run_sweep(
     on_result: Callable[[LoadResult], None] | None,
     deadline: float | None,
 ) -> list[LoadResult]:
-    futures: dict[Future[LoadResult], int] = {}
+    # The scratch directory outlives every job: a queued one may look for the file.
+    with tempfile.TemporaryDirectory(prefix="bpcert-sweep-") as scratch:
+        stop_file = Path(scratch) / "interrupted"
+        futures: dict[Future[LoadResult], int] = {}
+        results: dict[int, LoadResult] = {}
+        try:
+            _submit_and_wait(jobs, pool, on_result, deadline, stop_file, futures, results)
+        except HarnessInterrupt as exc:
+            # Raised here only while jobs run in other processes (an inline job catches
+            # it in its own world): theirs stop and report too.
+            submitted = sorted(futures, key=futures.__getitem__)
+            came_back = stop_pool_tasks(pool, submitted, exc, stop_file)
+            for k, result in came_back.items():
+                results.setdefault(futures[submitted[k]], result)
+            raise SweepInterrupted(exc.signum, [results[i] for i in sorted(results)]) from None
+    return [results[i] for i in sorted(results)]
+
+
+def _run_pool_job(job: LoadJob, deadline: float | None, stop_file: Path) -> LoadResult:
+    """One sweep job in a worker, its datacenters one after the other (no pool in a pool);
+    a forwarded signal stops it where it is (:func:`~conformance.load.run.pool_task`)."""
+    with pool_task(stop_file):
+        return run_load_job(job, workers=0, deadline=deadline)
+
+
+def _submit_and_wait(
+    jobs: Sequence[LoadJob],
+    pool: Executor,
+    on_result: Callable[[LoadResult], None] | None,
+    deadline: float | None,
+    stop_file: Path,
+    futures: dict[Future[LoadResult], int],
+    results: dict[int, LoadResult],
+) -> None:
+    """Submit ``jobs`` to ``pool`` (into ``futures``) and gather ``results`` as they come."""
     for i, job in enumerate(jobs):
         if i and (_past(deadline) or _interrupted(futures)):
             break  # here (an inline executor runs each job as it is submitted): no more
-        # A job's datacenters run in its own worker, one after the other: no pool in a pool.
-        futures[pool.submit(run_load_job, job, workers=0, deadline=deadline)] = i
-    results: dict[int, LoadResult] = {}
+        futures[pool.submit(_run_pool_job, job, deadline, stop_file)] = i
     pending = set(futures)
     while pending:
         timeout = None if deadline is None else max(0.0, deadline - time.time())
@@ -141,7 +190,6 @@ def _run_sweep(
             results[futures[future]] = result
             if on_result is not None:
                 on_result(result)
-    return [results[i] for i in sorted(results)]
 
 
 def _run_job_alone(job: LoadJob, deadline: float | None = None) -> LoadResult:
